@@ -1,0 +1,247 @@
+package caddymodule
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/dustin/go-humanize"
+
+	"github.com/mamori-waf/mamori/internal/waf"
+)
+
+func init() {
+	httpcaddyfile.RegisterHandlerDirective("mamori", parseCaddyfile)
+	// mamori must see every request before any other handler does, so no
+	// operator needs an `order` line.
+	httpcaddyfile.RegisterDirectiveOrder("mamori", httpcaddyfile.Before, "tracing")
+}
+
+func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	var m Handler
+	err := m.UnmarshalCaddyfile(h.Dispenser)
+	return &m, err
+}
+
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens:
+//
+//	mamori {
+//		mode block|detect
+//		paranoia <1-4> [detection <1-4>]
+//		anomaly_threshold <inbound> [<outbound>]
+//		request_body_limit <size>
+//		request_body_memory_limit <size>
+//		response_body_limit <size>
+//		response_inspection on|off
+//		response_mime_types <type>...
+//		regex_prefilter on|off
+//		setup_directives <seclang>
+//		include <glob>...
+//		directives <seclang>
+//		exclude <id|id-id|tag:name> [on <target>] [at <path-prefix>]
+//		block_page <template-file>
+//	}
+//
+// The WAF options may also be grouped in `crs { ... }` and the rule
+// options in `rules { ... }` blocks, as the SPEC's sketch writes them.
+func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // directive name
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	return h.parseBlock(d, d.Nesting())
+}
+
+func (h *Handler) parseBlock(d *caddyfile.Dispenser, nesting int) error {
+	c := &h.WAF
+	for d.NextBlock(nesting) {
+		option := d.Val()
+		switch option {
+		case "crs", "rules":
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			if err := h.parseBlock(d, d.Nesting()); err != nil {
+				return err
+			}
+		case "mode":
+			v, err := oneArg(d)
+			if err != nil {
+				return err
+			}
+			if v != string(waf.ModeBlock) && v != string(waf.ModeDetect) {
+				return d.Errf("mode must be block or detect, not %q", v)
+			}
+			c.Mode = waf.Mode(v)
+		case "paranoia", "paranoia_level":
+			args := d.RemainingArgs()
+			if len(args) != 1 && !(len(args) == 3 && args[1] == "detection") {
+				return d.Errf("usage: paranoia <1-4> [detection <1-4>]")
+			}
+			level, err := levelArg(d, args[0])
+			if err != nil {
+				return err
+			}
+			c.ParanoiaLevel = level
+			if len(args) == 3 {
+				det, err := levelArg(d, args[2])
+				if err != nil {
+					return err
+				}
+				if det < level {
+					return d.Errf("detection paranoia level %d is below the blocking level %d", det, level)
+				}
+				c.DetectionParanoiaLevel = det
+			}
+		case "anomaly_threshold":
+			args := d.RemainingArgs()
+			if len(args) < 1 || len(args) > 2 {
+				return d.Errf("usage: anomaly_threshold <inbound> [<outbound>]")
+			}
+			in, err := positiveArg(d, args[0])
+			if err != nil {
+				return err
+			}
+			c.InboundThreshold = in
+			if len(args) == 2 {
+				out, err := positiveArg(d, args[1])
+				if err != nil {
+					return err
+				}
+				c.OutboundThreshold = out
+			}
+		case "request_body_limit", "request_body_memory_limit", "response_body_limit":
+			v, err := oneArg(d)
+			if err != nil {
+				return err
+			}
+			size, err := humanize.ParseBytes(v)
+			if err != nil || size == 0 || size > 1<<40 {
+				return d.Errf("%s: %q is not a size such as 512KB or 10MiB", option, v)
+			}
+			switch option {
+			case "request_body_limit":
+				c.RequestBodyLimit = int64(size)
+			case "request_body_memory_limit":
+				c.RequestBodyInMemoryLimit = int64(size)
+			default:
+				c.ResponseBodyLimit = int64(size)
+			}
+		case "response_inspection", "regex_prefilter":
+			v, err := oneArg(d)
+			if err != nil {
+				return err
+			}
+			on, ok := map[string]bool{"on": true, "off": false}[v]
+			if !ok {
+				return d.Errf("%s must be on or off, not %q", option, v)
+			}
+			if option == "response_inspection" {
+				c.InspectResponseBody = &on
+			} else {
+				c.RegexPrefilter = &on
+			}
+		case "response_mime_types":
+			args := d.RemainingArgs()
+			if len(args) == 0 {
+				return d.ArgErr()
+			}
+			c.ResponseMIMETypes = args
+		case "setup_directives", "directives":
+			v, err := oneArg(d)
+			if err != nil {
+				return err
+			}
+			if option == "directives" {
+				c.Directives = joinLines(c.Directives, v)
+			} else {
+				c.SetupDirectives = joinLines(c.SetupDirectives, v)
+			}
+		case "include":
+			args := d.RemainingArgs()
+			if len(args) == 0 {
+				return d.ArgErr()
+			}
+			c.Includes = append(c.Includes, args...)
+		case "exclude":
+			e, err := parseExclusion(d)
+			if err != nil {
+				return err
+			}
+			c.Exclusions = append(c.Exclusions, e)
+		case "block_page":
+			v, err := oneArg(d)
+			if err != nil {
+				return err
+			}
+			h.BlockPage = v
+		default:
+			return d.Errf("unknown mamori option %q", option)
+		}
+	}
+	return nil
+}
+
+// parseExclusion reads `exclude <rules> [on <target>] [at <path>]`.
+func parseExclusion(d *caddyfile.Dispenser) (waf.Exclusion, error) {
+	args := d.RemainingArgs()
+	if len(args) == 0 {
+		return waf.Exclusion{}, d.Errf("usage: exclude <id|id-id|tag:name> [on <target>] [at <path-prefix>]")
+	}
+	e := waf.Exclusion{Rules: args[0]}
+	for i := 1; i < len(args); i += 2 {
+		if i+1 >= len(args) {
+			return e, d.Errf("exclude: %q needs a value", args[i])
+		}
+		switch args[i] {
+		case "on":
+			e.Target = args[i+1]
+		case "at":
+			e.PathPrefix = args[i+1]
+		default:
+			return e, d.Errf("exclude: expected 'on <target>' or 'at <path>', got %q", args[i])
+		}
+	}
+	if err := e.Validate(); err != nil {
+		return e, d.Errf("exclude: %v", err)
+	}
+	return e, nil
+}
+
+func oneArg(d *caddyfile.Dispenser) (string, error) {
+	var v string
+	if !d.Args(&v) {
+		return "", d.ArgErr()
+	}
+	if d.NextArg() {
+		return "", d.ArgErr()
+	}
+	return v, nil
+}
+
+func levelArg(d *caddyfile.Dispenser, s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 4 {
+		return 0, d.Errf("paranoia level must be 1 to 4, not %q", s)
+	}
+	return n, nil
+}
+
+func positiveArg(d *caddyfile.Dispenser, s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return 0, d.Errf("anomaly threshold must be a positive whole number, not %q", s)
+	}
+	return n, nil
+}
+
+func joinLines(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return strings.TrimRight(a, "\n") + "\n" + b
+}
+
+var _ caddyfile.Unmarshaler = (*Handler)(nil)

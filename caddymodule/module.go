@@ -1,0 +1,294 @@
+// Package caddymodule is mamori's only Caddy glue: it registers the
+// "mamori" HTTP handler and its Caddyfile directive, provisions the guards
+// from internal/, and runs them in order for every request.
+package caddymodule
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/mamori-waf/mamori/internal/blockpage"
+	"github.com/mamori-waf/mamori/internal/events"
+	"github.com/mamori-waf/mamori/internal/waf"
+)
+
+func init() {
+	caddy.RegisterModule(Handler{})
+}
+
+// RequestIDHeader is the response (and upstream request) header that carries
+// mamori's request ID, which the block page shows as the incident ID.
+const RequestIDHeader = "X-Request-Id"
+
+// Handler is the mamori HTTP handler: the WAF (Coraza running OWASP CRS v4)
+// and a block page, in front of the rest of the route.
+type Handler struct {
+	// WAF configures Coraza and CRS. Its zero value is CRS v4 at paranoia
+	// level 1 in blocking mode with anomaly scoring.
+	WAF waf.Config `json:"waf,omitempty"`
+	// BlockPage is the path of an html/template file rendered for blocked
+	// requests instead of the built-in page. It receives .IncidentID,
+	// .Status, .StatusText and .Lang ("en" or "ja").
+	BlockPage string `json:"block_page,omitempty"`
+
+	engine      *waf.Engine
+	fingerprint string
+	page        *blockpage.Page
+	logger      *zap.Logger
+	events      *zap.Logger
+}
+
+// CaddyModule returns the Caddy module information.
+func (Handler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.mamori",
+		New: func() caddy.Module { return new(Handler) },
+	}
+}
+
+// engines holds one compiled WAF per distinct configuration (rule file
+// contents included), shared by every site and reused across reloads; the
+// last user's Cleanup closes it.
+var engines = caddy.NewUsagePool()
+
+// eventsModule only names the events logger: Caddy routes logs by module
+// ID, so events get a name of their own (mamori.events) that a `log`
+// block can include or exclude.
+type eventsModule struct{}
+
+func (eventsModule) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{ID: events.LoggerName}
+}
+
+type pooledEngine struct{ *waf.Engine }
+
+func (p pooledEngine) Destruct() error { return p.Close() }
+
+// Provision compiles (or reuses) the WAF and loads the block page.
+func (h *Handler) Provision(ctx caddy.Context) error {
+	h.logger = ctx.Logger()
+	h.events = ctx.Logger(eventsModule{})
+
+	compiled, err := waf.Compile(h.WAF)
+	if err != nil {
+		return fmt.Errorf("waf: %w", err)
+	}
+	val, loaded, err := engines.LoadOrNew(compiled.Fingerprint, func() (caddy.Destructor, error) {
+		start := time.Now()
+		e, err := waf.New(compiled)
+		if err != nil {
+			return nil, err
+		}
+		h.logger.Info("WAF compiled",
+			zap.Int("rules", e.RulesCount()),
+			zap.String("mode", string(compiled.Config.Mode)),
+			zap.Int("paranoia_level", compiled.Config.ParanoiaLevel),
+			zap.Duration("took", time.Since(start)))
+		return pooledEngine{e}, nil
+	})
+	if err != nil {
+		return fmt.Errorf("waf: %w", err)
+	}
+	h.engine = val.(pooledEngine).Engine
+	h.fingerprint = compiled.Fingerprint
+	if loaded {
+		h.logger.Debug("WAF reused", zap.String("fingerprint", compiled.Fingerprint[:12]))
+	}
+
+	h.page, err = blockpage.New(h.BlockPage)
+	return err
+}
+
+// Cleanup releases this handler's reference to the shared WAF.
+func (h *Handler) Cleanup() error {
+	if h.fingerprint == "" {
+		return nil
+	}
+	_, err := engines.Delete(h.fingerprint)
+	return err
+}
+
+// ServeHTTP runs the WAF's request phases, the rest of the route, and the
+// WAF's response phases, and reports the outcome in an event and in the
+// access log.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	id := events.NewRequestID()
+	caddyhttp.SetVar(r.Context(), "mamori.request_id", id)
+	w.Header().Set(RequestIDHeader, id)
+	extra, _ := r.Context().Value(caddyhttp.ExtraLogFieldsCtxKey).(*caddyhttp.ExtraLogFields)
+	if extra != nil {
+		extra.Add(zap.String("mamori.request_id", id))
+	}
+
+	clientIP, clientPort := clientAddress(r)
+	tx := h.engine.NewTransaction(id)
+	defer tx.Close()
+
+	o := outcome{h: h, r: r, id: id, clientIP: clientIP, extra: extra}
+	it, err := tx.ProcessRequest(r, clientIP, clientPort)
+	if err != nil {
+		status := http.StatusInternalServerError
+		if errors.Is(err, waf.ErrBadRequestBody) {
+			status = http.StatusBadRequest
+		}
+		o.report(tx.Verdict(), status)
+		return caddyhttp.Error(status, err)
+	}
+	if it != nil {
+		o.report(tx.Verdict(), it.Status)
+		return h.interrupt(w, r, it, id)
+	}
+
+	// The upstream gets mamori's request ID, never the client's.
+	r.Header.Set(RequestIDHeader, id)
+	rw := tx.ResponseWriter(w, r)
+	if err := next.ServeHTTP(rw, r); err != nil {
+		o.report(tx.Verdict(), statusOf(err))
+		return err
+	}
+	it, err = tx.FinishResponse()
+	if it != nil {
+		o.report(tx.Verdict(), it.Status)
+		return h.interrupt(w, r, it, id)
+	}
+	o.report(tx.Verdict(), tx.ResponseStatus())
+	return err
+}
+
+// interrupt answers for a rule that stopped the request or response.
+func (h *Handler) interrupt(w http.ResponseWriter, r *http.Request, it *waf.Interruption, id string) error {
+	switch it.Action {
+	case "redirect":
+		http.Redirect(w, r, it.Location, http.StatusFound)
+		return nil
+	case "drop":
+		// Close the connection without an answer, as the rule asked.
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			return conn.Close()
+		}
+		panic(http.ErrAbortHandler)
+	}
+	h.page.Write(w, r, it.Status, id)
+	return nil
+}
+
+// outcome turns a WAF verdict into an event and access-log fields.
+type outcome struct {
+	h        *Handler
+	r        *http.Request
+	id       string
+	clientIP string
+	extra    *caddyhttp.ExtraLogFields
+}
+
+func (o outcome) report(v waf.Verdict, status int) {
+	verdict := events.VerdictAllowed
+	switch {
+	case v.Interruption != nil:
+		verdict = events.VerdictBlocked
+	case v.WouldInterrupt:
+		verdict = events.VerdictDetected
+	case len(v.Matches) > 0:
+		verdict = events.VerdictFlagged
+	}
+	if o.extra != nil {
+		ids := make([]int, len(v.Matches))
+		for i, m := range v.Matches {
+			ids[i] = m.ID
+		}
+		o.extra.Add(zap.String("mamori.verdict", verdict))
+		if len(ids) > 0 {
+			o.extra.Add(zap.Ints("mamori.rule_ids", ids))
+			o.extra.Add(zap.Int("mamori.anomaly.inbound", v.InboundScore))
+			o.extra.Add(zap.Int("mamori.anomaly.outbound", v.OutboundScore))
+		}
+	}
+	if verdict == events.VerdictAllowed {
+		return
+	}
+	e := events.Event{
+		RequestID:     o.id,
+		Time:          time.Now(),
+		ClientIP:      o.clientIP,
+		Host:          o.r.Host,
+		Method:        o.r.Method,
+		Path:          o.r.URL.EscapedPath(),
+		UserAgent:     o.r.UserAgent(),
+		Guard:         "waf",
+		Verdict:       verdict,
+		Status:        status,
+		InboundScore:  v.InboundScore,
+		OutboundScore: v.OutboundScore,
+		Rules:         make([]events.Rule, 0, len(v.Matches)),
+	}
+	for _, m := range v.Matches {
+		e.Rules = append(e.Rules, events.Rule{
+			ID:       m.ID,
+			Message:  m.Message,
+			Severity: m.Severity,
+			Tags:     m.Tags,
+			Phase:    m.Phase,
+			Target:   m.Target,
+			Match:    events.MatchValue(m.Target, m.Value),
+			Data:     events.MatchValue(m.Target, m.Data),
+		})
+	}
+	// The deciding rule: the one that interrupted, else the first
+	// disruptive one (detect mode), else the first match.
+	decider := -1
+	for i, m := range v.Matches {
+		if (v.Interruption != nil && m.ID == v.Interruption.RuleID) || (v.Interruption == nil && m.Disruptive) {
+			decider = i
+			break
+		}
+	}
+	if decider < 0 && len(v.Matches) > 0 {
+		decider = 0
+	}
+	if decider >= 0 {
+		e.RuleID = strconv.Itoa(v.Matches[decider].ID)
+		e.RuleName = v.Matches[decider].Message
+	} else if v.Interruption != nil {
+		e.RuleID = strconv.Itoa(v.Interruption.RuleID)
+	}
+	e.Emit(o.h.events)
+}
+
+func statusOf(err error) int {
+	var he caddyhttp.HandlerError
+	if errors.As(err, &he) && he.StatusCode != 0 {
+		return he.StatusCode
+	}
+	return http.StatusInternalServerError
+}
+
+// clientAddress is the real client: Caddy's client_ip (which honours the
+// server's trusted_proxies), and the connection's port.
+func clientAddress(r *http.Request) (string, int) {
+	_, portStr, _ := net.SplitHostPort(r.RemoteAddr)
+	port, _ := strconv.Atoi(portStr)
+	if ip, ok := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string); ok && ip != "" {
+		return strings.TrimSuffix(strings.TrimPrefix(ip, "["), "]"), port
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr, port
+	}
+	return host, port
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddy.CleanerUpper          = (*Handler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
+)

@@ -1,0 +1,332 @@
+// Package waf runs Coraza with the OWASP Core Rule Set in front of a plain
+// net/http handler. It knows nothing of Caddy: the caddymodule package feeds
+// it requests and turns its verdicts into responses and events.
+package waf
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Mode says whether the WAF enforces its verdicts.
+type Mode string
+
+const (
+	// ModeBlock denies requests that the rules decide to block.
+	ModeBlock Mode = "block"
+	// ModeDetect lets every request through and only reports what would
+	// have been blocked (Coraza's DetectionOnly).
+	ModeDetect Mode = "detect"
+)
+
+// Config is everything that shapes one compiled WAF. Two equal Configs
+// (with equal rule files on disk) share one compiled WAF.
+type Config struct {
+	// Mode is "block" (the default) or "detect".
+	Mode Mode `json:"mode,omitempty"`
+	// ParanoiaLevel is CRS's blocking paranoia level, 1 to 4 (default 1).
+	// Rules above it never add to the blocking score.
+	ParanoiaLevel int `json:"paranoia_level,omitempty"`
+	// DetectionParanoiaLevel, 1 to 4 and at least ParanoiaLevel, runs the
+	// rules up to this level for the events only: they never block.
+	// Default: equal to ParanoiaLevel.
+	DetectionParanoiaLevel int `json:"detection_paranoia_level,omitempty"`
+	// InboundThreshold is the anomaly score at which a request is blocked
+	// (CRS default 5: one critical match).
+	InboundThreshold int `json:"inbound_threshold,omitempty"`
+	// OutboundThreshold is the anomaly score at which a response is
+	// blocked (CRS default 4).
+	OutboundThreshold int `json:"outbound_threshold,omitempty"`
+	// RequestBodyLimit is the largest request body, in bytes, that is
+	// accepted; larger ones get 413. Default 13 MiB.
+	RequestBodyLimit int64 `json:"request_body_limit,omitempty"`
+	// RequestBodyInMemoryLimit is how much of a request body is held in
+	// memory before Coraza spills it to a temporary file. Default 128 KiB.
+	RequestBodyInMemoryLimit int64 `json:"request_body_in_memory_limit,omitempty"`
+	// ResponseBodyLimit is how many bytes of a response body are
+	// inspected; the rest passes uninspected. Default 512 KiB.
+	ResponseBodyLimit int64 `json:"response_body_limit,omitempty"`
+	// InspectResponseBody turns response body inspection on or off
+	// (default on, for ResponseMIMETypes only).
+	InspectResponseBody *bool `json:"inspect_response_body,omitempty"`
+	// ResponseMIMETypes lists the response media types whose bodies are
+	// inspected. Default: text/html, text/plain, text/xml.
+	ResponseMIMETypes []string `json:"response_mime_types,omitempty"`
+	// SetupDirectives are SecLang directives loaded before CRS, for CRS
+	// setup variables (tx.arg_length, tx.allowed_methods, ...) and rules
+	// that must run before CRS's.
+	SetupDirectives string `json:"setup_directives,omitempty"`
+	// Includes are extra rule files (virtual patches, site rules), loaded
+	// after CRS. Glob patterns are expanded when the config is loaded, so
+	// a reload picks up new and changed files.
+	Includes []string `json:"include,omitempty"`
+	// Directives are extra SecLang directives, loaded after Includes.
+	Directives string `json:"directives,omitempty"`
+	// Exclusions remove rules, or rules for one target, everywhere or only
+	// under a path prefix.
+	Exclusions []Exclusion `json:"exclusions,omitempty"`
+	// RegexPrefilter enables Coraza's literal prefilter for @rx, which skips
+	// regular expressions whose required literals are absent (default on).
+	RegexPrefilter *bool `json:"regex_prefilter,omitempty"`
+}
+
+// Exclusion removes a rule (or a range or tag of rules) entirely, or for
+// one target only, everywhere or only for requests under PathPrefix.
+type Exclusion struct {
+	// Rules is a rule ID ("941100"), an ID range ("941100-941199") or a
+	// tag ("tag:attack-xss").
+	Rules string `json:"rules"`
+	// Target, when set, limits the exclusion to one variable, such as
+	// "ARGS:text" or "REQUEST_COOKIES:/^wordpress_/".
+	Target string `json:"target,omitempty"`
+	// PathPrefix, when set, limits the exclusion to requests whose path
+	// begins with it (compared with the raw, undecoded path).
+	PathPrefix string `json:"path_prefix,omitempty"`
+}
+
+// Defaults of CRS and of mamori's engine settings.
+const (
+	DefaultParanoiaLevel            = 1
+	DefaultInboundThreshold         = 5
+	DefaultOutboundThreshold        = 4
+	DefaultRequestBodyLimit         = 13 << 20
+	DefaultRequestBodyInMemoryLimit = 128 << 10
+	DefaultResponseBodyLimit        = 512 << 10
+
+	// firstExclusionRuleID is where the IDs of the ctl rules that path
+	// exclusions compile to begin (a range no CRS rule uses).
+	firstExclusionRuleID = 3500000
+)
+
+// DefaultResponseMIMETypes are the response media types inspected by
+// default: the ones CRS's response rules are written for.
+var DefaultResponseMIMETypes = []string{"text/html", "text/plain", "text/xml"}
+
+// WithDefaults returns a copy of c with unset fields set to their defaults.
+func (c Config) WithDefaults() Config {
+	if c.Mode == "" {
+		c.Mode = ModeBlock
+	}
+	if c.ParanoiaLevel == 0 {
+		c.ParanoiaLevel = DefaultParanoiaLevel
+	}
+	if c.DetectionParanoiaLevel == 0 {
+		c.DetectionParanoiaLevel = c.ParanoiaLevel
+	}
+	if c.InboundThreshold == 0 {
+		c.InboundThreshold = DefaultInboundThreshold
+	}
+	if c.OutboundThreshold == 0 {
+		c.OutboundThreshold = DefaultOutboundThreshold
+	}
+	if c.RequestBodyLimit == 0 {
+		c.RequestBodyLimit = DefaultRequestBodyLimit
+	}
+	if c.RequestBodyInMemoryLimit == 0 {
+		c.RequestBodyInMemoryLimit = min(DefaultRequestBodyInMemoryLimit, c.RequestBodyLimit)
+	}
+	if c.ResponseBodyLimit == 0 {
+		c.ResponseBodyLimit = DefaultResponseBodyLimit
+	}
+	if c.InspectResponseBody == nil {
+		c.InspectResponseBody = ptr(true)
+	}
+	if len(c.ResponseMIMETypes) == 0 {
+		c.ResponseMIMETypes = DefaultResponseMIMETypes
+	}
+	if c.RegexPrefilter == nil {
+		c.RegexPrefilter = ptr(true)
+	}
+	return c
+}
+
+func ptr[T any](v T) *T { return &v }
+
+var (
+	ruleIDPattern    = regexp.MustCompile(`^[0-9]{1,9}(-[0-9]{1,9})?$`)
+	tagPattern       = regexp.MustCompile(`^tag:[A-Za-z0-9_./-]+$`)
+	targetPattern    = regexp.MustCompile(`^[A-Z_]+(:([A-Za-z0-9_.\-\[\]]+|/[^/\s"';]+/))?$`)
+	mimeTypePattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$`)
+	errEmptyExcluded = errors.New("exclusion needs a rule ID, an ID range or tag:NAME")
+)
+
+// Validate reports the first thing wrong with c, after defaults.
+func (c Config) Validate() error {
+	if c.Mode != ModeBlock && c.Mode != ModeDetect {
+		return fmt.Errorf("mode must be %q or %q, not %q", ModeBlock, ModeDetect, c.Mode)
+	}
+	if c.ParanoiaLevel < 1 || c.ParanoiaLevel > 4 {
+		return fmt.Errorf("paranoia level must be 1 to 4, not %d", c.ParanoiaLevel)
+	}
+	if c.DetectionParanoiaLevel < c.ParanoiaLevel || c.DetectionParanoiaLevel > 4 {
+		return fmt.Errorf("detection paranoia level must be %d to 4 (at least the blocking level), not %d", c.ParanoiaLevel, c.DetectionParanoiaLevel)
+	}
+	if c.InboundThreshold < 1 {
+		return fmt.Errorf("inbound anomaly threshold must be at least 1, not %d", c.InboundThreshold)
+	}
+	if c.OutboundThreshold < 1 {
+		return fmt.Errorf("outbound anomaly threshold must be at least 1, not %d", c.OutboundThreshold)
+	}
+	if c.RequestBodyLimit < 1 {
+		return fmt.Errorf("request body limit must be positive, not %d", c.RequestBodyLimit)
+	}
+	if c.RequestBodyInMemoryLimit < 1 || c.RequestBodyInMemoryLimit > c.RequestBodyLimit {
+		return fmt.Errorf("request body in-memory limit must be between 1 and the request body limit (%d), not %d", c.RequestBodyLimit, c.RequestBodyInMemoryLimit)
+	}
+	if c.ResponseBodyLimit < 1 {
+		return fmt.Errorf("response body limit must be positive, not %d", c.ResponseBodyLimit)
+	}
+	for _, m := range c.ResponseMIMETypes {
+		if !mimeTypePattern.MatchString(m) {
+			return fmt.Errorf("response MIME type %q is not a type/subtype in lower case", m)
+		}
+	}
+	for i, e := range c.Exclusions {
+		if err := e.Validate(); err != nil {
+			return fmt.Errorf("exclusion %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+// Validate reports what is wrong with one exclusion.
+func (e Exclusion) Validate() error {
+	switch {
+	case e.Rules == "":
+		return errEmptyExcluded
+	case tagPattern.MatchString(e.Rules):
+	case ruleIDPattern.MatchString(e.Rules):
+		if lo, hi, ok := strings.Cut(e.Rules, "-"); ok {
+			l, _ := strconv.Atoi(lo)
+			h, _ := strconv.Atoi(hi)
+			if l > h {
+				return fmt.Errorf("rule range %q runs backwards", e.Rules)
+			}
+		}
+	default:
+		return fmt.Errorf("%q is not a rule ID, an ID range (941100-941199) or tag:NAME", e.Rules)
+	}
+	if e.Target != "" && !targetPattern.MatchString(e.Target) {
+		return fmt.Errorf("target %q is not a variable such as ARGS:name, REQUEST_COOKIES:/regex/ or REQUEST_HEADERS:User-Agent", e.Target)
+	}
+	if e.PathPrefix != "" && (!strings.HasPrefix(e.PathPrefix, "/") || strings.ContainsAny(e.PathPrefix, "\" \t\r\n'")) {
+		return fmt.Errorf("path %q must begin with / and hold no quotes or spaces", e.PathPrefix)
+	}
+	return nil
+}
+
+func (e Exclusion) isTag() bool { return strings.HasPrefix(e.Rules, "tag:") }
+
+// startupDirective is the SecLang that applies e once, when the rules load
+// (no path condition).
+func (e Exclusion) startupDirective() string {
+	switch {
+	case e.isTag() && e.Target == "":
+		return fmt.Sprintf("SecRuleRemoveByTag %q", strings.TrimPrefix(e.Rules, "tag:"))
+	case e.isTag():
+		return fmt.Sprintf("SecRuleUpdateTargetByTag %q \"!%s\"", strings.TrimPrefix(e.Rules, "tag:"), e.Target)
+	case e.Target == "":
+		return "SecRuleRemoveById " + e.Rules
+	default:
+		return fmt.Sprintf("SecRuleUpdateTargetById %s \"!%s\"", e.Rules, e.Target)
+	}
+}
+
+// ctlAction is the ctl action that applies e to one transaction.
+func (e Exclusion) ctlAction() string {
+	switch {
+	case e.isTag() && e.Target == "":
+		return "ctl:ruleRemoveByTag=" + strings.TrimPrefix(e.Rules, "tag:")
+	case e.isTag():
+		return "ctl:ruleRemoveTargetByTag=" + strings.TrimPrefix(e.Rules, "tag:") + ";" + e.Target
+	case e.Target == "":
+		return "ctl:ruleRemoveById=" + e.Rules
+	default:
+		return "ctl:ruleRemoveTargetById=" + e.Rules + ";" + e.Target
+	}
+}
+
+// SecLang compiles c (after defaults) into the SecLang that loads
+// mamori's engine settings, CRS and the operator's rules, in this order:
+// engine settings, CRS setup, path-scoped exclusions (ctl rules that must
+// run before the rules they change), CRS rules, includes, directives, and
+// start-up exclusions (which must follow the rules they change).
+func (c Config) SecLang() string {
+	var b strings.Builder
+	engine := "On"
+	if c.Mode == ModeDetect {
+		engine = "DetectionOnly"
+	}
+	fmt.Fprintf(&b, "SecRuleEngine %s\n", engine)
+	b.WriteString("SecRequestBodyAccess On\n")
+	fmt.Fprintf(&b, "SecRequestBodyLimit %d\n", c.RequestBodyLimit)
+	fmt.Fprintf(&b, "SecRequestBodyInMemoryLimit %d\n", c.RequestBodyInMemoryLimit)
+	b.WriteString("SecRequestBodyLimitAction Reject\n")
+	b.WriteString("SecRequestBodyJsonDepthLimit 1024\n")
+	if *c.InspectResponseBody {
+		b.WriteString("SecResponseBodyAccess On\n")
+	} else {
+		b.WriteString("SecResponseBodyAccess Off\n")
+	}
+	fmt.Fprintf(&b, "SecResponseBodyMimeType %s\n", strings.Join(c.ResponseMIMETypes, " "))
+	fmt.Fprintf(&b, "SecResponseBodyLimit %d\n", c.ResponseBodyLimit)
+	b.WriteString("SecResponseBodyLimitAction ProcessPartial\n")
+	if *c.RegexPrefilter {
+		b.WriteString("SecRxPreFilter On\n")
+	}
+	// mamori reports matches itself, as structured events: no audit log.
+	b.WriteString("SecAuditEngine Off\n")
+	b.WriteString(bodyProcessorRules)
+
+	b.WriteString("SecDefaultAction \"phase:1,log,auditlog,pass\"\n")
+	b.WriteString("SecDefaultAction \"phase:2,log,auditlog,pass\"\n")
+	b.WriteString("SecDefaultAction \"phase:3,log,auditlog,pass\"\n")
+	b.WriteString("SecDefaultAction \"phase:4,log,auditlog,pass\"\n")
+	fmt.Fprintf(&b, `SecAction "id:900990,phase:1,pass,t:none,nolog,tag:'OWASP_CRS',ver:'OWASP_CRS/4.25.0',setvar:tx.crs_setup_version=4250"`+"\n")
+	fmt.Fprintf(&b, `SecAction "id:900000,phase:1,pass,t:none,nolog,setvar:tx.blocking_paranoia_level=%d"`+"\n", c.ParanoiaLevel)
+	fmt.Fprintf(&b, `SecAction "id:900001,phase:1,pass,t:none,nolog,setvar:tx.detection_paranoia_level=%d"`+"\n", c.DetectionParanoiaLevel)
+	fmt.Fprintf(&b, `SecAction "id:900110,phase:1,pass,t:none,nolog,setvar:tx.inbound_anomaly_score_threshold=%d,setvar:tx.outbound_anomaly_score_threshold=%d"`+"\n", c.InboundThreshold, c.OutboundThreshold)
+
+	if c.SetupDirectives != "" {
+		b.WriteString(c.SetupDirectives)
+		b.WriteString("\n")
+	}
+
+	id := firstExclusionRuleID
+	for _, e := range c.Exclusions {
+		if e.PathPrefix == "" {
+			continue
+		}
+		fmt.Fprintf(&b, "SecRule REQUEST_FILENAME \"@beginsWith %s\" \"id:%d,phase:1,pass,nolog,t:none,%s\"\n", e.PathPrefix, id, e.ctlAction())
+		id++
+	}
+
+	b.WriteString("Include @owasp_crs/*.conf\n")
+	for _, inc := range c.Includes {
+		fmt.Fprintf(&b, "Include %s\n", inc)
+	}
+	if c.Directives != "" {
+		b.WriteString(c.Directives)
+		b.WriteString("\n")
+	}
+	for _, e := range c.Exclusions {
+		if e.PathPrefix == "" {
+			b.WriteString(e.startupDirective())
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
+
+// bodyProcessorRules pick Coraza's body parser by content type and refuse
+// bodies that fail to parse (as in coraza.conf-recommended), so an attack
+// cannot hide in a body the rules never saw as arguments.
+const bodyProcessorRules = `SecRule REQUEST_HEADERS:Content-Type "^(?:application(?:/soap\+|/)|text/)xml" "id:200000,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=XML"
+SecRule REQUEST_HEADERS:Content-Type "^application/json" "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
+SecRule REQUEST_HEADERS:Content-Type "^application/[a-z0-9.-]+[+]json" "id:200006,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
+SecRule REQBODY_ERROR "!@eq 0" "id:200002,phase:2,t:none,log,deny,status:400,msg:'Failed to parse request body',logdata:'%{reqbody_error_msg}',severity:2"
+SecRule MULTIPART_STRICT_ERROR "!@eq 0" "id:200003,phase:2,t:none,log,deny,status:400,msg:'Multipart request body failed strict validation'"
+`
