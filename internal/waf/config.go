@@ -285,6 +285,7 @@ func (c Config) SecLang() string {
 	b.WriteString("SecDefaultAction \"phase:2,log,auditlog,pass\"\n")
 	b.WriteString("SecDefaultAction \"phase:3,log,auditlog,pass\"\n")
 	b.WriteString("SecDefaultAction \"phase:4,log,auditlog,pass\"\n")
+	b.WriteString("SecDefaultAction \"phase:5,log,auditlog,pass\"\n")
 	fmt.Fprintf(&b, `SecAction "id:900990,phase:1,pass,t:none,nolog,tag:'OWASP_CRS',ver:'OWASP_CRS/4.25.0',setvar:tx.crs_setup_version=4250"`+"\n")
 	fmt.Fprintf(&b, `SecAction "id:900000,phase:1,pass,t:none,nolog,setvar:tx.blocking_paranoia_level=%d"`+"\n", c.ParanoiaLevel)
 	fmt.Fprintf(&b, `SecAction "id:900001,phase:1,pass,t:none,nolog,setvar:tx.detection_paranoia_level=%d"`+"\n", c.DetectionParanoiaLevel)

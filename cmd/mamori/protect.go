@@ -1,0 +1,147 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	caddycmd "github.com/caddyserver/caddy/v2/cmd"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
+	"github.com/caddyserver/caddy/v2/modules/logging"
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"github.com/mamori-waf/mamori/caddymodule"
+	"github.com/mamori-waf/mamori/internal/events"
+	"github.com/mamori-waf/mamori/internal/waf"
+)
+
+func init() {
+	caddycmd.RegisterCommand(caddycmd.Command{
+		Name:  "protect",
+		Usage: "--from <addr> --to <upstream> [--mode block|detect] [--paranoia 1-4] [--access-log <file>] [--events-log <file>]",
+		Short: "A hardened reverse proxy without a Caddyfile",
+		Long: `
+Runs mamori in front of one upstream: the WAF (OWASP CRS v4, paranoia level 1,
+blocking) and the block page, then Caddy's reverse proxy.
+
+--from is the address to listen on. "127.0.0.1:8080" or ":8080" serves plain
+HTTP; "https://example.com" serves HTTPS with an automatic certificate.
+--to is the upstream's host:port (HTTP).
+
+Security events go to standard error (or --events-log); --access-log writes
+Caddy's JSON access log, one line per request with mamori's verdict.
+`,
+		CobraFunc: func(cmd *cobra.Command) {
+			cmd.Flags().String("from", "", "address to listen on (required)")
+			cmd.Flags().String("to", "", "upstream host:port (required)")
+			cmd.Flags().String("mode", "block", "block or detect")
+			cmd.Flags().Int("paranoia", 1, "CRS paranoia level, 1 to 4")
+			cmd.Flags().String("access-log", "", "file for the access log")
+			cmd.Flags().String("events-log", "", "file for security events (default: standard error)")
+			cmd.RunE = caddycmd.WrapCommandFuncForCobra(cmdProtect)
+		},
+	})
+}
+
+// protectOptions are the flags of `mamori protect` (and `mamori demo`).
+type protectOptions struct {
+	from, to, mode, accessLog, eventsLog string
+	paranoia                             int
+}
+
+func cmdProtect(fs caddycmd.Flags) (int, error) {
+	caddy.TrapSignals()
+	opts := protectOptions{
+		from:      fs.String("from"),
+		to:        fs.String("to"),
+		mode:      fs.String("mode"),
+		paranoia:  fs.Int("paranoia"),
+		accessLog: fs.String("access-log"),
+		eventsLog: fs.String("events-log"),
+	}
+	cfg, err := opts.config()
+	if err != nil {
+		return caddy.ExitCodeFailedStartup, err
+	}
+	if err := caddy.Run(cfg); err != nil {
+		return caddy.ExitCodeFailedStartup, err
+	}
+	caddy.Log().Info("mamori protecting", zap.String("from", opts.from), zap.String("to", opts.to),
+		zap.String("mode", opts.mode), zap.Int("paranoia", opts.paranoia))
+	select {}
+}
+
+// config builds the Caddy JSON configuration for the options.
+func (o protectOptions) config() (*caddy.Config, error) {
+	if o.from == "" || o.to == "" {
+		return nil, fmt.Errorf("--from and --to are both required")
+	}
+	from, err := httpcaddyfile.ParseAddress(o.from)
+	if err != nil {
+		return nil, fmt.Errorf("--from %q: %v", o.from, err)
+	}
+	if from.Scheme == "" {
+		from.Scheme = "http"
+		if from.Port == "" {
+			return nil, fmt.Errorf("--from %q: give host:port for HTTP, or https://name for HTTPS", o.from)
+		}
+	}
+	if from.Port == "" {
+		from.Port = map[string]string{"http": "80", "https": "443"}[from.Scheme]
+	}
+	to := strings.TrimPrefix(o.to, "http://")
+	if _, _, err := net.SplitHostPort(to); err != nil {
+		return nil, fmt.Errorf("--to %q: need an upstream host:port: %v", o.to, err)
+	}
+	handler := caddymodule.Handler{WAF: waf.Config{Mode: waf.Mode(o.mode), ParanoiaLevel: o.paranoia}}
+	if _, err := waf.Compile(handler.WAF); err != nil {
+		return nil, err
+	}
+	proxy := reverseproxy.Handler{Upstreams: reverseproxy.UpstreamPool{{Dial: to}}}
+	route := caddyhttp.Route{HandlersRaw: []json.RawMessage{
+		caddyconfig.JSONModuleObject(handler, "handler", "mamori", nil),
+		caddyconfig.JSONModuleObject(proxy, "handler", "reverse_proxy", nil),
+	}}
+	listenHost := from.Host
+	if from.Scheme == "https" && from.Host != "" && net.ParseIP(from.Host) == nil {
+		route.MatcherSetsRaw = []caddy.ModuleMap{{"host": caddyconfig.JSON(caddyhttp.MatchHost{from.Host}, nil)}}
+		listenHost = ""
+	}
+	server := &caddyhttp.Server{
+		Listen: []string{net.JoinHostPort(listenHost, from.Port)},
+		Routes: caddyhttp.RouteList{route},
+	}
+	if from.Scheme == "http" {
+		server.AutoHTTPS = &caddyhttp.AutoHTTPSConfig{Disabled: true}
+	}
+
+	logs := map[string]*caddy.CustomLog{
+		"default": {BaseLog: caddy.BaseLog{}, Exclude: []string{"http.log.access"}},
+	}
+	if o.accessLog != "" {
+		server.Logs = &caddyhttp.ServerLogConfig{}
+		logs["access"] = &caddy.CustomLog{
+			BaseLog: caddy.BaseLog{WriterRaw: caddyconfig.JSONModuleObject(logging.FileWriter{Filename: o.accessLog}, "output", "file", nil)},
+			Include: []string{"http.log.access"},
+		}
+	}
+	if o.eventsLog != "" {
+		logs["default"].Exclude = append(logs["default"].Exclude, events.LoggerName)
+		logs["events"] = &caddy.CustomLog{
+			BaseLog: caddy.BaseLog{WriterRaw: caddyconfig.JSONModuleObject(logging.FileWriter{Filename: o.eventsLog}, "output", "file", nil)},
+			Include: []string{events.LoggerName},
+		}
+	}
+	persist := false
+	return &caddy.Config{
+		Admin:   &caddy.AdminConfig{Disabled: true, Config: &caddy.ConfigSettings{Persist: &persist}},
+		Logging: &caddy.Logging{Logs: logs},
+		AppsRaw: caddy.ModuleMap{"http": caddyconfig.JSON(caddyhttp.App{Servers: map[string]*caddyhttp.Server{"mamori": server}}, nil)},
+	}, nil
+}

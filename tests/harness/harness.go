@@ -1,0 +1,192 @@
+// Package harness starts the real processes of mamori's end-to-end tests:
+// the built mamori binary with a Caddyfile, and the upstream test server.
+package harness
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	buildErr  error
+)
+
+// repoRoot is the module root, found from this file's location.
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// Binaries returns the paths of the mamori and upstream binaries: those
+// named by $MAMORI_BIN and $UPSTREAM_BIN (the Makefile builds them once),
+// else built here, once per test binary.
+func Binaries(t testing.TB) (mamori, upstream string) {
+	t.Helper()
+	mamori, upstream = os.Getenv("MAMORI_BIN"), os.Getenv("UPSTREAM_BIN")
+	if mamori != "" && upstream != "" {
+		return mamori, upstream
+	}
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "mamori-e2e-bin")
+		if buildErr != nil {
+			return
+		}
+		for name, pkg := range map[string]string{"mamori": "./cmd/mamori", "upstream": "./tests/upstream"} {
+			cmd := exec.Command("go", "build", "-o", filepath.Join(binDir, name), pkg)
+			cmd.Dir = repoRoot()
+			if out, err := cmd.CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
+				return
+			}
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return filepath.Join(binDir, "mamori"), filepath.Join(binDir, "upstream")
+}
+
+// FreePort returns a loopback TCP port that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Process is a started child process.
+type Process struct {
+	Cmd    *exec.Cmd
+	Output *bytes.Buffer
+	mu     sync.Mutex
+}
+
+// Start runs a binary until the test ends, capturing its output.
+func Start(t testing.TB, dir, bin string, args ...string) *Process {
+	t.Helper()
+	p := &Process{Output: &bytes.Buffer{}}
+	p.Cmd = exec.Command(bin, args...)
+	p.Cmd.Dir = dir
+	w := &lockedWriter{p: p}
+	p.Cmd.Stdout, p.Cmd.Stderr = w, w
+	if err := p.Cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = p.Cmd.Process.Kill()
+		_, _ = p.Cmd.Process.Wait()
+		if t.Failed() {
+			t.Logf("%s output:\n%s", filepath.Base(bin), p.String())
+		}
+	})
+	return p
+}
+
+// String is the process's output so far.
+func (p *Process) String() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.Output.String()
+}
+
+type lockedWriter struct{ p *Process }
+
+func (w *lockedWriter) Write(b []byte) (int, error) {
+	w.p.mu.Lock()
+	defer w.p.mu.Unlock()
+	return w.p.Output.Write(b)
+}
+
+// WaitHTTP waits until url answers (any status) or fails the test.
+func WaitHTTP(t testing.TB, url string, p *Process) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			return
+		}
+		if p != nil && p.Cmd.ProcessState != nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	out := ""
+	if p != nil {
+		out = p.String()
+	}
+	t.Fatalf("%s did not answer in time\n%s", url, out)
+}
+
+// Upstream starts the upstream test server and returns its address.
+func Upstream(t testing.TB) string {
+	t.Helper()
+	_, bin := Binaries(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", FreePort(t))
+	p := Start(t, t.TempDir(), bin, "-listen", addr)
+	WaitHTTP(t, "http://"+addr+"/status/200", p)
+	return addr
+}
+
+// Mamori is a running mamori.
+type Mamori struct {
+	// URL is the site's base URL, http://127.0.0.1:PORT.
+	URL string
+	// Dir holds the Caddyfile and the log files.
+	Dir string
+	// Proc is the process.
+	Proc *Process
+	// Caddyfile is the configuration file's path.
+	Caddyfile string
+}
+
+// StartMamori writes caddyfile (with {PORT}, {UPSTREAM} and {DIR}
+// replaced) and runs `mamori run` on it.
+func StartMamori(t testing.TB, caddyfile, upstream string) *Mamori {
+	t.Helper()
+	bin, _ := Binaries(t)
+	dir := t.TempDir()
+	port := FreePort(t)
+	r := strings.NewReplacer("{PORT}", fmt.Sprint(port), "{UPSTREAM}", upstream, "{DIR}", dir)
+	path := filepath.Join(dir, "Caddyfile")
+	if err := os.WriteFile(path, []byte(r.Replace(caddyfile)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := Start(t, dir, bin, "run", "--config", path, "--adapter", "caddyfile")
+	m := &Mamori{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Dir: dir, Proc: p, Caddyfile: path}
+	WaitHTTP(t, m.URL+"/status/200", p)
+	return m
+}
+
+// ReadLines returns the non-empty lines of a file in the mamori's dir,
+// waiting briefly for the writer to flush.
+func (m *Mamori) ReadLines(t testing.TB, name string) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(m.Dir, name))
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.TrimSpace(l) != "" {
+			lines = append(lines, l)
+		}
+	}
+	return lines
+}
