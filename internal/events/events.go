@@ -7,6 +7,7 @@ package events
 import (
 	"crypto/rand"
 	"encoding/base32"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -194,10 +195,14 @@ func IsSensitiveTarget(target string) bool {
 	case "REQUEST_COOKIES", "REQUEST_COOKIES_NAMES":
 		return variable == "REQUEST_COOKIES"
 	}
-	name = strings.ToLower(name)
+	name = strings.ReplaceAll(strings.ToLower(name), "-", "_")
 	if name == "" {
 		return false
 	}
+	return isSensitiveName(name)
+}
+
+func isSensitiveName(name string) bool {
 	for _, s := range sensitiveNames {
 		if strings.Contains(name, s) {
 			return true
@@ -209,7 +214,13 @@ func IsSensitiveTarget(target string) bool {
 // Redacted is what a secret is replaced with.
 const Redacted = "[redacted]"
 
-// MatchValue returns what an event may show of a matched value.
+// embeddedSecret finds name=value, "name":"value" and name: value pairs
+// inside a larger value (a raw body, a query string, XML text) so that a
+// rule matching the whole body does not carry a password into a log.
+var embeddedSecret = regexp.MustCompile(`(?i)("?)([A-Za-z0-9_.\-\[\]]+)("?\s*[=:]\s*"?)([^&"\s,;<]*)`)
+
+// MatchValue returns what an event may show of a matched value: nothing of
+// a sensitive target, and values of sensitive names inside it masked.
 func MatchValue(target, value string) string {
 	if value == "" {
 		return ""
@@ -217,6 +228,14 @@ func MatchValue(target, value string) string {
 	if IsSensitiveTarget(target) {
 		return Redacted
 	}
+	value = embeddedSecret.ReplaceAllStringFunc(value, func(pair string) string {
+		m := embeddedSecret.FindStringSubmatch(pair)
+		name := strings.ReplaceAll(strings.ToLower(m[2]), "-", "_")
+		if m[4] == "" || !isSensitiveName(name) {
+			return pair
+		}
+		return m[1] + m[2] + m[3] + Redacted
+	})
 	return Truncate(value, MaxMatchLength)
 }
 

@@ -226,6 +226,8 @@ func TestMatchValue(t *testing.T) {
 		{"api_key_arg_is_redacted", "ARGS:api_key", secret, Redacted},
 		{"csrf_arg_is_redacted", "ARGS:csrf_token", secret, Redacted},
 		{"json_password_arg_is_redacted", "ARGS:json.user.password", secret, Redacted},
+		{"api_key_header_is_redacted", "REQUEST_HEADERS:X-Api-Key", "sk_live_abcdef", Redacted},
+		{"access_key_arg_with_hyphen_is_redacted", "ARGS:access-key", "AKIAABCDEF", Redacted},
 		{"keywords_arg_is_kept", "ARGS:keywords", secret, secret},
 		{"author_arg_is_kept", "ARGS:author", secret, secret},
 		{"id_arg_is_kept", "ARGS:id", secret, secret},
@@ -239,6 +241,22 @@ func TestMatchValue(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := MatchValue(tt.target, tt.value); got != tt.want {
 				t.Errorf("MatchValue(%q, %q) = %q, want %q", tt.target, tt.value, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestMatchValueRawBodyHidesSecrets(t *testing.T) {
+	// CRS matches the raw body too (REQUEST_BODY: 931110, 921110, 944xxx);
+	// a login form's password must not reach the event through it.
+	tests := []struct{ name, target, value, secret string }{
+		{"form_body_password", "REQUEST_BODY", "user=alice&password=hunter2&next=java.lang.Runtime", "hunter2"},
+		{"json_body_token", "REQUEST_BODY", `{"user":"alice","token":"tok_9f8e7d","q":"java.lang.Runtime"}`, "tok_9f8e7d"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := MatchValue(tt.target, tt.value); strings.Contains(got, tt.secret) {
+				t.Errorf("MatchValue(%q, ...) = %q reveals %q", tt.target, got, tt.secret)
 			}
 		})
 	}

@@ -83,7 +83,7 @@ type Exclusion struct {
 	// "ARGS:text" or "REQUEST_COOKIES:/^wordpress_/".
 	Target string `json:"target,omitempty"`
 	// PathPrefix, when set, limits the exclusion to requests whose path
-	// begins with it (compared with the raw, undecoded path).
+	// begins with it (compared with the URL-decoded path, REQUEST_FILENAME).
 	PathPrefix string `json:"path_prefix,omitempty"`
 }
 
@@ -148,7 +148,8 @@ func ptr[T any](v T) *T { return &v }
 var (
 	ruleIDPattern    = regexp.MustCompile(`^[0-9]{1,9}(-[0-9]{1,9})?$`)
 	tagPattern       = regexp.MustCompile(`^tag:[A-Za-z0-9_./-]+$`)
-	targetPattern    = regexp.MustCompile(`^[A-Z_]+(:([A-Za-z0-9_.\-\[\]]+|/[^/\s"';]+/))?$`)
+	// No commas, quotes or semicolons: they would split the ctl action.
+	targetPattern    = regexp.MustCompile(`^[A-Z_]+(:([A-Za-z0-9_.\-\[\]]+|/[^/\s"';,]+/))?$`)
 	mimeTypePattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$`)
 	errEmptyExcluded = errors.New("exclusion needs a rule ID, an ID range or tag:NAME")
 )
@@ -212,8 +213,8 @@ func (e Exclusion) Validate() error {
 	if e.Target != "" && !targetPattern.MatchString(e.Target) {
 		return fmt.Errorf("target %q is not a variable such as ARGS:name, REQUEST_COOKIES:/regex/ or REQUEST_HEADERS:User-Agent", e.Target)
 	}
-	if e.PathPrefix != "" && (!strings.HasPrefix(e.PathPrefix, "/") || strings.ContainsAny(e.PathPrefix, "\" \t\r\n'")) {
-		return fmt.Errorf("path %q must begin with / and hold no quotes or spaces", e.PathPrefix)
+	if e.PathPrefix != "" && (!strings.HasPrefix(e.PathPrefix, "/") || strings.ContainsAny(e.PathPrefix, "\" \t\r\n'%,")) {
+		return fmt.Errorf("path %q must begin with / and hold no quotes, spaces, commas or %%-escapes (it is compared decoded)", e.PathPrefix)
 	}
 	return nil
 }
@@ -262,7 +263,9 @@ func (c Config) SecLang() string {
 	}
 	fmt.Fprintf(&b, "SecRuleEngine %s\n", engine)
 	b.WriteString("SecRequestBodyAccess On\n")
-	fmt.Fprintf(&b, "SecRequestBodyLimit %d\n", c.RequestBodyLimit)
+	// Coraza refuses a body once its buffer reaches the limit; the limit is
+	// documented as the largest body accepted, hence the +1.
+	fmt.Fprintf(&b, "SecRequestBodyLimit %d\n", c.RequestBodyLimit+1)
 	fmt.Fprintf(&b, "SecRequestBodyInMemoryLimit %d\n", c.RequestBodyInMemoryLimit)
 	b.WriteString("SecRequestBodyLimitAction Reject\n")
 	b.WriteString("SecRequestBodyJsonDepthLimit 1024\n")

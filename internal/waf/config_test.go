@@ -255,7 +255,7 @@ func TestSecLang(t *testing.T) {
 			cfg:  Config{RequestBodyLimit: 1000, RequestBodyInMemoryLimit: 500, ResponseBodyLimit: 2000, ResponseMIMETypes: []string{"text/html", "application/json"}},
 			wantBeforeCRS: []string{
 				"SecRequestBodyAccess On",
-				"SecRequestBodyLimit 1000",
+				"SecRequestBodyLimit 1001",
 				"SecRequestBodyInMemoryLimit 500",
 				"SecRequestBodyLimitAction Reject",
 				"SecResponseBodyAccess On",

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	coreruleset "github.com/corazawaf/coraza-coreruleset/v4"
 	"github.com/corazawaf/coraza/v3"
@@ -18,9 +19,10 @@ import (
 // Engine is one compiled WAF: CRS plus the operator's rules. It is safe for
 // concurrent use; every request gets its own transaction.
 type Engine struct {
-	waf    coraza.WAF
-	config Config
-	rules  int
+	waf        coraza.WAF
+	config     Config
+	rules      int
+	disruptive sync.Map // rule ID → the rule denies, drops or redirects
 }
 
 // Compiled is a Config resolved against the file system: include globs
@@ -72,14 +74,15 @@ func Compile(c Config) (*Compiled, error) {
 	return &Compiled{Config: resolved, Directives: directives, Fingerprint: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
-// New compiles the WAF. Errors name the rule file and line Coraza stopped at.
+// New compiles the WAF. A rule that does not load is reported with its
+// file (or "directives") and line.
 func New(c *Compiled) (*Engine, error) {
 	cfg := coraza.NewWAFConfig().
 		WithRootFS(rulesFS{}).
 		WithDirectives(c.Directives)
 	w, err := coraza.NewWAF(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("loading rules: %w", err)
+		return nil, fmt.Errorf("loading rules: %w", locateError(c, err))
 	}
 	n := 0
 	if wr, ok := w.(experimental.WAFWithRules); ok {

@@ -284,6 +284,25 @@ func TestNew(t *testing.T) {
 		}
 	})
 
+	t.Run("exclusion_accepted_by_validate_loads", func(t *testing.T) {
+		// Whatever Validate (and so the Caddyfile) accepts must load: a
+		// regex target holding a comma is valid, and must survive being
+		// placed in a path-scoped rule's ctl action.
+		ex := Exclusion{Rules: "942100", Target: "ARGS:/^a{1,3}$/", PathPrefix: "/x"}
+		if ex.Validate() != nil {
+			return // rejected up front: fine
+		}
+		c, err := Compile(Config{Exclusions: []Exclusion{ex}})
+		if err != nil {
+			t.Fatalf("Compile: %v", err)
+		}
+		e, err := New(c)
+		if err != nil {
+			t.Fatalf("Validate accepted %+v but New fails: %v", ex, err)
+		}
+		e.Close()
+	})
+
 	t.Run("global_exclusion_of_unknown_rule_target_fails", func(t *testing.T) {
 		// SecRuleUpdateTargetById needs the rule to exist: a typo is caught
 		// at load, not silently ignored.

@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/corazawaf/coraza/v3/experimental"
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
@@ -80,7 +79,10 @@ func (t *Transaction) ProcessRequest(r *http.Request, clientIP string, clientPor
 	}
 	// net/http moves Host and Transfer-Encoding out of the header map;
 	// rules need both (920280, 920171, 921 smuggling rules).
-	if r.Host != "" {
+	// An HTTP/1.1 request always has a Host header (Go refuses one
+	// without), so an empty r.Host there was sent empty (920290); in
+	// HTTP/1.0 it may be missing (920280).
+	if r.Host != "" || r.ProtoAtLeast(1, 1) {
 		tx.AddRequestHeader("Host", r.Host)
 		tx.SetServerName(hostOnly(r.Host))
 	}
@@ -237,7 +239,7 @@ func (t *Transaction) Verdict() Verdict {
 			Data:       mr.Data(),
 			Tags:       rule.Tags(),
 			Phase:      int(rule.Phase()),
-			Disruptive: isDisruptive(rule),
+			Disruptive: t.engine.isDisruptive(rule),
 		}
 		if rule.Severity() >= 0 && rule.Severity() <= 7 {
 			m.Severity = rule.Severity().String()
@@ -271,20 +273,18 @@ func firstInt(vals []string) int {
 	return n
 }
 
-var (
-	disruptiveCache   sync.Map // rule ID → bool
-	disruptivePattern = regexp.MustCompile(`[",]\s*(deny|drop|redirect)\b`)
-)
+var disruptivePattern = regexp.MustCompile(`[",]\s*(deny|drop|redirect)\b`)
 
 // isDisruptive reports a rule that interrupts by itself. Coraza does not
 // expose a matched rule's disruptive action, so it is read once per rule
-// from the rule's text and cached.
-func isDisruptive(rule types.RuleMetadata) bool {
-	if v, ok := disruptiveCache.Load(rule.ID()); ok {
+// from the rule's text and cached in the engine (rule IDs are only unique
+// within one compiled rule set).
+func (e *Engine) isDisruptive(rule types.RuleMetadata) bool {
+	if v, ok := e.disruptive.Load(rule.ID()); ok {
 		return v.(bool)
 	}
 	d := disruptivePattern.MatchString(rule.Raw())
-	disruptiveCache.Store(rule.ID(), d)
+	e.disruptive.Store(rule.ID(), d)
 	return d
 }
 

@@ -789,3 +789,39 @@ func TestConvertInterruption(t *testing.T) {
 		})
 	}
 }
+
+func TestVerdictDisruptiveIsPerEngine(t *testing.T) {
+	// Rule IDs are unique within one engine only: after a reload a site
+	// rule may keep its ID and change its action. WouldInterrupt must
+	// follow the engine the transaction runs in.
+	rule := func(id int, action string) string {
+		return fmt.Sprintf(`SecRule ARGS:mamori_probe "@streq hit" "id:%d,phase:2,%s,status:403,log,msg:'probe'"`+"\n", id, action)
+	}
+	tests := []struct {
+		name   string
+		id     int
+		first  string // action in the engine that runs first
+		second string // action in the engine that runs second
+	}{
+		{"deny_then_pass", 10501, "deny", "pass"},
+		{"pass_then_deny", 10502, "pass", "deny"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for i, action := range []string{tt.first, tt.second} {
+				dir := t.TempDir()
+				f := dir + "/site.conf"
+				writeFile(t, f, rule(tt.id, action))
+				h := newHarness(t, engineFor(t, Config{Mode: ModeDetect, Includes: []string{f}}), newEchoUpstream())
+				h.do(t, newRequest(t, http.MethodGet, h.srv.URL+"/?mamori_probe=hit", nil))
+				v := h.verdict(t)
+				if !slices.Contains(matchedIDs(v), tt.id) {
+					t.Fatalf("engine %d: rule %d did not match (%v)", i+1, tt.id, matchedIDs(v))
+				}
+				if want := action == "deny"; v.WouldInterrupt != want {
+					t.Errorf("engine %d (rule %d %s): WouldInterrupt = %v, want %v", i+1, tt.id, action, v.WouldInterrupt, want)
+				}
+			}
+		})
+	}
+}

@@ -18,6 +18,7 @@ PORT_BASE="${BENCH_PORT_BASE:-}"
 REBUILD="${BENCH_REBUILD:-0}"
 THREADS=2
 CONNS=32
+WRK_TIMEOUT=10s # wrk's default (2s) turns slow WAF answers on a busy host into "errors"
 
 CADDY_VERSION=v2.11.9
 CORAZA_CADDY_MODULE=github.com/corazawaf/coraza-caddy/v2
@@ -335,12 +336,15 @@ to_ms() {
 	}'
 }
 
-declare -A RPS P50 P99 ERRS
+declare -A RPS P50 P99 ERRS CPU
+CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
+# cpu_ticks PID -> utime+stime of the process (all threads), in clock ticks
+cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'; }
 BAD=0
 run_wrk() { # target scenario duration outfile
 	local t=$1 s=$2 d=$3 out=$4 d_s
 	local url="http://127.0.0.1:${PORT[$t]}${SC_PATH[$s]}"
-	local args=(-t"$THREADS" -c"$CONNS" -d"$d" --latency)
+	local args=(-t"$THREADS" -c"$CONNS" -d"$d" --timeout "$WRK_TIMEOUT" --latency)
 	[[ $s == post-form ]] && args+=(-s "$POST_LUA")
 	d_s=$(to_seconds "$d")
 	timeout --foreground -k 5 $((d_s + 30)) wrk "${args[@]}" "$url" >"$out" 2>&1
@@ -359,7 +363,13 @@ for s in "${SCENARIOS[@]}"; do
 			run_wrk "$t" "$s" "$WARMUP" "$RUN/warmup-$s-$t.txt" || die "wrk warm-up failed for $t/$s (see $RUN/warmup-$s-$t.txt)"
 		fi
 		out="$RUN/wrk-$s-$t.txt"
+		kill -0 "${PID_OF[$t]}" 2>/dev/null || die "$t is no longer running (log: $RUN/$t.log)"
+		cpu0=$(cpu_ticks "${PID_OF[$t]}")
 		run_wrk "$t" "$s" "$DURATION" "$out" || { cat "$out" >&2; die "wrk failed for $t/$s"; }
+		cpu1=$(cpu_ticks "${PID_OF[$t]}")
+		nreq=$(awk '/requests in/ { print $1 }' "$out")
+		CPU[$s/$t]=$(awk -v a="$cpu0" -v b="$cpu1" -v n="$nreq" -v hz="$CLK_TCK" \
+			'BEGIN { if (a != "" && b != "" && n > 0) printf "%.3f", (b - a) * 1000 / hz / n; else printf "n/a" }')
 		rps=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
 		p50=$(awk '$1 == "50%" { print $2 }' "$out")
 		p99=$(awk '$1 == "99%" { print $2 }' "$out")
@@ -384,18 +394,19 @@ done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'; }
 
 echo
-echo "mamori load benchmark: wrk -t$THREADS -c$CONNS -d$DURATION --latency, loopback, $(nproc) CPUs"
+echo "mamori load benchmark: wrk -t$THREADS -c$CONNS -d$DURATION --timeout $WRK_TIMEOUT --latency, loopback, $(nproc) CPUs"
 echo "load average before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")"
-echo "(ratio = requests/s divided by plain Caddy's requests/s for the same scenario in this run)"
+echo "(ratio = requests/s divided by plain Caddy's requests/s for the same scenario in this run;"
+echo " cpu ms/req = CPU time the target process used during the measurement divided by its requests)"
 echo
-printf '%-12s %-13s %12s %10s %10s %7s %7s\n' scenario proxy "requests/s" "p50 ms" "p99 ms" ratio errors
-printf '%-12s %-13s %12s %10s %10s %7s %7s\n' ------------ ------------- ------------ ---------- ---------- ------- -------
+printf '%-12s %-13s %12s %10s %10s %7s %12s %7s\n' scenario proxy "requests/s" "p50 ms" "p99 ms" ratio "cpu ms/req" errors
+printf '%-12s %-13s %12s %10s %10s %7s %12s %7s\n' ------------ ------------- ------------ ---------- ---------- ------- ------------ -------
 for s in "${SCENARIOS[@]}"; do
 	for t in "${TARGETS[@]}"; do
 		label=$t
 		[[ $t == upstream ]] && label="(upstream)"
-		printf '%-12s %-13s %12s %10s %10s %7s %7s\n' "$s" "$label" "${RPS[$s/$t]}" "${P50[$s/$t]}" "${P99[$s/$t]}" \
-			"$(ratio "${RPS[$s/$t]}" "${RPS[$s/caddy]}")" "${ERRS[$s/$t]}"
+		printf '%-12s %-13s %12s %10s %10s %7s %12s %7s\n' "$s" "$label" "${RPS[$s/$t]}" "${P50[$s/$t]}" "${P99[$s/$t]}" \
+			"$(ratio "${RPS[$s/$t]}" "${RPS[$s/caddy]}")" "${CPU[$s/$t]}" "${ERRS[$s/$t]}"
 	done
 done
 echo

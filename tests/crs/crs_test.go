@@ -86,6 +86,12 @@ func TestCRSRegressionSuite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if keep := os.Getenv("FTW_KEEP_LOG"); keep != "" {
+		// For investigating failures: keep mamori's event log.
+		if b, err := os.ReadFile(filepath.Join(m.Dir, "events.log")); err == nil {
+			_ = os.WriteFile(keep, b, 0o600)
+		}
+	}
 	s := res.Stats
 	run := len(s.Success) + len(s.Failed)
 	fmt.Printf("CRS v4.25.0 regression suite: %d tests, %d run, %d passed, %d failed, %d ignored (exclusions.yaml), %d forced; pass rate %.2f%%\n",
@@ -141,4 +147,46 @@ func outputMode() string {
 		return m
 	}
 	return "quiet"
+}
+
+// TestCaddyHeaderExclusionsAreThat checks every exclusion blamed on Caddy's
+// dropping of header names with "_" or "." really sends such a header.
+func TestCaddyHeaderExclusionsAreThat(t *testing.T) {
+	cfg, err := config.NewConfigFromFile("exclusions.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests, _ := loadTests(t)
+	byID := map[string]map[string]string{}
+	for _, ft := range tests {
+		for _, tc := range ft.Tests {
+			for _, st := range tc.Stages {
+				byID[tc.IdString()] = st.Input.Headers
+			}
+		}
+	}
+	n := 0
+	for re, reason := range cfg.TestOverride.Ignore {
+		header, ok := strings.CutPrefix(reason, "caddy-drops-header: ")
+		if !ok {
+			continue
+		}
+		n++
+		matched := false
+		for id, headers := range byID {
+			if !re.MatchString(id) {
+				continue
+			}
+			matched = true
+			if _, ok := headers[header]; !ok || !strings.ContainsAny(header, "_.") {
+				t.Errorf("%s: blamed on Caddy dropping %q, but its input headers are %v", id, header, headers)
+			}
+		}
+		if !matched {
+			t.Errorf("exclusion %q matches no test", reason)
+		}
+	}
+	if n == 0 {
+		t.Error("no caddy-drops-header exclusions found: the check ran on nothing")
+	}
 }

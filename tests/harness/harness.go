@@ -154,28 +154,30 @@ type Mamori struct {
 	Proc *Process
 	// Caddyfile is the configuration file's path.
 	Caddyfile string
+	// Admin is the admin API's address, if the Caddyfile enables it with
+	// {ADMIN}.
+	Admin string
 }
 
-// StartMamori writes caddyfile (with {PORT}, {UPSTREAM} and {DIR}
-// replaced) and runs `mamori run` on it.
+// StartMamori writes caddyfile (with {PORT}, {ADMIN} (a free port for the
+// admin API), {UPSTREAM} and {DIR} replaced) and runs `mamori run` on it.
 func StartMamori(t testing.TB, caddyfile, upstream string) *Mamori {
 	t.Helper()
 	bin, _ := Binaries(t)
 	dir := t.TempDir()
-	port := FreePort(t)
-	r := strings.NewReplacer("{PORT}", fmt.Sprint(port), "{UPSTREAM}", upstream, "{DIR}", dir)
+	port, admin := FreePort(t), FreePort(t)
+	r := strings.NewReplacer("{PORT}", fmt.Sprint(port), "{ADMIN}", fmt.Sprint(admin), "{UPSTREAM}", upstream, "{DIR}", dir)
 	path := filepath.Join(dir, "Caddyfile")
 	if err := os.WriteFile(path, []byte(r.Replace(caddyfile)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	p := Start(t, dir, bin, "run", "--config", path, "--adapter", "caddyfile")
-	m := &Mamori{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Dir: dir, Proc: p, Caddyfile: path}
+	m := &Mamori{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Admin: fmt.Sprintf("127.0.0.1:%d", admin), Dir: dir, Proc: p, Caddyfile: path}
 	WaitHTTP(t, m.URL+"/status/200", p)
 	return m
 }
 
-// ReadLines returns the non-empty lines of a file in the mamori's dir,
-// waiting briefly for the writer to flush.
+// ReadLines returns the non-empty lines of a file in the mamori's dir.
 func (m *Mamori) ReadLines(t testing.TB, name string) []string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(m.Dir, name))
