@@ -1,0 +1,62 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mamori-waf/mamori/tests/harness"
+)
+
+// TestValidate runs `mamori validate` on Caddyfile.example (log paths moved
+// to a temporary directory, since validating opens the log files) and on
+// broken configurations, which must fail with the file, line and reason.
+func TestValidate(t *testing.T) {
+	bin, _ := harness.Binaries(t)
+	dir := t.TempDir()
+	example, err := os.ReadFile(filepath.Join("..", "..", "Caddyfile.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	badRule := filepath.Join(dir, "bad-patch.conf")
+	if err := os.WriteFile(badRule, []byte("# patch\nSecRule ARGS:a \"@streq x\" \"id:1000010,phase:1,deny,log\"\n\nSecRule ARGS:b \"@streq y\" \\\n    \"id:1000011,phase:1,deny,nosuchaction\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, caddyfile string
+		want            []string // empty: must be valid
+	}{
+		{"caddyfile_example_is_valid", strings.ReplaceAll(string(example), "/var/log/mamori", dir), nil},
+		{"unknown_option", ":8080 {\n\tmamori {\n\t\tparanoya 2\n\t}\n}\n", []string{"Caddyfile:3", "unknown mamori option", "paranoya"}},
+		{"bad_paranoia", ":8080 {\n\tmamori {\n\t\tparanoia 7\n\t}\n}\n", []string{"Caddyfile:3", "paranoia level must be 1 to 4"}},
+		{"bad_mode", ":8080 {\n\tmamori {\n\t\tmode enforce\n\t}\n}\n", []string{"Caddyfile:3", "mode must be block or detect"}},
+		{"bad_exclusion_target", ":8080 {\n\tmamori {\n\t\texclude 941100 on 'ARGS:x'\n\t}\n}\n", []string{"Caddyfile:3", "target"}},
+		{"bad_rule_file", ":8080 {\n\tmamori {\n\t\tinclude " + badRule + "\n\t}\n}\n", []string{badRule + ":4", "nosuchaction"}},
+		{"missing_rule_file", ":8080 {\n\tmamori {\n\t\tinclude /nonexistent/patch.conf\n\t}\n}\n", []string{"/nonexistent/patch.conf", "no such file"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, "Caddyfile")
+			if err := os.WriteFile(path, []byte(tc.caddyfile), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command(bin, "validate", "--config", path, "--adapter", "caddyfile").CombinedOutput()
+			if tc.want == nil {
+				if err != nil || !strings.Contains(string(out), "Valid configuration") {
+					t.Fatalf("validate failed: %v\n%s", err, out)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("validate accepted a broken configuration:\n%s", out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(string(out), w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
