@@ -69,7 +69,9 @@ type Config struct {
 	// under a path prefix.
 	Exclusions []Exclusion `json:"exclusions,omitempty"`
 	// RegexPrefilter enables Coraza's literal prefilter for @rx, which skips
-	// regular expressions whose required literals are absent (default on).
+	// regular expressions whose required literals are absent. Default off:
+	// in Coraza v3.8.1 it misses what the full expression matches in CRS
+	// regression tests 932311-7 and 942220-2.
 	RegexPrefilter *bool `json:"regex_prefilter,omitempty"`
 }
 
@@ -138,7 +140,7 @@ func (c Config) WithDefaults() Config {
 		c.ResponseMIMETypes = DefaultResponseMIMETypes
 	}
 	if c.RegexPrefilter == nil {
-		c.RegexPrefilter = ptr(true)
+		c.RegexPrefilter = ptr(false)
 	}
 	return c
 }

@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	crstests "github.com/corazawaf/coraza-coreruleset/v4/tests"
 	"github.com/coreruleset/go-ftw/config"
@@ -78,7 +79,9 @@ func TestCRSRegressionSuite(t *testing.T) {
 	cfg.TestOverride.Overrides.Port = &port
 
 	zerolog.SetGlobalLevel(zerolog.WarnLevel)
-	rc := &runner.RunnerConfig{ShowOnlyFailed: outputMode() == "quiet"}
+	// Generous timeouts: on a loaded 2-core CI machine a large test body can
+	// take over go-ftw's default second, and a timeout aborts the whole run.
+	rc := &runner.RunnerConfig{ShowOnlyFailed: outputMode() == "quiet", ConnectTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
 	if inc := os.Getenv("FTW_INCLUDE"); inc != "" {
 		rc.Include = regexp.MustCompile(inc) // e.g. FTW_INCLUDE='^9421' to run one rule's tests
 	}
