@@ -148,8 +148,8 @@ func (c Config) WithDefaults() Config {
 func ptr[T any](v T) *T { return &v }
 
 var (
-	ruleIDPattern    = regexp.MustCompile(`^[0-9]{1,9}(-[0-9]{1,9})?$`)
-	tagPattern       = regexp.MustCompile(`^tag:[A-Za-z0-9_./-]+$`)
+	ruleIDPattern = regexp.MustCompile(`^[0-9]{1,9}(-[0-9]{1,9})?$`)
+	tagPattern    = regexp.MustCompile(`^tag:[A-Za-z0-9_./-]+$`)
 	// No commas, quotes or semicolons: they would split the ctl action.
 	targetPattern    = regexp.MustCompile(`^[A-Z_]+(:([A-Za-z0-9_.\-\[\]]+|/[^/\s"';,]+/))?$`)
 	mimeTypePattern  = regexp.MustCompile(`^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$`)

@@ -208,7 +208,9 @@ var attacks = []struct {
 	ruleID int
 }{
 	{"sqli_in_query", func(b string) *http.Request { return get(b + "/echo?id=1'%20OR%20'1'='1") }, 942100},
-	{"xss_in_query", func(b string) *http.Request { return get(b + "/echo?q=%3Cscript%3Ealert(document.cookie)%3C/script%3E") }, 941100},
+	{"xss_in_query", func(b string) *http.Request {
+		return get(b + "/echo?q=%3Cscript%3Ealert(document.cookie)%3C/script%3E")
+	}, 941100},
 	{"cmd_injection_in_query", func(b string) *http.Request { return get(b + "/echo?host=127.0.0.1%3Bcat%20/etc/passwd") }, 932160},
 	{"traversal_in_query", func(b string) *http.Request { return get(b + "/echo?file=../../../../etc/passwd") }, 930100},
 	{"sqli_in_form", func(b string) *http.Request {
