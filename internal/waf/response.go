@@ -19,13 +19,14 @@ type responseWriter struct {
 	proto  string
 	header http.Header
 
-	status      int  // status the next handler wrote
-	wroteHeader bool // the next handler has written its status
-	buffering   bool // body goes to Coraza's buffer, headers held back
-	forwarded   bool // status and headers have been sent to w
-	bodyDone    bool // the response body phase has run
-	blocked     *types.Interruption
-	err         error
+	status       int  // status the next handler wrote
+	wroteHeader  bool // the next handler has written its status
+	buffering    bool // body goes to Coraza's buffer, headers held back
+	forwarded    bool // status and headers have been sent to w
+	bodyDone     bool // the response body phase has run
+	sniffPending bool // status written without a Content-Type: sniff on first write
+	blocked      *types.Interruption
+	err          error
 }
 
 func (rw *responseWriter) Header() http.Header { return rw.header }
@@ -50,12 +51,30 @@ func (rw *responseWriter) WriteHeader(status int) {
 	}
 	rw.wroteHeader = true
 	rw.status = status
+	if rw.header.Get("Content-Type") == "" && bodyAllowed(status) {
+		// net/http will sniff the type from the first bytes written; the
+		// WAF must know it too, or an untyped HTML page (an error page
+		// leaking data) would escape response inspection.
+		rw.sniffPending = true
+		return
+	}
+	rw.inspectHeaders()
+}
+
+func bodyAllowed(status int) bool {
+	return status != http.StatusNoContent && status != http.StatusNotModified
+}
+
+// inspectHeaders runs the response headers phase and decides whether the
+// body is held for inspection or streams.
+func (rw *responseWriter) inspectHeaders() {
+	rw.sniffPending = false
 	for name, values := range rw.header {
 		for _, v := range values {
 			rw.tx.AddResponseHeader(name, v)
 		}
 	}
-	if it := rw.tx.ProcessResponseHeaders(status, rw.proto); it != nil {
+	if it := rw.tx.ProcessResponseHeaders(rw.status, rw.proto); it != nil {
 		rw.blocked = it
 		return
 	}
@@ -85,6 +104,10 @@ func copyHeader(dst, src http.Header) {
 func (rw *responseWriter) Write(b []byte) (int, error) {
 	if !rw.wroteHeader {
 		rw.WriteHeader(http.StatusOK)
+	}
+	if rw.sniffPending && len(b) > 0 {
+		rw.header.Set("Content-Type", http.DetectContentType(b))
+		rw.inspectHeaders()
 	}
 	switch {
 	case rw.blocked != nil:
@@ -134,8 +157,9 @@ func (rw *responseWriter) release() error {
 }
 
 // Flush passes through for streamed responses. While a body is being
-// inspected a flush is held back: the body is sent whole once inspected
-// (Server-Sent Events are not an inspected type, so they stream).
+// inspected, or its type is not yet known, a flush is held back: the body
+// is sent whole once inspected (Server-Sent Events are not an inspected
+// type, so they stream).
 func (rw *responseWriter) Flush() {
 	if rw.buffering || rw.blocked != nil {
 		return
@@ -143,12 +167,20 @@ func (rw *responseWriter) Flush() {
 	if !rw.wroteHeader {
 		rw.WriteHeader(http.StatusOK)
 	}
+	if rw.sniffPending {
+		// Nothing to sniff yet: hold the headers until the first bytes,
+		// which decide whether the body is inspected.
+		return
+	}
 	if rw.blocked == nil && !rw.buffering {
 		_ = http.NewResponseController(rw.w).Flush()
 	}
 }
 
 func (rw *responseWriter) finish() (*Interruption, error) {
+	if rw.sniffPending {
+		rw.inspectHeaders()
+	}
 	if rw.blocked != nil {
 		return convert(rw.blocked), nil
 	}

@@ -354,18 +354,22 @@ func TestDetectModePassesAttacksAndReportsThem(t *testing.T) {
 
 func TestResponseLeakIsBlocked(t *testing.T) {
 	s := startSite(t, "block")
-	resp, err := http.Get(s.URL + "/leak")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusForbidden || strings.Contains(string(body), "mysql_fetch_array") {
-		t.Fatalf("status %d body %.200s; want 403 without the leak", resp.StatusCode, body)
-	}
-	ev, ok := findLine[event](t, s, "events.log", "transaction.id", resp.Header.Get("X-Request-Id"))
-	if !ok || ev.RuleID != "959100" || !contains(ev.ruleIDs(), 951230) {
-		t.Errorf("event %+v, want rule 959100 with 951230", ev)
+	for _, path := range []string{"/leak", "/leak?untyped=1"} {
+		t.Run(path, func(t *testing.T) {
+			resp, err := http.Get(s.URL + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusForbidden || strings.Contains(string(body), "mysql_fetch_array") {
+				t.Fatalf("status %d body %.200s; want 403 without the leak", resp.StatusCode, body)
+			}
+			ev, ok := findLine[event](t, s, "events.log", "transaction.id", resp.Header.Get("X-Request-Id"))
+			if !ok || ev.RuleID != "959100" || !contains(ev.ruleIDs(), 951230) {
+				t.Errorf("event %+v, want rule 959100 with 951230", ev)
+			}
+		})
 	}
 }
 

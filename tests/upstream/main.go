@@ -10,7 +10,8 @@
 //	/ws              WebSocket echo
 //	/reflect         answers the status, headers and body a JSON request
 //	                 describes, as CRS's albedo server (its response tests)
-//	/leak            an HTML page with a PHP/SQL error leak (response rules)
+//	/leak            an HTML page with a PHP/SQL error leak (response rules);
+//	                 ?untyped=1 sends it without a Content-Type
 //	anything else    "Hello!" as text/plain
 package main
 
@@ -59,7 +60,12 @@ func main() {
 	mux.Handle("/ws", websocket.Handler(func(c *websocket.Conn) { _, _ = io.Copy(c, c) }))
 	mux.HandleFunc("/reflect", reflect)
 	mux.HandleFunc("/leak", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html")
+		if r.URL.Query().Get("untyped") == "" {
+			w.Header().Set("Content-Type", "text/html")
+		} else {
+			// No Content-Type: net/http sniffs text/html from the body.
+			w.Header()["Content-Type"] = nil
+		}
 		fmt.Fprint(w, "<html><body><b>Warning</b>:  mysql_fetch_array() expects parameter 1 to be resource, boolean given in <b>/var/www/index.php</b> on line <b>12</b></body></html>")
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
