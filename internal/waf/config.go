@@ -68,9 +68,9 @@ type Config struct {
 	// Exclusions remove rules, or rules for one target, everywhere or only
 	// under a path prefix.
 	Exclusions []Exclusion `json:"exclusions,omitempty"`
-	// RegexPrefilter enables Coraza's literal prefilter for @rx, which skips
-	// regular expressions whose required literals are absent. Default off:
-	// in Coraza v3.8.1 it misses what the full expression matches in CRS
+	// RegexPrefilter skips an @rx expression when a literal that every match
+	// must contain is absent from the input (default on). mamori uses its
+	// own copy of Coraza's prefilter with a fix: Coraza v3.8.1's misses CRS
 	// regression tests 932311-7 and 942220-2.
 	RegexPrefilter *bool `json:"regex_prefilter,omitempty"`
 }
@@ -140,7 +140,7 @@ func (c Config) WithDefaults() Config {
 		c.ResponseMIMETypes = DefaultResponseMIMETypes
 	}
 	if c.RegexPrefilter == nil {
-		c.RegexPrefilter = ptr(false)
+		c.RegexPrefilter = ptr(true)
 	}
 	return c
 }

@@ -32,8 +32,8 @@ func TestWithDefaults(t *testing.T) {
 		if c.InspectResponseBody == nil || !*c.InspectResponseBody {
 			t.Errorf("InspectResponseBody = %v, want true", c.InspectResponseBody)
 		}
-		if c.RegexPrefilter == nil || *c.RegexPrefilter {
-			t.Errorf("RegexPrefilter = %v, want false (it misses CRS tests)", c.RegexPrefilter)
+		if c.RegexPrefilter == nil || !*c.RegexPrefilter {
+			t.Errorf("RegexPrefilter = %v, want true", c.RegexPrefilter)
 		}
 		if !slices.Equal(c.ResponseMIMETypes, DefaultResponseMIMETypes) {
 			t.Errorf("ResponseMIMETypes = %v, want %v", c.ResponseMIMETypes, DefaultResponseMIMETypes)

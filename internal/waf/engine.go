@@ -14,6 +14,9 @@ import (
 	coreruleset "github.com/corazawaf/coraza-coreruleset/v4"
 	"github.com/corazawaf/coraza/v3"
 	"github.com/corazawaf/coraza/v3/experimental"
+
+	// mamori's @rx: RE2 behind a literal prefilter (see internal/rx).
+	_ "github.com/mamori-waf/mamori/internal/rx"
 )
 
 // Engine is one compiled WAF: CRS plus the operator's rules. It is safe for

@@ -1,0 +1,155 @@
+// Package rx is mamori's @rx operator for Coraza: RE2 (a DFA, compiled to pure
+// Go) instead of Go's backtracking-free but DFA-less regexp, behind a literal
+// prefilter. Importing it registers the operator for every WAF in the process.
+package rx
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/corazawaf/coraza/v3/experimental/plugins"
+	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
+	re2 "github.com/wasilibs/go-re2"
+	"rsc.io/binaryregexp"
+)
+
+// mamori replaces Coraza's @rx operator with one that runs RE2 (go-re2,
+// compiled to pure Go: no cgo). Go's regexp has no DFA: on CRS's large
+// expressions it costs 300-600 ns per input byte, RE2's DFA a few. The
+// semantics are Coraza's: the expression gets the (?sm) prefix, up to nine
+// captures are recorded when the rule captures, expressions that match
+// arbitrary bytes use binaryregexp, and input that is not valid UTF-8 goes
+// to Go's regexp (RE2 would stop at the first invalid byte, an evasion).
+// With SecRxPreFilter On, expressions whose required literals are absent
+// are skipped first (rxprefilter.go, Coraza's prefilter with a fix).
+// The registration is process-wide: every Coraza WAF in the binary uses it.
+func init() {
+	plugins.RegisterOperator("rx", newRX)
+}
+
+type rx struct {
+	fast      *re2.Regexp // nil if RE2 refused the expression
+	std       *regexp.Regexp
+	minLen    int
+	prefilter func(string) bool
+}
+
+type binaryRX struct{ re *binaryregexp.Regexp }
+
+func memoize(m plugintypes.Memoizer, key string, fn func() (any, error)) (any, error) {
+	if m == nil {
+		return fn()
+	}
+	return m.Do(key, fn)
+}
+
+func newRX(options plugintypes.OperatorOptions) (plugintypes.Operator, error) {
+	expr := "(?sm)" + options.Arguments
+	if matchesArbitraryBytes(expr) {
+		re, err := memoize(options.Memoizer, "mamori-binrx:"+options.Arguments, func() (any, error) {
+			return binaryregexp.Compile(options.Arguments)
+		})
+		if err != nil {
+			return nil, err
+		}
+		return &binaryRX{re: re.(*binaryregexp.Regexp)}, nil
+	}
+	key := fmt.Sprintf("mamori-rx:%v:%s", options.RxPreFilterEnabled, expr)
+	op, err := memoize(options.Memoizer, key, func() (any, error) {
+		std, err := regexp.Compile(expr)
+		if err != nil {
+			return nil, err
+		}
+		o := &rx{std: std}
+		if fast, err := re2.Compile(expr); err == nil {
+			o.fast = fast
+		}
+		if options.RxPreFilterEnabled {
+			o.minLen = minMatchLength(expr)
+			o.prefilter = prefilterFunc(expr)
+		}
+		return o, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return op.(*rx), nil
+}
+
+type matcher interface {
+	MatchString(string) bool
+	FindStringSubmatchIndex(string) []int
+}
+
+func (o *rx) Evaluate(tx plugintypes.TransactionState, value string) bool {
+	if len(value) < o.minLen || (o.prefilter != nil && !o.prefilter(value)) {
+		return false
+	}
+	var re matcher = o.std
+	if o.fast != nil && utf8.ValidString(value) {
+		re = o.fast
+	}
+	return evaluate(re, tx, value)
+}
+
+func (o *binaryRX) Evaluate(tx plugintypes.TransactionState, value string) bool {
+	return evaluate(o.re, tx, value)
+}
+
+func evaluate(re matcher, tx plugintypes.TransactionState, value string) bool {
+	if !tx.Capturing() {
+		return re.MatchString(value)
+	}
+	m := re.FindStringSubmatchIndex(value)
+	if m == nil {
+		return false
+	}
+	for i := 0; i < len(m)/2 && i < 9; i++ {
+		if m[2*i] >= 0 {
+			tx.CaptureField(i, value[m[2*i]:m[2*i+1]])
+		} else {
+			tx.CaptureField(i, "")
+		}
+	}
+	return true
+}
+
+// matchesArbitraryBytes reports an expression with \xNN escapes that are
+// not valid UTF-8 (Coraza's test, internal/operators/rx.go).
+func matchesArbitraryBytes(expr string) bool {
+	decoded := make([]byte, 0, len(expr))
+	for i := 0; i < len(expr); i++ {
+		c := expr[i]
+		if c != '\\' {
+			decoded = append(decoded, c)
+			continue
+		}
+		if i+3 >= len(expr) {
+			decoded = append(decoded, expr[i:]...)
+			break
+		}
+		if expr[i+1] != 'x' {
+			decoded = append(decoded, expr[i])
+			continue
+		}
+		sub := expr[i:]
+		advance := 3
+		if len(sub) >= 6 && sub[2] == '{' {
+			if end := strings.IndexByte(sub, '}'); end != -1 {
+				sub = `\x` + sub[3:end]
+				advance = end
+			}
+		}
+		v, mb, _, err := strconv.UnquoteChar(sub, 0)
+		if err != nil || mb {
+			decoded = append(decoded, expr[i])
+			continue
+		}
+		decoded = append(decoded, byte(v))
+		i += advance
+	}
+	return !utf8.Valid(decoded)
+}
