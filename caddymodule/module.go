@@ -191,76 +191,17 @@ type outcome struct {
 }
 
 func (o outcome) report(v waf.Verdict, status int) {
-	verdict := events.VerdictAllowed
-	switch {
-	case v.Interruption != nil:
-		verdict = events.VerdictBlocked
-	case v.WouldInterrupt:
-		verdict = events.VerdictDetected
-	case len(v.Matches) > 0:
-		verdict = events.VerdictFlagged
-	}
 	if o.extra != nil {
-		ids := make([]int, len(v.Matches))
-		for i, m := range v.Matches {
-			ids[i] = m.ID
-		}
-		o.extra.Add(zap.String("mamori.verdict", verdict))
-		if len(ids) > 0 {
-			o.extra.Add(zap.Ints("mamori.rule_ids", ids))
+		o.extra.Add(zap.String("mamori.verdict", v.Outcome()))
+		if len(v.Matches) > 0 {
+			o.extra.Add(zap.Ints("mamori.rule_ids", v.RuleIDs()))
 			o.extra.Add(zap.Int("mamori.anomaly.inbound", v.InboundScore))
 			o.extra.Add(zap.Int("mamori.anomaly.outbound", v.OutboundScore))
 		}
 	}
-	if verdict == events.VerdictAllowed {
-		return
+	if e := v.Event(o.r, o.id, o.clientIP, status); e != nil {
+		e.Emit(o.h.events)
 	}
-	e := events.Event{
-		RequestID:     o.id,
-		Time:          time.Now(),
-		ClientIP:      o.clientIP,
-		Host:          o.r.Host,
-		Method:        o.r.Method,
-		Path:          o.r.URL.EscapedPath(),
-		UserAgent:     o.r.UserAgent(),
-		Guard:         "waf",
-		Verdict:       verdict,
-		Status:        status,
-		InboundScore:  v.InboundScore,
-		OutboundScore: v.OutboundScore,
-		Rules:         make([]events.Rule, 0, len(v.Matches)),
-	}
-	for _, m := range v.Matches {
-		e.Rules = append(e.Rules, events.Rule{
-			ID:       m.ID,
-			Message:  m.Message,
-			Severity: m.Severity,
-			Tags:     m.Tags,
-			Phase:    m.Phase,
-			Target:   m.Target,
-			Match:    events.MatchValue(m.Target, m.Value),
-			Data:     events.MatchValue(m.Target, m.Data),
-		})
-	}
-	// The deciding rule: the one that interrupted, else the first
-	// disruptive one (detect mode), else the first match.
-	decider := -1
-	for i, m := range v.Matches {
-		if (v.Interruption != nil && m.ID == v.Interruption.RuleID) || (v.Interruption == nil && m.Disruptive) {
-			decider = i
-			break
-		}
-	}
-	if decider < 0 && len(v.Matches) > 0 {
-		decider = 0
-	}
-	if decider >= 0 {
-		e.RuleID = strconv.Itoa(v.Matches[decider].ID)
-		e.RuleName = v.Matches[decider].Message
-	} else if v.Interruption != nil {
-		e.RuleID = strconv.Itoa(v.Interruption.RuleID)
-	}
-	e.Emit(o.h.events)
 }
 
 func statusOf(err error) int {

@@ -18,8 +18,6 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
-
-	"github.com/mamori-waf/mamori/internal/events"
 )
 
 // The benchmarks below drive whole transactions (request phases, a trivial
@@ -225,39 +223,12 @@ func runBenchTransaction(b *testing.B, e *Engine, s benchScenario, host string, 
 	return len(v.Matches)
 }
 
-// benchEmit builds and writes the event as caddymodule's outcome.report
-// does for a flagged request.
+// benchEmit builds and writes the event as caddymodule does for a
+// flagged request.
 func benchEmit(log *zap.Logger, r *http.Request, v Verdict) {
-	e := events.Event{
-		RequestID:     "bench",
-		Time:          time.Now(),
-		ClientIP:      "127.0.0.1",
-		Host:          r.Host,
-		Method:        r.Method,
-		Path:          r.URL.EscapedPath(),
-		UserAgent:     r.UserAgent(),
-		Guard:         "waf",
-		Verdict:       events.VerdictFlagged,
-		Status:        http.StatusOK,
-		InboundScore:  v.InboundScore,
-		OutboundScore: v.OutboundScore,
-		Rules:         make([]events.Rule, 0, len(v.Matches)),
+	if e := v.Event(r, "bench", "127.0.0.1", http.StatusOK); e != nil {
+		e.Emit(log)
 	}
-	for _, m := range v.Matches {
-		e.Rules = append(e.Rules, events.Rule{
-			ID:       m.ID,
-			Message:  m.Message,
-			Severity: m.Severity,
-			Tags:     m.Tags,
-			Phase:    m.Phase,
-			Target:   m.Target,
-			Match:    events.MatchValue(m.Target, m.Value),
-			Data:     events.MatchValue(m.Target, m.Data),
-		})
-	}
-	e.RuleID = strconv.Itoa(v.Matches[0].ID)
-	e.RuleName = v.Matches[0].Message
-	e.Emit(log)
 }
 
 // benchLogger is a JSON logger at info level writing to io.Discard, as an
