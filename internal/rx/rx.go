@@ -100,8 +100,13 @@ func (o *binaryRX) Evaluate(tx plugintypes.TransactionState, value string) bool 
 }
 
 func evaluate(re matcher, tx plugintypes.TransactionState, value string) bool {
+	// Most evaluations do not match; a plain match (RE2's DFA) decides that
+	// far cheaper than a submatch search, which only a match pays for.
+	if !re.MatchString(value) {
+		return false
+	}
 	if !tx.Capturing() {
-		return re.MatchString(value)
+		return true
 	}
 	m := re.FindStringSubmatchIndex(value)
 	if m == nil {
