@@ -1,0 +1,115 @@
+package e2e
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mamori-waf/mamori/tests/harness"
+)
+
+const limitsCaddyfile = `{
+	admin off
+	log default {
+		output stderr
+		level ERROR
+		exclude mamori.events
+	}
+	log events {
+		output file {DIR}/events.log
+		include mamori.events
+	}
+}
+http://:{PORT} {
+	bind 127.0.0.1
+	log {
+		output file {DIR}/access.log
+	}
+	mamori {
+		request_body_limit 1KiB
+	}
+	reverse_proxy {UPSTREAM}
+}
+`
+
+// TestBadInputsGetClearAnswers: an oversized body, a malformed chunked
+// body and a dead upstream each get a clear status, one access-log line,
+// and nothing half-sent reaches the upstream.
+func TestBadInputsGetClearAnswers(t *testing.T) {
+	upstream := harness.Upstream(t)
+	m := harness.StartMamori(t, limitsCaddyfile, upstream)
+	s := &site{Mamori: m, upstream: upstream}
+
+	t.Run("oversized_body_is_refused_with_413", func(t *testing.T) {
+		resp, err := http.Post(s.URL+"/echo", "application/x-www-form-urlencoded", strings.NewReader("text="+strings.Repeat("a", 2000)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || strings.Contains(string(body), `"body"`) {
+			t.Fatalf("status %d body %.200s; want 413 from mamori, not the upstream's echo", resp.StatusCode, body)
+		}
+		id := resp.Header.Get("X-Request-Id")
+		ev, ok := findLine[event](t, s, "events.log", "transaction.id", id)
+		if !ok || ev.Verdict != "blocked" || ev.Status != 413 {
+			t.Errorf("event %+v, want blocked with status 413", ev)
+		}
+		if line, ok := findLine[accessLine](t, s, "access.log", "mamori.request_id", id); !ok || line.Status != 413 {
+			t.Errorf("access line %+v", line)
+		}
+	})
+
+	t.Run("body_at_the_limit_passes_whole", func(t *testing.T) {
+		body := "text=" + strings.Repeat("a", 1024-5)
+		resp, err := http.Post(s.URL+"/echo", "application/x-www-form-urlencoded", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got received
+		err = jsonDecode(resp.Body, &got)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 || got.Body != body {
+			t.Fatalf("status %d, %v, upstream got %d bytes; want 200 and all %d", resp.StatusCode, err, len(got.Body), len(body))
+		}
+	})
+
+	t.Run("malformed_chunked_body_is_refused_with_400", func(t *testing.T) {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(s.URL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprint(conn, "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nnot-a-chunk\r\n0\r\n\r\n")
+		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		buf := make([]byte, 512)
+		n, _ := conn.Read(buf)
+		if !strings.HasPrefix(string(buf[:n]), "HTTP/1.1 400") {
+			t.Errorf("answer %q, want 400", buf[:n])
+		}
+	})
+
+	t.Run("dead_upstream_gives_502_and_an_access_line", func(t *testing.T) {
+		dead := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+		m2 := harness.StartMamori(t, strings.Replace(limitsCaddyfile, "reverse_proxy {UPSTREAM}", "reverse_proxy "+dead, 1), upstream)
+		req, _ := http.NewRequest("GET", m2.URL+"/", nil)
+		req.Host = "localhost"
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadGateway {
+			t.Fatalf("status %d, want 502", resp.StatusCode)
+		}
+		s2 := &site{Mamori: m2}
+		line, ok := findLine[accessLine](t, s2, "access.log", "mamori.request_id", resp.Header.Get("X-Request-Id"))
+		if !ok || line.Status != 502 || line.Verdict != "allowed" {
+			t.Errorf("access line %+v, %v; want status 502 verdict allowed", line, ok)
+		}
+	})
+}
