@@ -4,7 +4,8 @@
 // rawExtractSuffixes a concatenation yields only the literal it begins with,
 // so trie reconstruction no longer joins a prefix to a literal found further
 // in (v3.8.1 made "222507385850720" of 2(?:.22507385850720...) and "sflags"
-// of S(?:TORE .+ FLAGS...), missing CRS tests 942220-2 and 932311-7).
+// of S(?:TORE .+ FLAGS...), missing CRS tests 942220-2 and 932311-7), and
+// without extractExactMatch, which mamori's operator does not use.
 
 // Copyright 2022 Juan Pablo Tosso and the OWASP Coraza contributors
 // SPDX-License-Identifier: Apache-2.0
@@ -1199,39 +1200,4 @@ func buildCombinedPF(v combinedRequired, ci bool, re *syntax.Regexp) func(string
 	}
 	outerPF := allPF
 	return func(s string) bool { return outerPF(s) && anyPF(s) }
-}
-
-// ---------------------------------------------------------------------------
-// Exact-match extraction (Gap 2, used by rx.go)
-// ---------------------------------------------------------------------------
-
-// extractExactMatch reports whether re is a pure literal equality check of the
-// form ^literal$ (or \Aliteral\z, or (?i)^literal$). Returns the literal and
-// whether matching is case-insensitive.
-//
-// Only OpBeginText (\A) and OpEndText (\z) are accepted. OpBeginLine and
-// OpEndLine (^ and $ under (?m)) are NOT — the caller is expected to have
-// parsed the original rule pattern without the (?m) flag (i.e. options.Arguments,
-// not the (?sm)-wrapped data string from newRX).
-func extractExactMatch(re *syntax.Regexp) (lit string, ci bool) {
-	// Unwrap outer captures that regexp/syntax sometimes emits.
-	for re.Op == syntax.OpCapture {
-		re = re.Sub[0]
-	}
-	if re.Op != syntax.OpConcat || len(re.Sub) != 3 {
-		return "", false
-	}
-	begin, middle, end := re.Sub[0], re.Sub[1], re.Sub[2]
-	if begin.Op != syntax.OpBeginText || end.Op != syntax.OpEndText {
-		return "", false
-	}
-	if middle.Op != syntax.OpLiteral {
-		return "", false
-	}
-	for _, r := range middle.Rune {
-		if r == utf8.RuneError {
-			return "", false
-		}
-	}
-	return string(middle.Rune), middle.Flags&syntax.FoldCase != 0
 }

@@ -12,29 +12,8 @@ import (
 	"github.com/mamori-waf/mamori/tests/harness"
 )
 
-const limitsCaddyfile = `{
-	admin off
-	log default {
-		output stderr
-		level ERROR
-		exclude mamori.events
-	}
-	log events {
-		output file {DIR}/events.log
-		include mamori.events
-	}
-}
-http://:{PORT} {
-	bind 127.0.0.1
-	log {
-		output file {DIR}/access.log
-	}
-	mamori {
-		request_body_limit 1KiB
-	}
-	reverse_proxy {UPSTREAM}
-}
-`
+// limitsCaddyfile is the e2e site with a 1 KiB request body limit.
+var limitsCaddyfile = strings.Replace(siteCaddyfile, "mode MODE", "request_body_limit 1KiB", 1)
 
 // TestBadInputsGetClearAnswers: an oversized body, a malformed chunked
 // body and a dead upstream each get a clear status, one access-log line,
