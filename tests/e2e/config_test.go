@@ -24,6 +24,12 @@ func TestValidate(t *testing.T) {
 	if err := os.WriteFile(badRule, []byte("# patch\nSecRule ARGS:a \"@streq x\" \"id:1000010,phase:1,deny,log\"\n\nSecRule ARGS:b \"@streq y\" \\\n    \"id:1000011,phase:1,deny,nosuchaction\"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	t.Run("caddyfile_example_is_formatted", func(t *testing.T) {
+		out, err := exec.Command(bin, "fmt", filepath.Join("..", "..", "Caddyfile.example")).Output()
+		if err != nil || string(out) != string(example) {
+			t.Errorf("mamori fmt would change Caddyfile.example (%v)", err)
+		}
+	})
 	tests := []struct {
 		name, caddyfile string
 		want            []string // empty: must be valid
