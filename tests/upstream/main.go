@@ -6,7 +6,8 @@
 //	/status/<code>   answers with that status
 //	/echo...         answers JSON: the method, URI, headers and body it received
 //	/page            an 8 KiB HTML page
-//	/stream          Server-Sent Events: three events, 300 ms apart, flushed
+//	/stream?id=X     Server-Sent Events: one event, then (after /release?id=X,
+//	                 or 10 s) two more, each flushed
 //	/ws              WebSocket echo
 //	/reflect         answers the status, headers and body a JSON request
 //	                 describes, as CRS's albedo server (its response tests)
@@ -26,6 +27,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/net/websocket"
@@ -57,6 +59,7 @@ func main() {
 	mux.HandleFunc("/echo/", echo)
 	mux.HandleFunc("/page", page)
 	mux.HandleFunc("/stream", stream)
+	mux.HandleFunc("/release", releaseStream)
 	mux.Handle("/ws", websocket.Handler(func(c *websocket.Conn) { _, _ = io.Copy(c, c) }))
 	mux.HandleFunc("/reflect", reflect)
 	mux.HandleFunc("/leak", func(w http.ResponseWriter, r *http.Request) {
@@ -126,22 +129,39 @@ func page(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, b.String())
 }
 
+// released holds, per stream ID, a channel that /release closes.
+var released sync.Map
+
 func stream(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	rc := http.NewResponseController(w)
+	release, _ := released.LoadOrStore(r.URL.Query().Get("id"), make(chan struct{}))
 	for i := 1; i <= 3; i++ {
 		fmt.Fprintf(w, "data: event %d\n\n", i)
 		if err := rc.Flush(); err != nil {
 			return
 		}
-		if i < 3 {
+		if i == 1 {
+			// The rest waits until the client, having read the first
+			// event, calls /release: a proxy that buffers the stream
+			// never lets it get that far.
 			select {
-			case <-time.After(300 * time.Millisecond):
+			case <-release.(chan struct{}):
+			case <-time.After(10 * time.Second):
 			case <-r.Context().Done():
 				return
 			}
 		}
+	}
+}
+
+func releaseStream(w http.ResponseWriter, r *http.Request) {
+	ch, _ := released.LoadOrStore(r.URL.Query().Get("id"), make(chan struct{}))
+	select {
+	case <-ch.(chan struct{}):
+	default:
+		close(ch.(chan struct{}))
 	}
 }
 
