@@ -3,6 +3,7 @@ package waf
 import (
 	"io"
 	"net/http"
+	"sync"
 
 	"github.com/corazawaf/coraza/v3/types"
 )
@@ -140,6 +141,10 @@ func (rw *responseWriter) Write(b []byte) (int, error) {
 	return n, nil
 }
 
+// copyBuffers lend the 32 KiB buffer io.Copy would otherwise allocate for
+// every inspected response (Coraza's body reader has no WriteTo).
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
 // release sends the held headers and buffered body and stops buffering.
 func (rw *responseWriter) release() error {
 	rw.buffering = false
@@ -149,7 +154,9 @@ func (rw *responseWriter) release() error {
 		rw.err = err
 		return err
 	}
-	if _, err := io.Copy(rw.w, body); err != nil {
+	buf := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(buf)
+	if _, err := io.CopyBuffer(rw.w, body, *buf); err != nil {
 		rw.err = err
 		return err
 	}
