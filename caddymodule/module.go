@@ -133,7 +133,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	tx := h.engine.NewTransaction(id)
 	defer tx.Close()
 
-	o := outcome{h: h, r: r, id: id, clientIP: clientIP, extra: extra}
+	o := &outcome{h: h, r: r, id: id, clientIP: clientIP, extra: extra}
+	defer func() {
+		if !o.reported {
+			// The chain unwound without reaching a report: a client that
+			// hung up mid-response makes the proxy abort with a panic. The
+			// access-log line still gets the verdict.
+			o.report(tx.Verdict(), tx.ResponseStatus())
+		}
+	}()
 	it, err := tx.ProcessRequest(r, clientIP, clientPort)
 	if err != nil {
 		status := http.StatusInternalServerError
@@ -183,6 +191,7 @@ func (h *Handler) interrupt(w http.ResponseWriter, r *http.Request, it *waf.Inte
 
 // outcome turns a WAF verdict into an event and access-log fields.
 type outcome struct {
+	reported bool
 	h        *Handler
 	r        *http.Request
 	id       string
@@ -190,7 +199,8 @@ type outcome struct {
 	extra    *caddyhttp.ExtraLogFields
 }
 
-func (o outcome) report(v waf.Verdict, status int) {
+func (o *outcome) report(v waf.Verdict, status int) {
+	o.reported = true
 	if o.extra != nil {
 		o.extra.Add(zap.String("mamori.verdict", v.Outcome()))
 		if len(v.Matches) > 0 {

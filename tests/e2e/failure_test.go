@@ -92,3 +92,36 @@ func TestBadInputsGetClearAnswers(t *testing.T) {
 		}
 	})
 }
+
+// TestAbortedRequestIsLogged: a client that hangs up mid-response still
+// leaves one access-log line with mamori's request ID and verdict.
+func TestAbortedRequestIsLogged(t *testing.T) {
+	s := startSite(t, "block")
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprint(conn, "GET /stream?id=abort HTTP/1.1\r\nHost: localhost\r\n\r\n")
+	_ = conn.SetReadDeadline(time.Now().Add(8 * time.Second))
+	buf := make([]byte, 4096)
+	n, err := conn.Read(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := string(buf[:n])
+	i := strings.Index(head, "X-Request-Id: ")
+	if i < 0 {
+		t.Fatalf("no request ID in %q", head)
+	}
+	id := strings.TrimSpace(strings.SplitN(head[i+len("X-Request-Id: "):], "\r\n", 2)[0])
+	conn.Close() // hang up while the upstream still holds the stream
+	rel, err := http.Get(s.URL + "/release?id=abort")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel.Body.Close()
+	line, ok := findLine[accessLine](t, s, "access.log", "mamori.request_id", id)
+	if !ok || line.Verdict != "allowed" {
+		t.Errorf("access line for the aborted request: %+v (found %v)", line, ok)
+	}
+}
