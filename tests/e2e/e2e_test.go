@@ -593,3 +593,32 @@ func runCmd(bin string, args ...string) (string, error) {
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
+
+// TestBrokenReloadKeepsRulesInForce (V12): a reload with a broken patch is
+// refused with the file and line, and the running rules keep protecting.
+func TestBrokenReloadKeepsRulesInForce(t *testing.T) {
+	s := startSite(t, "block")
+	bin, _ := harness.Binaries(t)
+	patch := filepath.Join(s.Dir, "broken.conf")
+	if err := os.WriteFile(patch, []byte("SecRule ARGS:x \"@streq y\" \"id:1000002,phase:1,deny,bogus\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	orig, _ := os.ReadFile(s.Caddyfile)
+	if err := os.WriteFile(s.Caddyfile, []byte(strings.Replace(string(orig), "mode block", "mode block\n\t\tinclude "+patch, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCmd(bin, "reload", "--config", s.Caddyfile, "--adapter", "caddyfile", "--address", s.Admin)
+	if err == nil || !strings.Contains(out, patch+":1") {
+		t.Fatalf("reload with a broken patch: err %v, output lacks %s:1:\n%s", err, patch, out)
+	}
+	for path, want := range map[string]int{"/echo?q=hello": 200, "/echo?id=1'%20OR%20'1'='1": 403} {
+		resp, err := http.Get(s.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("after the refused reload, %s: status %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+}
