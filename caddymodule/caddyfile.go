@@ -9,6 +9,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/dustin/go-humanize"
 
+	"github.com/mamori-waf/mamori/internal/headers"
 	"github.com/mamori-waf/mamori/internal/waf"
 )
 
@@ -41,6 +42,17 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		include <glob>...
 //		directives <seclang>
 //		exclude <id|id-id|tag:name> [on <target>] [at <path-prefix>]
+//		headers {
+//			hsts <value>|off
+//			csp <policy> [report_only]
+//			content_type_options <value>|off
+//			frame_options <value>|off
+//			referrer_policy <value>|off
+//			permissions_policy <value>|off
+//			coop <value>|off
+//			remove <header>...
+//			keep <header>...
+//		}
 //		block_page <template-file>
 //	}
 //
@@ -171,6 +183,13 @@ func (h *Handler) parseBlock(d *caddyfile.Dispenser, nesting int) error {
 				return err
 			}
 			c.Exclusions = append(c.Exclusions, e)
+		case "headers":
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			if err := parseHeaders(d, &h.Headers); err != nil {
+				return err
+			}
 		case "block_page":
 			v, err := oneArg(d)
 			if err != nil {
@@ -180,6 +199,60 @@ func (h *Handler) parseBlock(d *caddyfile.Dispenser, nesting int) error {
 		default:
 			return d.Errf("unknown mamori option %q", option)
 		}
+	}
+	return nil
+}
+
+// parseHeaders reads the headers { } block.
+func parseHeaders(d *caddyfile.Dispenser, p *headers.Policy) error {
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		option := d.Val()
+		args := d.RemainingArgs()
+		one := func(dst *string) error {
+			if len(args) != 1 {
+				return d.Errf("headers: %s takes one value (or off)", option)
+			}
+			*dst = args[0]
+			return nil
+		}
+		var err error
+		switch option {
+		case "hsts":
+			err = one(&p.StrictTransportSecurity)
+		case "csp":
+			if len(args) == 2 && args[1] == "report_only" {
+				p.CSPReportOnly = true
+				args = args[:1]
+			}
+			err = one(&p.ContentSecurityPolicy)
+		case "content_type_options":
+			err = one(&p.ContentTypeOptions)
+		case "frame_options":
+			err = one(&p.FrameOptions)
+		case "referrer_policy":
+			err = one(&p.ReferrerPolicy)
+		case "permissions_policy":
+			err = one(&p.PermissionsPolicy)
+		case "coop":
+			err = one(&p.CrossOriginOpenerPolicy)
+		case "remove", "keep":
+			if len(args) == 0 {
+				return d.ArgErr()
+			}
+			if option == "remove" {
+				p.Remove = append(p.Remove, args...)
+			} else {
+				p.Keep = append(p.Keep, args...)
+			}
+		default:
+			return d.Errf("unknown headers option %q", option)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if _, err := p.Compile(); err != nil {
+		return d.Errf("headers: %v", err)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
+	"github.com/mamori-waf/mamori/internal/headers"
 	"github.com/mamori-waf/mamori/internal/waf"
 )
 
@@ -148,6 +149,42 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 			}
 			if loc := "Testfile:" + strconv.Itoa(tt.line); !strings.Contains(err.Error(), loc) {
 				t.Errorf("error %q does not name line %s", err, loc)
+			}
+		})
+	}
+}
+
+func TestUnmarshalCaddyfileHeaders(t *testing.T) {
+	tests := []struct {
+		name, input string
+		want        headers.Policy
+		wantErr     string
+	}{
+		{
+			name:  "every_option",
+			input: "mamori {\n\theaders {\n\t\thsts off\n\t\tcsp \"default-src 'self'\" report_only\n\t\tframe_options DENY\n\t\treferrer_policy no-referrer\n\t\tpermissions_policy off\n\t\tcoop same-origin-allow-popups\n\t\tcontent_type_options nosniff\n\t\tremove X-Pingback X-Debug\n\t\tkeep Server\n\t}\n}",
+			want: headers.Policy{StrictTransportSecurity: "off", ContentSecurityPolicy: "default-src 'self'", CSPReportOnly: true,
+				FrameOptions: "DENY", ReferrerPolicy: "no-referrer", PermissionsPolicy: "off", CrossOriginOpenerPolicy: "same-origin-allow-popups",
+				ContentTypeOptions: "nosniff", Remove: []string{"X-Pingback", "X-Debug"}, Keep: []string{"Server"}},
+		},
+		{name: "unknown_option", input: "mamori {\n\theaders {\n\t\tcsp_only x\n\t}\n}", wantErr: "Testfile:3"},
+		{name: "two_values", input: "mamori {\n\theaders {\n\t\tframe_options DENY SAMEORIGIN\n\t}\n}", wantErr: "one value"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var h Handler
+			err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(tc.input))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want it to mention %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(h.Headers, tc.want) {
+				t.Errorf("got %+v\nwant %+v", h.Headers, tc.want)
 			}
 		})
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/mamori-waf/mamori/internal/blockpage"
 	"github.com/mamori-waf/mamori/internal/events"
+	"github.com/mamori-waf/mamori/internal/headers"
 	"github.com/mamori-waf/mamori/internal/waf"
 )
 
@@ -35,6 +36,12 @@ type Handler struct {
 	// WAF configures Coraza and CRS. Its zero value is CRS v4 at paranoia
 	// level 1 in blocking mode with anomaly scoring.
 	WAF waf.Config `json:"waf,omitempty"`
+	// Headers adds browser protections (HSTS on HTTPS, X-Content-Type-Options,
+	// X-Frame-Options, Referrer-Policy, Permissions-Policy,
+	// Cross-Origin-Opener-Policy, an optional Content-Security-Policy) to
+	// responses that lack them, removes headers naming the server software,
+	// and refuses upstream headers holding CR, LF or NUL with 502.
+	Headers headers.Policy `json:"headers,omitempty"`
 	// BlockPage is the path of an html/template file rendered for blocked
 	// requests instead of the built-in page. It receives .IncidentID,
 	// .Status, .StatusText and .Lang ("en" or "ja").
@@ -42,6 +49,7 @@ type Handler struct {
 
 	engine      *waf.Engine
 	fingerprint string
+	headers     *headers.Compiled
 	page        *blockpage.Page
 	logger      *zap.Logger
 	events      *zap.Logger
@@ -104,6 +112,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		h.logger.Debug("WAF reused", zap.String("fingerprint", compiled.Fingerprint[:12]))
 	}
 
+	if h.headers, err = h.Headers.Compile(); err != nil {
+		return fmt.Errorf("headers: %w", err)
+	}
 	h.page, err = blockpage.New(h.BlockPage)
 	return err
 }
@@ -126,14 +137,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	w.Header().Set(RequestIDHeader, id)
 	extra, _ := r.Context().Value(caddyhttp.ExtraLogFieldsCtxKey).(*caddyhttp.ExtraLogFields)
 	if extra != nil {
-		extra.Add(zap.String("mamori.request_id", id))
+		extra.Set(zap.String("mamori.request_id", id))
 	}
 
 	clientIP, clientPort := clientAddress(r)
+	o := &outcome{h: h, r: r, id: id, clientIP: clientIP, extra: extra}
+	// Everything mamori or the upstream answers passes the header policy.
+	w = &headers.ResponseWriter{ResponseWriter: w, Policy: h.headers, HTTPS: r.TLS != nil,
+		Refuse: func(uw http.ResponseWriter, err error) { o.refuseHeaders(uw, err) }}
+
 	tx := h.engine.NewTransaction(id)
 	defer tx.Close()
 
-	o := &outcome{h: h, r: r, id: id, clientIP: clientIP, extra: extra}
 	defer func() {
 		if !o.reported {
 			// The chain unwound without reaching a report: a client that
@@ -192,6 +207,7 @@ func (h *Handler) interrupt(w http.ResponseWriter, r *http.Request, it *waf.Inte
 // outcome turns a WAF verdict into an event and access-log fields.
 type outcome struct {
 	reported bool
+	unsafe   error // the upstream's headers were refused
 	h        *Handler
 	r        *http.Request
 	id       string
@@ -201,17 +217,44 @@ type outcome struct {
 
 func (o *outcome) report(v waf.Verdict, status int) {
 	o.reported = true
+	if o.unsafe != nil {
+		status = http.StatusBadGateway
+	}
 	if o.extra != nil {
-		o.extra.Add(zap.String("mamori.verdict", v.Outcome()))
+		verdict := v.Outcome()
+		if o.unsafe != nil {
+			verdict = events.VerdictBlocked
+		}
+		o.extra.Set(zap.String("mamori.verdict", verdict))
 		if len(v.Matches) > 0 {
-			o.extra.Add(zap.Ints("mamori.rule_ids", v.RuleIDs()))
-			o.extra.Add(zap.Int("mamori.anomaly.inbound", v.InboundScore))
-			o.extra.Add(zap.Int("mamori.anomaly.outbound", v.OutboundScore))
+			o.extra.Set(zap.Ints("mamori.rule_ids", v.RuleIDs()))
+			o.extra.Set(zap.Int("mamori.anomaly.inbound", v.InboundScore))
+			o.extra.Set(zap.Int("mamori.anomaly.outbound", v.OutboundScore))
 		}
 	}
 	if e := v.Event(o.r, o.id, o.clientIP, status); e != nil {
 		e.Emit(o.h.events)
 	}
+}
+
+// refuseHeaders answers 502 instead of an upstream response whose headers
+// hold CR, LF or NUL (V10), and reports it as an event of its own.
+func (o *outcome) refuseHeaders(w http.ResponseWriter, err error) {
+	o.unsafe = err
+	h := w.Header()
+	for name := range h {
+		if name != RequestIDHeader {
+			delete(h, name)
+		}
+	}
+	o.h.page.Write(w, o.r, http.StatusBadGateway, o.id)
+	e := &events.Event{
+		RequestID: o.id, Time: time.Now(), ClientIP: o.clientIP, Host: o.r.Host,
+		Method: o.r.Method, Path: o.r.URL.EscapedPath(), UserAgent: o.r.UserAgent(),
+		Guard: "headers", Verdict: events.VerdictBlocked, Status: http.StatusBadGateway,
+		RuleID: "unsafe-response-header", RuleName: err.Error(),
+	}
+	e.Emit(o.h.events)
 }
 
 func statusOf(err error) int {

@@ -1,0 +1,64 @@
+package headers
+
+import "net/http"
+
+// ResponseWriter applies a compiled policy to every final response written
+// through it, and hands a response whose headers are unsafe to Refuse
+// instead of sending it.
+type ResponseWriter struct {
+	http.ResponseWriter
+	// Policy is applied to the final response's headers.
+	Policy *Compiled
+	// HTTPS says whether the client connection is TLS (for HSTS).
+	HTTPS bool
+	// Refuse answers instead of a response whose headers failed
+	// CheckResponse; it gets the underlying writer, headers untouched.
+	Refuse func(w http.ResponseWriter, err error)
+
+	wroteHeader bool
+	refused     bool
+}
+
+// Unwrap lets http.ResponseController reach the real writer (Hijack).
+func (w *ResponseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Refused reports whether the response was refused for unsafe headers.
+func (w *ResponseWriter) Refused() bool { return w.refused }
+
+func (w *ResponseWriter) WriteHeader(status int) {
+	if w.wroteHeader || w.refused {
+		return
+	}
+	if status >= 100 && status <= 199 && status != http.StatusSwitchingProtocols {
+		w.ResponseWriter.WriteHeader(status)
+		return
+	}
+	if err := CheckResponse(w.Header()); err != nil {
+		w.refused = true
+		w.Refuse(w.ResponseWriter, err)
+		return
+	}
+	w.wroteHeader = true
+	w.Policy.Apply(w.Header(), w.HTTPS)
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *ResponseWriter) Write(b []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.refused {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush sends the headers (with the policy applied) before flushing.
+func (w *ResponseWriter) Flush() {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	if !w.refused {
+		_ = http.NewResponseController(w.ResponseWriter).Flush()
+	}
+}
