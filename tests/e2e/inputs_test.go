@@ -89,3 +89,31 @@ func TestQuietByDefault(t *testing.T) {
 		t.Errorf("10 benign requests wrote to the log:\n%s", added)
 	}
 }
+
+// TestForwardedHeadersAreMamoris: the upstream gets X-Forwarded-* from the
+// proxy, never the client's own (Movable Type trusts X-Forwarded-Proto for
+// its cookies' Secure flag).
+func TestForwardedHeadersAreMamoris(t *testing.T) {
+	s := startSite(t, "block")
+	req, _ := http.NewRequest("GET", s.URL+"/echo", nil)
+	req.Host = "localhost"
+	req.Header.Set("X-Forwarded-Proto", "https")
+	req.Header.Set("X-Forwarded-For", "198.51.100.7")
+	req.Header.Set("X-Forwarded-Host", "evil.example")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got received
+	err = jsonDecode(resp.Body, &got)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"X-Forwarded-Proto": "http", "X-Forwarded-For": "127.0.0.1", "X-Forwarded-Host": "localhost"}
+	for name, v := range want {
+		if g := got.Header.Values(name); len(g) != 1 || g[0] != v {
+			t.Errorf("upstream got %s %q, want only %q", name, g, v)
+		}
+	}
+}
