@@ -125,3 +125,41 @@ func TestAbortedRequestIsLogged(t *testing.T) {
 		t.Errorf("access line for the aborted request: %+v (found %v)", line, ok)
 	}
 }
+
+// TestMalformedHeadersAreRefused (V10): requests that could split headers or
+// smuggle a second request never reach the WAF or the upstream as sent. Go's
+// HTTP server refuses most before any handler runs; what it accepts it
+// normalises (Content-Length dropped beside chunked), and the proxy sends
+// the upstream a freshly framed request.
+func TestMalformedHeadersAreRefused(t *testing.T) {
+	s := startSite(t, "block")
+	tests := []struct {
+		name, raw, status string
+	}{
+		{"nul_in_header_value", "GET /echo HTTP/1.1\r\nHost: localhost\r\nX-A: a\x00b\r\n\r\n", "400"},
+		{"bare_cr_in_header_value", "GET /echo HTTP/1.1\r\nHost: localhost\r\nX-A: a\rSet-Cookie: b\r\n\r\n", "400"},
+		{"conflicting_content_lengths", "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", "400"},
+		{"transfer_encoding_other_than_chunked", "POST /echo HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", "501"},
+		{"content_length_beside_chunked_is_ignored", "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n<a/>x\r\n0\r\n\r\n", "200"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", strings.TrimPrefix(s.URL, "http://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			fmt.Fprint(conn, tc.raw)
+			_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			buf := make([]byte, 2048)
+			n, _ := conn.Read(buf)
+			answer := string(buf[:n])
+			if !strings.HasPrefix(answer, "HTTP/1.1 "+tc.status) {
+				t.Fatalf("answer %.80q, want %s", answer, tc.status)
+			}
+			if tc.status == "200" && !strings.Contains(answer, `"body":"\u003ca/\u003ex"`) && !strings.Contains(answer, `"body":"<a/>x"`) {
+				t.Errorf("upstream did not get exactly the chunked body: %.400q", answer)
+			}
+		})
+	}
+}
