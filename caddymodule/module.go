@@ -220,8 +220,9 @@ func (o *outcome) report(v waf.Verdict, status int) {
 	if o.unsafe != nil {
 		status = http.StatusBadGateway
 	}
+	outcome := v.Outcome()
 	if o.extra != nil {
-		verdict := v.Outcome()
+		verdict := outcome
 		if o.unsafe != nil {
 			verdict = events.VerdictBlocked
 		}
@@ -232,9 +233,10 @@ func (o *outcome) report(v waf.Verdict, status int) {
 			o.extra.Set(zap.Int("mamori.anomaly.outbound", v.OutboundScore))
 		}
 	}
-	if e := v.Event(o.r, o.id, o.clientIP, status); e != nil {
-		e.Emit(o.h.events)
+	if outcome == events.VerdictAllowed || !events.Enabled(o.h.events, outcome) {
+		return // no event, or one the events log would drop: build nothing
 	}
+	v.Event(o.r, o.id, o.clientIP, status).Emit(o.h.events)
 }
 
 // refuseHeaders answers 502 instead of an upstream response whose headers

@@ -113,13 +113,24 @@ func (e *Event) Fields() []zap.Field {
 	return f
 }
 
-// Emit writes the event: blocked and detected at warn, flagged at info.
-func (e *Event) Emit(log *zap.Logger) {
-	level := zapcore.InfoLevel
-	if e.Verdict == VerdictBlocked || e.Verdict == VerdictDetected {
-		level = zapcore.WarnLevel
+// level is the log level of an event: blocked and detected at warn,
+// flagged at info.
+func level(verdict string) zapcore.Level {
+	if verdict == VerdictBlocked || verdict == VerdictDetected {
+		return zapcore.WarnLevel
 	}
-	if ce := log.Check(level, "request "+e.Verdict); ce != nil {
+	return zapcore.InfoLevel
+}
+
+// Enabled reports whether log would write an event with this verdict, so a
+// caller can skip building one (redaction included) that would be dropped.
+func Enabled(log *zap.Logger, verdict string) bool {
+	return log.Core().Enabled(level(verdict))
+}
+
+// Emit writes the event at its verdict's level.
+func (e *Event) Emit(log *zap.Logger) {
+	if ce := log.Check(level(e.Verdict), "request "+e.Verdict); ce != nil {
 		ce.Write(e.Fields()...)
 	}
 }
