@@ -146,6 +146,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	w = &headers.ResponseWriter{ResponseWriter: w, Policy: h.headers, HTTPS: r.TLS != nil,
 		Refuse: func(uw http.ResponseWriter, err error) { o.refuseHeaders(uw, err) }}
 
+	// Guards before the WAF, in this order (SPEC.md "A request's way
+	// through"): limits, path guards, CSRF, session unseal and binding.
+	// Each returns true when it has answered the request itself.
+
 	tx := h.engine.NewTransaction(id)
 	defer tx.Close()
 
@@ -239,6 +243,33 @@ func (o *outcome) report(v waf.Verdict, status int) {
 	v.Event(o.r, o.id, o.clientIP, status).Emit(o.h.events)
 }
 
+// refuse answers a request that a guard other than the WAF refused: the
+// block page with status, one event, and the access-log verdict. The WAF
+// never sees the request and nothing reaches the upstream.
+func (o *outcome) refuse(w http.ResponseWriter, guard, ruleID, reason string, status int) {
+	o.reported = true
+	if o.extra != nil {
+		o.extra.Set(zap.String("mamori.verdict", events.VerdictBlocked))
+		o.extra.Set(zap.String("mamori.guard", guard))
+		o.extra.Set(zap.String("mamori.rule", ruleID))
+	}
+	o.h.page.Write(w, o.r, status, o.id)
+	o.event(guard, events.VerdictBlocked, ruleID, reason, status)
+}
+
+// event emits one event for a guard's decision about this request.
+func (o *outcome) event(guard, verdict, ruleID, reason string, status int) {
+	if !events.Enabled(o.h.events, verdict) {
+		return
+	}
+	e := &events.Event{
+		RequestID: o.id, Time: time.Now(), ClientIP: o.clientIP, Host: o.r.Host,
+		Method: o.r.Method, Path: o.r.URL.EscapedPath(), UserAgent: o.r.UserAgent(),
+		Guard: guard, Verdict: verdict, Status: status, RuleID: ruleID, RuleName: reason,
+	}
+	e.Emit(o.h.events)
+}
+
 // refuseHeaders answers 502 instead of an upstream response whose headers
 // hold CR, LF or NUL (V10), and reports it as an event of its own.
 func (o *outcome) refuseHeaders(w http.ResponseWriter, err error) {
@@ -250,13 +281,7 @@ func (o *outcome) refuseHeaders(w http.ResponseWriter, err error) {
 		}
 	}
 	o.h.page.Write(w, o.r, http.StatusBadGateway, o.id)
-	e := &events.Event{
-		RequestID: o.id, Time: time.Now(), ClientIP: o.clientIP, Host: o.r.Host,
-		Method: o.r.Method, Path: o.r.URL.EscapedPath(), UserAgent: o.r.UserAgent(),
-		Guard: "headers", Verdict: events.VerdictBlocked, Status: http.StatusBadGateway,
-		RuleID: "unsafe-response-header", RuleName: err.Error(),
-	}
-	e.Emit(o.h.events)
+	o.event("headers", events.VerdictBlocked, "unsafe-response-header", err.Error(), http.StatusBadGateway)
 }
 
 func statusOf(err error) int {
