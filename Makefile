@@ -26,6 +26,7 @@ lint:
 # binary and a real upstream, and the CRS v4.25.0 regression suite.
 # The CRS suite runs verbosely so that its pass-rate line is printed.
 test: build lint
+	tests/setup.sh
 	MAMORI_BIN=$(CURDIR)/bin/mamori UPSTREAM_BIN=$(CURDIR)/bin/upstream \
 		go test -count=1 -timeout 20m $$(go list ./... | grep -v /tests/crs)
 	MAMORI_BIN=$(CURDIR)/bin/mamori UPSTREAM_BIN=$(CURDIR)/bin/upstream \

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the real services the end-to-end tests run against (Redis for
+# shared state, rsyslog as a SIEM collector, hey for load during reloads)
+# when they are missing. Idempotent; called by `make test`.
+set -euo pipefail
+need=()
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v rsyslogd >/dev/null || [ -x /usr/sbin/rsyslogd ] || need+=(rsyslog)
+command -v hey >/dev/null || need+=(hey)
+if [ ${#need[@]} -gt 0 ]; then
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo="sudo"
+	echo "installing ${need[*]}"
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# The packages' own services are not needed: each test starts its own
+# instance on a loopback port.
+for svc in redis-server rsyslog; do
+	if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
+		systemctl stop "$svc" || true
+	fi
+done
