@@ -10,6 +10,7 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"github.com/mamori-waf/mamori/internal/headers"
+	"github.com/mamori-waf/mamori/internal/profile"
 	"github.com/mamori-waf/mamori/internal/waf"
 )
 
@@ -52,6 +53,10 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //			coop <value>|off
 //			remove <header>...
 //			keep <header>...
+//		}
+//		profile movabletype|wordpress {
+//			admin_path <path>
+//			static_path <path>
 //		}
 //		block_page <template-file>
 //	}
@@ -190,6 +195,10 @@ func (h *Handler) parseBlock(d *caddyfile.Dispenser, nesting int) error {
 			if err := parseHeaders(d, &h.Headers); err != nil {
 				return err
 			}
+		case "profile":
+			if err := parseProfile(d, h); err != nil {
+				return err
+			}
 		case "block_page":
 			v, err := oneArg(d)
 			if err != nil {
@@ -318,3 +327,32 @@ func joinLines(a, b string) string {
 }
 
 var _ caddyfile.Unmarshaler = (*Handler)(nil)
+
+// parseProfile reads `profile <name> [{ admin_path <p>; static_path <p> }]`.
+func parseProfile(d *caddyfile.Dispenser, h *Handler) error {
+	name, err := oneArg(d)
+	if err != nil {
+		return err
+	}
+	pc := &ProfileConfig{Name: name}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		option := d.Val()
+		v, err := oneArg(d)
+		if err != nil {
+			return err
+		}
+		switch option {
+		case "admin_path":
+			pc.AdminPath = v
+		case "static_path":
+			pc.StaticPath = v
+		default:
+			return d.Errf("unknown profile option %q", option)
+		}
+	}
+	if _, err := profile.Get(pc.Name, pc.Options); err != nil {
+		return d.Err(err.Error())
+	}
+	h.Profile = pc
+	return nil
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
 	"github.com/mamori-waf/mamori/internal/headers"
+	"github.com/mamori-waf/mamori/internal/profile"
 	"github.com/mamori-waf/mamori/internal/waf"
 )
 
@@ -62,6 +63,9 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 		{"nested_crs_and_rules_blocks", "mamori {\n\tmode detect\n\tcrs {\n\t\tparanoia 2\n\t\tanomaly_threshold 7\n\t}\n\trules {\n\t\texclude 1\n\t\tinclude /r/*.conf\n\t}\n\tblock_page /b.html\n}",
 			Handler{BlockPage: "/b.html", WAF: waf.Config{Mode: waf.ModeDetect, ParanoiaLevel: 2, InboundThreshold: 7,
 				Exclusions: []waf.Exclusion{{Rules: "1"}}, Includes: []string{"/r/*.conf"}}}},
+		{"profile_bare", "mamori {\n\tprofile wordpress\n}", Handler{Profile: &ProfileConfig{Name: "wordpress"}}},
+		{"profile_with_paths", "mamori {\n\tprofile movabletype {\n\t\tadmin_path /mt/\n\t\tstatic_path /static/\n\t}\n}",
+			Handler{Profile: &ProfileConfig{Name: "movabletype", Options: profile.Options{AdminPath: "/mt/", StaticPath: "/static/"}}}},
 		{"everything_together", `mamori {
 	mode block
 	paranoia 2 detection 4
@@ -137,6 +141,9 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		{"nested_unknown_option", "mamori {\n\tcrs {\n\t\tparanoia 1\n\t\tbogus 1\n\t}\n}", 4, `unknown mamori option "bogus"`},
 		{"nested_block_with_argument", "mamori {\n\tcrs x {\n\t}\n}", 2, "wrong argument count"},
 		{"include_without_file", "mamori {\n\tinclude\n}", 2, "wrong argument count"},
+		{"profile_unknown", "mamori {\n\tprofile drupal\n}", 2, `unknown profile "drupal"`},
+		{"profile_relative_path", "mamori {\n\tprofile movabletype {\n\t\tadmin_path cgi-bin\n\t}\n}", 4, "must start with /"},
+		{"profile_unknown_option", "mamori {\n\tprofile movabletype {\n\t\tcgi_path /x/\n\t}\n}", 3, `unknown profile option "cgi_path"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

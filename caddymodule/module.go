@@ -19,6 +19,7 @@ import (
 	"github.com/mamori-waf/mamori/internal/blockpage"
 	"github.com/mamori-waf/mamori/internal/events"
 	"github.com/mamori-waf/mamori/internal/headers"
+	"github.com/mamori-waf/mamori/internal/profile"
 	"github.com/mamori-waf/mamori/internal/waf"
 )
 
@@ -46,13 +47,25 @@ type Handler struct {
 	// requests instead of the built-in page. It receives .IncidentID,
 	// .Status, .StatusText and .Lang ("en" or "ja").
 	BlockPage string `json:"block_page,omitempty"`
+	// Profile selects a CMS profile ("movabletype" or "wordpress"): its
+	// admin paths, session cookies, login, logout and password requests,
+	// never-served files, and the rule exclusions that let its editors work.
+	Profile *ProfileConfig `json:"profile,omitempty"`
 
+	profile     *profile.Profile // nil without a profile
 	engine      *waf.Engine
 	fingerprint string
 	headers     *headers.Compiled
 	page        *blockpage.Page
 	logger      *zap.Logger
 	events      *zap.Logger
+}
+
+// ProfileConfig selects a CMS profile and adapts it to the site's layout.
+type ProfileConfig struct {
+	// Name is the profile: "movabletype" or "wordpress".
+	Name string `json:"name"`
+	profile.Options
 }
 
 // CaddyModule returns the Caddy module information.
@@ -85,6 +98,13 @@ func (p pooledEngine) Destruct() error { return p.Close() }
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
 	h.events = ctx.Logger(eventsModule{})
+	if h.Profile != nil {
+		p, err := profile.Get(h.Profile.Name, h.Profile.Options)
+		if err != nil {
+			return err
+		}
+		h.profile = p
+	}
 
 	compiled, err := waf.Compile(h.WAF)
 	if err != nil {
