@@ -13,6 +13,8 @@
 //	                 describes, as CRS's albedo server (its response tests)
 //	/leak            an HTML page with a PHP/SQL error leak (response rules);
 //	                 ?untyped=1 sends it without a Content-Type
+//	/cgi-bin/mt/..., /wp-login.php, /wp-admin/...
+//	                 a fake Movable Type and WordPress with real sessions (cms.go)
 //	anything else    "Hello!" as text/plain
 package main
 
@@ -62,6 +64,7 @@ func main() {
 	mux.HandleFunc("/release", releaseStream)
 	mux.Handle("/ws", websocket.Handler(func(c *websocket.Conn) { _, _ = io.Copy(c, c) }))
 	mux.HandleFunc("/reflect", reflect)
+	registerCMS(mux)
 	mux.HandleFunc("/leak", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("untyped") == "" {
 			w.Header().Set("Content-Type", "text/html")
