@@ -18,13 +18,14 @@ import (
 
 	"github.com/mamori-waf/mamori/caddymodule"
 	"github.com/mamori-waf/mamori/internal/events"
+	"github.com/mamori-waf/mamori/internal/profile"
 	"github.com/mamori-waf/mamori/internal/waf"
 )
 
 func init() {
 	caddycmd.RegisterCommand(caddycmd.Command{
 		Name:  "protect",
-		Usage: "--from <addr> --to <upstream> [--mode block|detect] [--paranoia 1-4] [--access-log <file>] [--events-log <file>]",
+		Usage: "--from <addr> --to <upstream> [--mode block|detect] [--paranoia 1-4] [--profile movabletype|wordpress [--admin-path <path>]] [--access-log <file>] [--events-log <file>]",
 		Short: "A hardened reverse proxy without a Caddyfile",
 		Long: `
 Runs mamori in front of one upstream: the WAF (OWASP CRS v4, paranoia level 1,
@@ -33,6 +34,10 @@ blocking) and the block page, then Caddy's reverse proxy.
 --from is the address to listen on. "127.0.0.1:8080" or ":8080" serves plain
 HTTP; "https://example.com" serves HTTPS with an automatic certificate.
 --to is the upstream's host:port (HTTP).
+--profile names the CMS behind it (movabletype or wordpress): its admin
+paths, session cookies, login and password forms and the rule exclusions
+its editors need; --admin-path moves its scripts (Movable Type's CGIPath,
+WordPress's site root).
 
 Security events go to standard error (or --events-log); --access-log writes
 Caddy's JSON access log, one line per request with mamori's verdict.
@@ -42,6 +47,8 @@ Caddy's JSON access log, one line per request with mamori's verdict.
 			cmd.Flags().String("to", "", "upstream host:port (required)")
 			cmd.Flags().String("mode", "block", "block or detect")
 			cmd.Flags().Int("paranoia", 1, "CRS paranoia level, 1 to 4")
+			cmd.Flags().String("profile", "", "CMS profile: movabletype or wordpress")
+			cmd.Flags().String("admin-path", "", "the CMS's script directory, if not the profile's default")
 			cmd.Flags().String("access-log", "", "file for the access log")
 			cmd.Flags().String("events-log", "", "file for security events (default: standard error)")
 			cmd.RunE = caddycmd.WrapCommandFuncForCobra(cmdProtect)
@@ -52,6 +59,7 @@ Caddy's JSON access log, one line per request with mamori's verdict.
 // protectOptions are the flags of `mamori protect` (and `mamori demo`).
 type protectOptions struct {
 	from, to, mode, accessLog, eventsLog string
+	profile, adminPath                   string
 	paranoia                             int
 }
 
@@ -64,6 +72,8 @@ func cmdProtect(fs caddycmd.Flags) (int, error) {
 		paranoia:  fs.Int("paranoia"),
 		accessLog: fs.String("access-log"),
 		eventsLog: fs.String("events-log"),
+		profile:   fs.String("profile"),
+		adminPath: fs.String("admin-path"),
 	}
 	cfg, err := opts.config()
 	if err != nil {
@@ -100,6 +110,15 @@ func (o protectOptions) config() (*caddy.Config, error) {
 		return nil, fmt.Errorf("--to %q: need an upstream host:port: %v", o.to, err)
 	}
 	handler := caddymodule.Handler{WAF: waf.Config{Mode: waf.Mode(o.mode), ParanoiaLevel: o.paranoia}}
+	if o.profile != "" {
+		pc := &caddymodule.ProfileConfig{Name: o.profile, Options: profile.Options{AdminPath: o.adminPath}}
+		if _, err := profile.Get(pc.Name, pc.Options); err != nil {
+			return nil, fmt.Errorf("--profile: %v", err)
+		}
+		handler.Profile = pc
+	} else if o.adminPath != "" {
+		return nil, fmt.Errorf("--admin-path needs --profile")
+	}
 	if _, err := waf.Compile(handler.WAF); err != nil {
 		return nil, err
 	}
