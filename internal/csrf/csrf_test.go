@@ -227,4 +227,3 @@ func BenchmarkCheck(b *testing.B) {
 		}
 	}
 }
-
