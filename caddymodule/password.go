@@ -187,9 +187,10 @@ func parsePasswordPolicy(d *caddyfile.Dispenser, h *Handler) error {
 		default:
 			return d.Errf("unknown password_policy option %q", option)
 		}
-	}
-	if _, err := p.Compile(); err != nil {
-		return d.Errf("password_policy: %v", err)
+		// Validate as we go, so an error names the option's own line.
+		if _, err := p.Compile(); err != nil {
+			return d.Errf("password_policy: %v", err)
+		}
 	}
 	return nil
 }
