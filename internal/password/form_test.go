@@ -109,7 +109,7 @@ func TestFind(t *testing.T) {
 	}{
 		{name: "mt_author_save", p: mt, method: "POST", path: "/cgi-bin/mt/mt.cgi",
 			params: url.Values{"__mode": {"save"}, "_type": {"author"}, "pass": {"Xx1!"}, "pass_verify": {"Xx1!"}, "name": {"melody"}},
-			ok: true, passwords: []string{"Xx1!"}, users: []string{"melody"}},
+			ok:     true, passwords: []string{"Xx1!"}, users: []string{"melody"}},
 		{name: "mt_own_profile_user_from_cookie", p: mt, method: "POST", path: "/cgi-bin/mt/mt.cgi",
 			params: url.Values{"__mode": {"save"}, "_type": {"author"}, "pass": {"Xx1!"}}, cookies: mtCookie,
 			ok: true, passwords: []string{"Xx1!"}, users: []string{"melody"}},
