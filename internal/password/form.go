@@ -130,10 +130,12 @@ func Candidate(forms []profile.PasswordForm, method, urlPath string) bool {
 type Submission struct {
 	// Form is the profile's form that matched.
 	Form profile.PasswordForm
-	// Passwords are the new password's values (a form may repeat a field;
-	// every value is checked, since CMSs differ in which one they take).
+	// Passwords are the new password's non-empty values (a form may
+	// repeat a field; every value is checked, since CMSs differ in which
+	// one they take).
 	Passwords []string
-	// Users are the account names the form or the session names.
+	// Users are the account names the form names or, for a form without
+	// one, the logged-in user.
 	Users []string
 }
 
@@ -145,7 +147,14 @@ func Find(forms []profile.PasswordForm, method, urlPath string, params url.Value
 		if !f.MatchesMethod(method) || !f.MatchesPath(urlPath) || !f.MatchesParams(params) {
 			continue
 		}
-		s := Submission{Form: f, Passwords: params[f.NewField]}
+		s := Submission{Form: f}
+		for _, pw := range params[f.NewField] {
+			// An empty field means "keep the password": MT's and
+			// WordPress's profile forms always post it.
+			if pw != "" {
+				s.Passwords = append(s.Passwords, pw)
+			}
+		}
 		if f.UserField != "" {
 			for _, u := range params[f.UserField] {
 				if u != "" {
@@ -153,8 +162,12 @@ func Find(forms []profile.PasswordForm, method, urlPath string, params url.Value
 				}
 			}
 		}
-		if u := SessionUser(f, cookies); u != "" {
-			s.Users = append(s.Users, u)
+		// Editing someone else's account names them in the form; only a
+		// form without a user (one's own profile) is about the session's.
+		if len(s.Users) == 0 {
+			if u := SessionUser(f, cookies); u != "" {
+				s.Users = append(s.Users, u)
+			}
 		}
 		return s, len(s.Passwords) > 0
 	}

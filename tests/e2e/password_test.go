@@ -209,6 +209,13 @@ func TestPasswordPolicy(t *testing.T) {
 		})
 	}
 
+	t.Run("profile_save_keeping_the_password_passes", func(t *testing.T) {
+		resp, body, mk := post(t, save("", nil), false, "en", true)
+		if resp.StatusCode != 200 || upstreamGot(t, upstream, mk) != 1 || !strings.Contains(body, `"nickname":"Melody"`) {
+			t.Fatalf("status %d\n%s", resp.StatusCode, body)
+		}
+	})
+
 	t.Run("other_admin_saves_are_not_checked", func(t *testing.T) {
 		f := form{"__mode": {"save"}, "_type": {"entry"}, "title": {"short"}, "pass": {"x"}}
 		resp, _, mk := post(t, f, false, "en", true)
