@@ -203,7 +203,8 @@ func (g *Guard) Check(r *http.Request) Decision {
 		canon, ok := refererOrigin(ref)
 		switch {
 		case !ok:
-			return deny(RuleReferer, fmt.Sprintf("Referer %q is malformed", truncate(ref)))
+			// Not echoed: a Referer's path and query may hold secrets.
+			return deny(RuleReferer, "Referer is malformed or not an absolute http(s) URL")
 		case canon == self || g.trusted[canon]:
 			return d
 		}
