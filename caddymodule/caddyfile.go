@@ -58,6 +58,21 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //			admin_path <path>
 //			static_path <path>
 //		}
+//		csrf off | csrf {
+//			trusted_origin <origin>...
+//			protect <path-prefix>...
+//			exempt <path-prefix>...
+//			allow_same_site on|off
+//			off
+//		}
+//		password_policy off | password_policy {
+//			min_length <n>
+//			min_classes <1-4>
+//			words <word>...
+//			words_file <path>
+//			min_score <0-4>
+//			off
+//		}
 //		block_page <template-file>
 //	}
 //
@@ -197,6 +212,14 @@ func (h *Handler) parseBlock(d *caddyfile.Dispenser, nesting int) error {
 			}
 		case "profile":
 			if err := parseProfile(d, h); err != nil {
+				return err
+			}
+		case "csrf":
+			if err := parseCSRF(d, h); err != nil {
+				return err
+			}
+		case "password_policy":
+			if err := parsePasswordPolicy(d, h); err != nil {
 				return err
 			}
 		case "block_page":

@@ -17,8 +17,10 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mamori-waf/mamori/internal/blockpage"
+	"github.com/mamori-waf/mamori/internal/csrf"
 	"github.com/mamori-waf/mamori/internal/events"
 	"github.com/mamori-waf/mamori/internal/headers"
+	"github.com/mamori-waf/mamori/internal/password"
 	"github.com/mamori-waf/mamori/internal/profile"
 	"github.com/mamori-waf/mamori/internal/waf"
 )
@@ -51,8 +53,19 @@ type Handler struct {
 	// admin paths, session cookies, login, logout and password requests,
 	// never-served files, and the rule exclusions that let its editors work.
 	Profile *ProfileConfig `json:"profile,omitempty"`
+	// CSRF refuses cross-site state-changing requests (V7): Sec-Fetch-Site,
+	// then Origin, then Referer must name this site or a trusted origin;
+	// on the profile's admin paths and the protected paths a request with
+	// none of them is refused too. On unless Off is set.
+	CSRF csrf.Config `json:"csrf,omitempty"`
+	// PasswordPolicy checks the new password on the profile's password
+	// forms before the CMS gets it (B1, B4, A3). On whenever a profile is
+	// set, unless Off is set.
+	PasswordPolicy password.Policy `json:"password_policy,omitempty"`
 
-	profile     *profile.Profile // nil without a profile
+	profile     *profile.Profile  // nil without a profile
+	csrf        *csrf.Guard       // nil when off
+	passwords   *password.Checker // nil when off or without password forms
 	engine      *waf.Engine
 	fingerprint string
 	headers     *headers.Compiled
@@ -104,6 +117,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 			return err
 		}
 		h.profile = p
+	}
+	if err := h.provisionCSRFAndPasswords(); err != nil {
+		return err
 	}
 
 	compiled, err := waf.Compile(h.WAF)
@@ -169,6 +185,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	// Guards before the WAF, in this order (SPEC.md "A request's way
 	// through"): limits, path guards, CSRF, session unseal and binding.
 	// Each returns true when it has answered the request itself.
+	if h.checkCSRF(w, r, o) {
+		return nil
+	}
 
 	tx := h.engine.NewTransaction(id)
 	defer tx.Close()
@@ -193,6 +212,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if it != nil {
 		o.report(tx.Verdict(), it.Status)
 		return h.interrupt(w, r, it, id)
+	}
+	// Password observation, after the WAF's request phases (SPEC.md).
+	if h.checkPassword(w, r, o, tx) {
+		return nil
 	}
 
 	// The upstream gets mamori's request ID, never the client's.
@@ -236,6 +259,7 @@ type outcome struct {
 	r        *http.Request
 	id       string
 	clientIP string
+	user     string // the account the request names, for events
 	extra    *caddyhttp.ExtraLogFields
 }
 
@@ -286,6 +310,7 @@ func (o *outcome) event(guard, verdict, ruleID, reason string, status int) {
 		RequestID: o.id, Time: time.Now(), ClientIP: o.clientIP, Host: o.r.Host,
 		Method: o.r.Method, Path: o.r.URL.EscapedPath(), UserAgent: o.r.UserAgent(),
 		Guard: guard, Verdict: verdict, Status: status, RuleID: ruleID, RuleName: reason,
+		UserName: o.user,
 	}
 	e.Emit(o.h.events)
 }

@@ -26,6 +26,10 @@ type Data struct {
 	StatusText string
 	// Lang is "en" or "ja".
 	Lang string
+	// Title and Message, when set, replace the page's heading and add a
+	// specific explanation (which password rule failed). Only the
+	// built-in page renders them.
+	Title, Message string
 }
 
 // Page renders block pages. The zero value is not usable; call New.
@@ -90,6 +94,19 @@ func wantsJSON(r *http.Request) bool {
 // kept; everything that could cache or frame the page is turned off.
 func (p *Page) Write(w http.ResponseWriter, r *http.Request, status int, incidentID string) {
 	d := Data{IncidentID: incidentID, Status: status, StatusText: http.StatusText(status), Lang: Language(r.Header.Get("Accept-Language"))}
+	p.write(w, r, d, p.custom)
+}
+
+// WriteNotice answers like Write, with a title and a message that tell the
+// user what to change (for lang, which the caller got from Language). It
+// always uses the built-in page: an operator's template may not show them.
+func (p *Page) WriteNotice(w http.ResponseWriter, r *http.Request, status int, incidentID, lang, title, message string) {
+	d := Data{IncidentID: incidentID, Status: status, StatusText: http.StatusText(status), Lang: lang, Title: title, Message: message}
+	p.write(w, r, d, nil)
+}
+
+func (p *Page) write(w http.ResponseWriter, r *http.Request, d Data, custom *template.Template) {
+	status, incidentID := d.Status, d.IncidentID
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -99,17 +116,24 @@ func (p *Page) Write(w http.ResponseWriter, r *http.Request, status int, inciden
 	var body []byte
 	if wantsJSON(r) {
 		h.Set("Content-Type", "application/json; charset=utf-8")
-		body, _ = json.Marshal(map[string]any{
+		obj := map[string]any{
 			"error":       messages[d.Lang].title,
 			"status":      status,
 			"incident_id": incidentID,
-		})
+		}
+		if d.Title != "" {
+			obj["error"] = d.Title
+		}
+		if d.Message != "" {
+			obj["message"] = d.Message
+		}
+		body, _ = json.Marshal(obj)
 		body = append(body, '\n')
 	} else {
 		var buf bytes.Buffer
 		t := builtin
-		if p.custom != nil {
-			t = p.custom
+		if custom != nil {
+			t = custom
 		}
 		if err := t.Execute(&buf, d); err != nil {
 			// Checked at load; if it still fails, fall back to the built-in page.
@@ -137,9 +161,9 @@ var builtin = template.Must(template.New("block").Funcs(template.FuncMap{
 	"msg": func(lang string) message { return messages[lang] },
 }).Parse(`<!doctype html>
 <html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<meta name="robots" content="noindex"><title>{{(msg .Lang).Title}} ({{.Status}})</title>
+<meta name="robots" content="noindex"><title>{{with .Title}}{{.}}{{else}}{{(msg $.Lang).Title}}{{end}} ({{.Status}})</title>
 <style>body{font-family:system-ui,sans-serif;max-width:36em;margin:4em auto;padding:0 1em;color:#222}code{background:#eee;padding:.2em .4em}</style>
-</head><body><h1>{{(msg .Lang).Title}}</h1><p>{{(msg .Lang).Explain}}</p>
+</head><body>{{if .Message}}<h1>{{.Title}}</h1><p><strong>{{.Message}}</strong></p>{{else}}<h1>{{(msg .Lang).Title}}</h1><p>{{(msg .Lang).Explain}}</p>{{end}}
 <p>{{(msg .Lang).Incident}}: <code>{{.IncidentID}}</code></p><p><small>{{.Status}} {{.StatusText}}</small></p></body></html>
 `))
 

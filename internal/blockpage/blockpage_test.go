@@ -244,3 +244,35 @@ func TestNewCustomTemplate(t *testing.T) {
 		}
 	})
 }
+
+func TestWriteNotice(t *testing.T) {
+	custom := filepath.Join(t.TempDir(), "custom.html")
+	if err := os.WriteFile(custom, []byte("custom {{.IncidentID}}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"", custom} {
+		p, err := New(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, accept := range []string{"text/html", "application/json"} {
+			r := httptest.NewRequest("POST", "/cgi-bin/mt/mt.cgi", nil)
+			r.Header.Set("Accept", accept)
+			w := httptest.NewRecorder()
+			p.WriteNotice(w, r, 422, "inc-1", "ja", "使用できません", "8文字以上にしてください。<b>")
+			body := w.Body.String()
+			if w.Code != 422 || !strings.Contains(body, "使用できません") || !strings.Contains(body, "inc-1") {
+				t.Fatalf("%s %s: %d %s", path, accept, w.Code, body)
+			}
+			if accept == "text/html" && (!strings.Contains(body, "8文字以上にしてください。&lt;b&gt;") || strings.Contains(body, "custom")) {
+				t.Fatalf("notice page: %s", body)
+			}
+			if accept == "application/json" && !strings.Contains(body, `"message":"8文字以上にしてください。\u003cb\u003e"`) {
+				t.Fatalf("notice JSON: %s", body)
+			}
+			if w.Header().Get("Cache-Control") != "no-store" {
+				t.Fatal("notice may be cached")
+			}
+		}
+	}
+}

@@ -54,6 +54,9 @@ type Event struct {
 	// request, the first matched rule.
 	RuleID   string
 	RuleName string
+	// UserName is the account the request names (ECS user.name), if a
+	// guard knows it; never a password.
+	UserName string
 	// InboundScore and OutboundScore are CRS's anomaly scores.
 	InboundScore  int
 	OutboundScore int
@@ -102,6 +105,9 @@ func (e *Event) Fields() []zap.Field {
 	}
 	if e.RuleID != "" {
 		f = append(f, zap.String("rule.id", e.RuleID), zap.String("rule.name", e.RuleName))
+	}
+	if e.UserName != "" {
+		f = append(f, zap.String("user.name", Truncate(e.UserName, 256)))
 	}
 	f = append(f,
 		zap.String("mamori.guard", e.Guard),

@@ -119,6 +119,11 @@ type PasswordForm struct {
 	NewField, ConfirmField string
 	// UserField holds the account name, when the form carries one.
 	UserField string
+	// SessionUserCookie names the session cookie (name or glob) whose
+	// value begins with the logged-in user's name, ended by
+	// SessionUserSep: the user whose password a form without UserField
+	// changes (Movable Type's mt_user "<user>::<session>::<flag>").
+	SessionUserCookie, SessionUserSep string
 }
 
 // MatchesPath reports whether p (an already-normalised URL path) is the
@@ -282,6 +287,7 @@ func movableType(o Options) *Profile {
 			{
 				Request:  Request{Methods: []string{http.MethodPost}, Path: admin, Params: map[string]string{"__mode": "save", "_type": "author", "pass": ""}},
 				NewField: "pass", ConfirmField: "pass_verify", UserField: "name",
+				SessionUserCookie: "mt_user", SessionUserSep: "::",
 			},
 			{
 				Request:  Request{Methods: []string{http.MethodPost}, Path: admin, Params: map[string]string{"__mode": "new_pw", "password": ""}},
@@ -318,7 +324,8 @@ func wordPress(o Options) *Profile {
 		}},
 		Logouts: []Request{{Path: login, Params: map[string]string{"action": "logout"}}},
 		PasswordForms: []PasswordForm{
-			{Request: Request{Methods: []string{http.MethodPost}, Path: root + "wp-admin/", Params: map[string]string{"pass1": ""}}, NewField: "pass1", ConfirmField: "pass2", UserField: "user_login"},
+			{Request: Request{Methods: []string{http.MethodPost}, Path: root + "wp-admin/", Params: map[string]string{"pass1": ""}}, NewField: "pass1", ConfirmField: "pass2", UserField: "user_login",
+				SessionUserCookie: "wordpress_logged_in_*", SessionUserSep: "|"},
 			{Request: Request{Methods: []string{http.MethodPost}, Path: login, Params: map[string]string{"pass1": ""}}, NewField: "pass1", ConfirmField: "pass2", UserField: "user_login"},
 		},
 		SecretFields: []string{"pwd", "pass1", "pass2", "pass1-text", "_wpnonce", "post_password", "key"},

@@ -22,6 +22,8 @@ type Transaction struct {
 	tx     types.Transaction
 	engine *Engine
 	rw     *responseWriter
+	// bodyBuffered: the whole request body is in the WAF's buffer.
+	bodyBuffered bool
 }
 
 // Interruption is a decision to stop a request or response.
@@ -97,6 +99,11 @@ func (t *Transaction) ProcessRequest(r *http.Request, clientIP string, clientPor
 		it, _, err := tx.ReadRequestBodyFrom(r.Body)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrBadRequestBody, err)
+		}
+		// Coraza stops reading at its limit and then flags
+		// INBOUND_DATA_ERROR; without the flag, the body ended.
+		if st, ok := tx.(plugintypes.TransactionState); ok {
+			t.bodyBuffered = st.Variables().InboundDataError().Get() != "1"
 		}
 		if it != nil {
 			return convert(it), nil

@@ -99,7 +99,12 @@ func registerCMS(mux *http.ServeMux) {
 }
 
 func movableType(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
+	parse := r.ParseForm
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		// MT's profile form posts multipart (it can carry a userpic).
+		parse = func() error { return r.ParseMultipartForm(8 << 20) }
+	}
+	if err := parse(); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}

@@ -13,6 +13,8 @@
 //	                 describes, as CRS's albedo server (its response tests)
 //	/leak            an HTML page with a PHP/SQL error leak (response rules);
 //	                 ?untyped=1 sends it without a Content-Type
+//	/received?contains=X  how many requests so far had X in their target
+//	                 (received.go)
 //	/cgi-bin/mt/..., /wp-login.php, /wp-admin/...
 //	                 a fake Movable Type and WordPress with real sessions (cms.go)
 //	anything else    "Hello!" as text/plain
@@ -79,7 +81,7 @@ func main() {
 		w.Header().Set("Content-Type", "text/plain")
 		fmt.Fprint(w, "Hello!")
 	})
-	srv := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Addr: *addr, Handler: (&receivedLog{}).wrap(mux), ReadHeaderTimeout: 10 * time.Second}
 	log.Fatal(srv.ListenAndServe())
 }
 

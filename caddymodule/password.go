@@ -1,0 +1,196 @@
+package caddymodule
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"go.uber.org/zap"
+
+	"github.com/mamori-waf/mamori/internal/blockpage"
+	"github.com/mamori-waf/mamori/internal/events"
+	"github.com/mamori-waf/mamori/internal/password"
+	"github.com/mamori-waf/mamori/internal/waf"
+)
+
+// checkPassword applies the password policy (B1, B4, A3) to the
+// profile's password forms, after the WAF's request phases and before
+// the upstream, and reports whether it answered. It reads the form from
+// the body the WAF buffered when it has the whole body, and otherwise
+// reads (and replays) the body itself, up to the WAF's body limit.
+func (h *Handler) checkPassword(w http.ResponseWriter, r *http.Request, o *outcome, tx *waf.Transaction) bool {
+	if h.passwords == nil {
+		return false
+	}
+	forms := h.profile.PasswordForms
+	urlPath := cleanURLPath(r.URL.Path)
+	ct := r.Header.Get("Content-Type")
+	if !password.Candidate(forms, r.Method, urlPath) || !password.IsForm(ct) {
+		return false
+	}
+	limit := h.engine.Config().RequestBodyLimit
+	var body io.Reader = http.NoBody
+	if buffered, ok := tx.BufferedRequestBody(); ok {
+		body = buffered
+	} else if r.Body != nil && r.Body != http.NoBody {
+		buf, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+		if err != nil {
+			o.refuse(w, "password", "password-form-unreadable", "request body could not be read", http.StatusBadRequest)
+			return true
+		}
+		r.Body = replayBody{Reader: io.MultiReader(bytes.NewReader(buf), r.Body), Closer: r.Body}
+		body = bytes.NewReader(buf)
+	}
+	fields, err := password.ParseBody(ct, body, limit)
+	var query url.Values
+	if err == nil {
+		query, err = url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
+			err = errors.Join(password.ErrMalformed, err)
+		}
+	}
+	if err != nil {
+		// The CMS might read a password from what mamori cannot: refuse.
+		status, rule := http.StatusBadRequest, "password-form-malformed"
+		if errors.Is(err, password.ErrTooLarge) {
+			status, rule = http.StatusRequestEntityTooLarge, "password-form-too-large"
+		}
+		o.refuse(w, "password", rule, err.Error(), status)
+		return true
+	}
+	for k, vs := range query {
+		fields[k] = append(fields[k], vs...)
+	}
+	sub, ok := password.Find(forms, r.Method, urlPath, fields, r.Cookies())
+	if !ok {
+		return false
+	}
+	if len(sub.Users) > 0 {
+		o.user = sub.Users[0]
+	}
+	for _, pw := range sub.Passwords {
+		if v := h.passwords.Check(pw, sub.Users...); !v.OK() {
+			o.refuseNotice(w, "password", v.Rule, v.Detail, http.StatusUnprocessableEntity,
+				func(lang string) (string, string) { return h.passwords.Message(v.Rule, lang) })
+			return true
+		}
+	}
+	return false
+}
+
+// refuseNotice is refuse with a page that tells the user what to change.
+func (o *outcome) refuseNotice(w http.ResponseWriter, guard, ruleID, reason string, status int, message func(lang string) (title, text string)) {
+	o.reported = true
+	if o.extra != nil {
+		o.extra.Set(zap.String("mamori.verdict", events.VerdictBlocked))
+		o.extra.Set(zap.String("mamori.guard", guard))
+		o.extra.Set(zap.String("mamori.rule", ruleID))
+	}
+	lang := blockpage.Language(o.r.Header.Get("Accept-Language"))
+	title, text := message(lang)
+	o.h.page.WriteNotice(w, o.r, status, o.id, lang, title, text)
+	o.event(guard, events.VerdictBlocked, ruleID, reason, status)
+}
+
+type replayBody struct {
+	io.Reader
+	io.Closer
+}
+
+// cleanURLPath resolves dot segments and repeated slashes, keeping a
+// trailing slash, so that a path cannot dodge a prefix match.
+func cleanURLPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	c := path.Clean("/" + p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c
+}
+
+// parsePasswordPolicy reads `password_policy off` or
+//
+//	password_policy {
+//		min_length <n>
+//		min_classes <1-4>
+//		words <word>...
+//		words_file <path>
+//		min_score <0-4>
+//		off
+//	}
+func parsePasswordPolicy(d *caddyfile.Dispenser, h *Handler) error {
+	p := &h.PasswordPolicy
+	if d.NextArg() {
+		if d.Val() != "off" || d.NextArg() {
+			return d.Errf("usage: password_policy off, or password_policy { ... }")
+		}
+		p.Off = true
+		return nil
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		option := d.Val()
+		args := d.RemainingArgs()
+		number := func() (int, error) {
+			if len(args) != 1 {
+				return 0, d.Errf("password_policy: %s takes one number", option)
+			}
+			n, err := strconv.Atoi(args[0])
+			if err != nil {
+				return 0, d.Errf("password_policy: %s: %q is not a whole number", option, args[0])
+			}
+			return n, nil
+		}
+		switch option {
+		case "min_length", "min_classes", "min_score":
+			n, err := number()
+			if err != nil {
+				return err
+			}
+			switch option {
+			case "min_length":
+				p.MinLength = n
+			case "min_classes":
+				p.MinClasses = n
+			default:
+				p.MinScore = &n
+			}
+			if (option == "min_length" || option == "min_classes") && n == 0 {
+				return d.Errf("password_policy: %s must be at least 1", option)
+			}
+		case "words":
+			if len(args) == 0 {
+				return d.ArgErr()
+			}
+			p.Words = append(p.Words, args...)
+		case "words_file":
+			if len(args) != 1 {
+				return d.ArgErr()
+			}
+			if _, err := os.Stat(args[0]); err != nil {
+				return d.Errf("password_policy: words_file: %v", err)
+			}
+			p.WordsFile = args[0]
+		case "off":
+			if len(args) != 0 {
+				return d.ArgErr()
+			}
+			p.Off = true
+		default:
+			return d.Errf("unknown password_policy option %q", option)
+		}
+		// Validate as we go, so an error names the option's own line.
+		if _, err := p.Compile(); err != nil {
+			return d.Errf("password_policy: %v", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,199 @@
+package password
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/mamori-waf/mamori/internal/profile"
+)
+
+// Errors of ParseBody. A password form that cannot be read is refused:
+// the CMS might read a password mamori could not check.
+var (
+	// ErrTooLarge: the body or one of its fields is over the limit.
+	ErrTooLarge = errors.New("form too large to check")
+	// ErrMalformed: the body is not a well-formed form of its type.
+	ErrMalformed = errors.New("malformed form")
+)
+
+// MaxFieldBytes is the largest field value ParseBody keeps; longer ones
+// are an error (no CMS takes a 64 KiB password).
+const MaxFieldBytes = 64 << 10
+
+// IsForm reports whether a Content-Type is one ParseBody reads. An empty
+// one counts: Perl's CGI.pm and PHP read a POST without Content-Type as
+// URL-encoded, so a password could slip through in one.
+func IsForm(contentType string) bool {
+	if strings.TrimSpace(contentType) == "" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		// Refused by ParseBody rather than waved through.
+		return true
+	}
+	return mt == "application/x-www-form-urlencoded" || mt == "multipart/form-data"
+}
+
+// ParseBody reads the fields of a URL-encoded or multipart form body,
+// reading at most limit bytes of it. File parts are skipped, never kept.
+func ParseBody(contentType string, body io.Reader, limit int64) (url.Values, error) {
+	mt, params := "application/x-www-form-urlencoded", map[string]string(nil)
+	if strings.TrimSpace(contentType) != "" {
+		var err error
+		if mt, params, err = mime.ParseMediaType(contentType); err != nil {
+			return nil, fmt.Errorf("%w: Content-Type: %v", ErrMalformed, err)
+		}
+	}
+	lr := &io.LimitedReader{R: body, N: limit + 1}
+	switch mt {
+	case "application/x-www-form-urlencoded":
+		b, err := io.ReadAll(lr)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		}
+		if int64(len(b)) > limit {
+			return nil, ErrTooLarge
+		}
+		v, err := url.ParseQuery(string(b))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		}
+		for _, vs := range v {
+			for _, s := range vs {
+				if len(s) > MaxFieldBytes {
+					return nil, ErrTooLarge
+				}
+			}
+		}
+		return v, nil
+	case "multipart/form-data":
+		boundary := params["boundary"]
+		if boundary == "" {
+			return nil, fmt.Errorf("%w: multipart without boundary", ErrMalformed)
+		}
+		v := url.Values{}
+		mr := multipart.NewReader(lr, boundary)
+		for {
+			part, err := mr.NextPart()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				if lr.N <= 0 {
+					return nil, ErrTooLarge
+				}
+				return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+			}
+			name := part.FormName()
+			if name == "" || part.FileName() != "" {
+				continue // NextPart skips what is left of it
+			}
+			b, err := io.ReadAll(io.LimitReader(part, MaxFieldBytes+1))
+			if err != nil {
+				if lr.N <= 0 {
+					return nil, ErrTooLarge
+				}
+				return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+			}
+			if len(b) > MaxFieldBytes {
+				return nil, ErrTooLarge
+			}
+			v.Add(name, string(b))
+		}
+		if lr.N <= 0 {
+			return nil, ErrTooLarge
+		}
+		return v, nil
+	}
+	return nil, fmt.Errorf("%w: not a form (%s)", ErrMalformed, mt)
+}
+
+// Candidate reports whether a request's method and path are those of one
+// of the forms: only then is its body worth reading.
+func Candidate(forms []profile.PasswordForm, method, urlPath string) bool {
+	for _, f := range forms {
+		if f.MatchesMethod(method) && f.MatchesPath(urlPath) {
+			return true
+		}
+	}
+	return false
+}
+
+// Submission is a password form found in a request.
+type Submission struct {
+	// Form is the profile's form that matched.
+	Form profile.PasswordForm
+	// Passwords are the new password's non-empty values (a form may
+	// repeat a field; every value is checked, since CMSs differ in which
+	// one they take).
+	Passwords []string
+	// Users are the account names the form names or, for a form without
+	// one, the logged-in user.
+	Users []string
+}
+
+// Find returns the password form that params (query and body merged)
+// submit, if any. cookies give the logged-in user where the form's
+// SessionUserCookie names one.
+func Find(forms []profile.PasswordForm, method, urlPath string, params url.Values, cookies []*http.Cookie) (Submission, bool) {
+	for _, f := range forms {
+		if !f.MatchesMethod(method) || !f.MatchesPath(urlPath) || !f.MatchesParams(params) {
+			continue
+		}
+		s := Submission{Form: f}
+		for _, pw := range params[f.NewField] {
+			// An empty field means "keep the password": MT's and
+			// WordPress's profile forms always post it.
+			if pw != "" {
+				s.Passwords = append(s.Passwords, pw)
+			}
+		}
+		if f.UserField != "" {
+			for _, u := range params[f.UserField] {
+				if u != "" {
+					s.Users = append(s.Users, u)
+				}
+			}
+		}
+		// Editing someone else's account names them in the form; only a
+		// form without a user (one's own profile) is about the session's.
+		if len(s.Users) == 0 {
+			if u := SessionUser(f, cookies); u != "" {
+				s.Users = append(s.Users, u)
+			}
+		}
+		return s, len(s.Passwords) > 0
+	}
+	return Submission{}, false
+}
+
+// SessionUser is the user name at the start of the form's session cookie
+// (Movable Type's mt_user "<user>::<session>::<flag>", WordPress's
+// wordpress_logged_in_<hash> "<user>|<expiry>|<token>|<hmac>"), or "" when
+// there is none or it does not have that shape (a sealed value).
+func SessionUser(f profile.PasswordForm, cookies []*http.Cookie) string {
+	if f.SessionUserCookie == "" || f.SessionUserSep == "" {
+		return ""
+	}
+	match := profile.Cookie{Name: f.SessionUserCookie}
+	for _, c := range cookies {
+		if !match.Matches(c.Name) {
+			continue
+		}
+		v := c.Value
+		if u, err := url.QueryUnescape(v); err == nil {
+			v = u
+		}
+		if user, _, ok := strings.Cut(v, f.SessionUserSep); ok && user != "" {
+			return user
+		}
+	}
+	return ""
+}

@@ -1,0 +1,210 @@
+package password
+
+import (
+	"bytes"
+	"errors"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/mamori-waf/mamori/internal/profile"
+)
+
+func multipartBody(t testing.TB, fields [][2]string, file bool) (string, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for _, f := range fields {
+		if err := mw.WriteField(f[0], f[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if file {
+		fw, _ := mw.CreateFormFile("userpic", "me.png")
+		fw.Write(bytes.Repeat([]byte("P"), 200<<10))
+	}
+	mw.Close()
+	return mw.FormDataContentType(), buf.String()
+}
+
+func TestParseBody(t *testing.T) {
+	mpType, mpBody := multipartBody(t, [][2]string{{"__mode", "save"}, {"pass", "Tokyo-Blue-42"}, {"pass", "second"}}, true)
+	cases := []struct {
+		name  string
+		ct    string
+		body  string
+		limit int64
+		want  url.Values
+		err   error
+	}{
+		{name: "urlencoded", ct: "application/x-www-form-urlencoded", body: "__mode=save&pass=a%26b+c", limit: 1 << 20,
+			want: url.Values{"__mode": {"save"}, "pass": {"a&b c"}}},
+		{name: "urlencoded_charset_param", ct: "Application/X-WWW-Form-Urlencoded; charset=UTF-8", body: "pass=%E6%97%A5", limit: 1 << 20,
+			want: url.Values{"pass": {"日"}}},
+		{name: "no_content_type_is_urlencoded", ct: "", body: "pass=x", limit: 1 << 20, want: url.Values{"pass": {"x"}}},
+		{name: "empty_body", ct: "application/x-www-form-urlencoded", body: "", limit: 1 << 20, want: url.Values{}},
+		{name: "repeated_field_kept", ct: "application/x-www-form-urlencoded", body: "pass=a&pass=b", limit: 1 << 20, want: url.Values{"pass": {"a", "b"}}},
+		{name: "bad_escape_refused", ct: "application/x-www-form-urlencoded", body: "pass=weak%zz", limit: 1 << 20, err: ErrMalformed},
+		{name: "semicolon_refused", ct: "application/x-www-form-urlencoded", body: "x=1;pass=weak", limit: 1 << 20, err: ErrMalformed},
+		{name: "over_limit", ct: "application/x-www-form-urlencoded", body: "pass=" + strings.Repeat("a", 100), limit: 50, err: ErrTooLarge},
+		{name: "huge_field", ct: "application/x-www-form-urlencoded", body: "pass=" + strings.Repeat("a", MaxFieldBytes+1), limit: 1 << 20, err: ErrTooLarge},
+		{name: "multipart_with_file", ct: mpType, body: mpBody, limit: 1 << 20,
+			want: url.Values{"__mode": {"save"}, "pass": {"Tokyo-Blue-42", "second"}}},
+		{name: "multipart_over_limit", ct: mpType, body: mpBody, limit: 100 << 10, err: ErrTooLarge},
+		{name: "multipart_no_boundary", ct: "multipart/form-data", body: mpBody, limit: 1 << 20, err: ErrMalformed},
+		{name: "multipart_wrong_boundary", ct: "multipart/form-data; boundary=nope", body: mpBody, limit: 1 << 20, err: ErrMalformed},
+		{name: "multipart_truncated", ct: mpType, body: mpBody[:len(mpBody)/2], limit: 1 << 20, err: ErrMalformed},
+		{name: "bad_content_type", ct: "multipart/form-data; boundary", body: "x", limit: 1 << 20, err: ErrMalformed},
+		{name: "json_is_not_a_form", ct: "application/json", body: `{"pass":"x"}`, limit: 1 << 20, err: ErrMalformed},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := ParseBody(c.ct, strings.NewReader(c.body), c.limit)
+			if c.err != nil {
+				if !errors.Is(err, c.err) {
+					t.Fatalf("err %v, want %v", err, c.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, c.want) {
+				t.Fatalf("got %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+func TestIsForm(t *testing.T) {
+	for ct, want := range map[string]bool{
+		"": true, "application/x-www-form-urlencoded": true, "multipart/form-data; boundary=x": true,
+		"application/json": false, "text/plain": false, "bad;;": true,
+	} {
+		if IsForm(ct) != want {
+			t.Errorf("IsForm(%q) = %v", ct, !want)
+		}
+	}
+}
+
+func TestFind(t *testing.T) {
+	mt, _ := profile.Get("movabletype", profile.Options{})
+	wp, _ := profile.Get("wordpress", profile.Options{})
+	mtCookie := []*http.Cookie{{Name: "mt_user", Value: "melody::0123456789abcdef0123456789abcdef01234567::0"}}
+	wpCookie := []*http.Cookie{{Name: "wordpress_logged_in_5d41402abc4b2a76b9719d911017c592", Value: "admin|1700000000|tok|hmac"}}
+	sealed := []*http.Cookie{{Name: "mt_user", Value: "v1.AbCdEf0123"}}
+	cases := []struct {
+		name      string
+		p         *profile.Profile
+		method    string
+		path      string
+		params    url.Values
+		cookies   []*http.Cookie
+		ok        bool
+		passwords []string
+		users     []string
+	}{
+		{name: "mt_author_save", p: mt, method: "POST", path: "/cgi-bin/mt/mt.cgi",
+			params: url.Values{"__mode": {"save"}, "_type": {"author"}, "pass": {"Xx1!"}, "pass_verify": {"Xx1!"}, "name": {"melody"}},
+			ok:     true, passwords: []string{"Xx1!"}, users: []string{"melody"}},
+		{name: "mt_own_profile_user_from_cookie", p: mt, method: "POST", path: "/cgi-bin/mt/mt.cgi",
+			params: url.Values{"__mode": {"save"}, "_type": {"author"}, "pass": {"Xx1!"}}, cookies: mtCookie,
+			ok: true, passwords: []string{"Xx1!"}, users: []string{"melody"}},
+		{name: "mt_form_user_wins_over_cookie_user", p: mt, method: "POST", path: "/cgi-bin/mt/mt.cgi",
+			params: url.Values{"__mode": {"save"}, "_type": {"author"}, "pass": {"Xx1!"}, "name": {"newbie"}}, cookies: mtCookie,
+			ok: true, passwords: []string{"Xx1!"}, users: []string{"newbie"}},
+		{name: "mt_sealed_cookie_gives_no_user", p: mt, method: "POST", path: "/cgi-bin/mt/mt.cgi",
+			params: url.Values{"__mode": {"save"}, "_type": {"author"}, "pass": {"Xx1!"}}, cookies: sealed,
+			ok: true, passwords: []string{"Xx1!"}},
+		{name: "mt_profile_save_keeping_the_password", p: mt, method: "POST", path: "/cgi-bin/mt/mt.cgi",
+			params: url.Values{"__mode": {"save"}, "_type": {"author"}, "pass": {""}, "pass_verify": {""}, "nickname": {"x"}}, cookies: mtCookie},
+		{name: "wp_profile_save_keeping_the_password", p: wp, method: "POST", path: "/wp-admin/profile.php",
+			params: url.Values{"pass1": {""}, "pass2": {""}, "nickname": {"x"}}, cookies: wpCookie},
+		{name: "mt_empty_and_set_values", p: mt, method: "POST", path: "/cgi-bin/mt/mt.cgi",
+			params: url.Values{"__mode": {"save"}, "_type": {"author"}, "pass": {"", "weak"}}, ok: true, passwords: []string{"weak"}},
+		{name: "mt_new_pw", p: mt, method: "POST", path: "/cgi-bin/mt/mt.cgi",
+			params: url.Values{"__mode": {"new_pw"}, "password": {"a"}, "password_again": {"a"}}, ok: true, passwords: []string{"a"}},
+		{name: "mt_entry_save_is_not_a_password_form", p: mt, method: "POST", path: "/cgi-bin/mt/mt.cgi",
+			params: url.Values{"__mode": {"save"}, "_type": {"entry"}, "pass": {"x"}}},
+		{name: "mt_login_is_not_a_password_form", p: mt, method: "POST", path: "/cgi-bin/mt/mt.cgi",
+			params: url.Values{"username": {"melody"}, "password": {"x"}}},
+		{name: "mt_get_is_not_a_password_form", p: mt, method: "GET", path: "/cgi-bin/mt/mt.cgi",
+			params: url.Values{"__mode": {"save"}, "_type": {"author"}, "pass": {"x"}}},
+		{name: "mt_author_save_without_pass_is_not_checked", p: mt, method: "POST", path: "/cgi-bin/mt/mt.cgi",
+			params: url.Values{"__mode": {"save"}, "_type": {"author"}, "nickname": {"x"}}},
+		{name: "wp_profile", p: wp, method: "POST", path: "/wp-admin/profile.php",
+			params: url.Values{"pass1": {"p"}, "pass2": {"p"}}, cookies: wpCookie, ok: true, passwords: []string{"p"}, users: []string{"admin"}},
+		{name: "wp_user_new", p: wp, method: "POST", path: "/wp-admin/user-new.php",
+			params: url.Values{"pass1": {"p"}, "user_login": {"newbie"}}, ok: true, passwords: []string{"p"}, users: []string{"newbie"}},
+		{name: "wp_resetpass", p: wp, method: "POST", path: "/wp-login.php",
+			params: url.Values{"pass1": {"p"}, "action": {"resetpass"}}, ok: true, passwords: []string{"p"}},
+		{name: "wp_login_is_not_a_password_form", p: wp, method: "POST", path: "/wp-login.php",
+			params: url.Values{"log": {"admin"}, "pwd": {"p"}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if Candidate(c.p.PasswordForms, c.method, c.path) != (c.method == "POST") {
+				t.Fatalf("Candidate wrong for %s %s", c.method, c.path)
+			}
+			s, ok := Find(c.p.PasswordForms, c.method, c.path, c.params, c.cookies)
+			if ok != c.ok {
+				t.Fatalf("found %v, want %v", ok, c.ok)
+			}
+			if !ok {
+				return
+			}
+			if !reflect.DeepEqual(s.Passwords, c.passwords) || !reflect.DeepEqual(s.Users, c.users) {
+				t.Fatalf("passwords %q users %q, want %q %q", s.Passwords, s.Users, c.passwords, c.users)
+			}
+		})
+	}
+}
+
+func FuzzParseBody(f *testing.F) {
+	mpType, mpBody := multipartBody(f, [][2]string{{"pass", "Tokyo-Blue-42"}}, false)
+	f.Add("application/x-www-form-urlencoded", "__mode=save&_type=author&pass=x%20y")
+	f.Add(mpType, mpBody)
+	f.Add("", "pass=%zz")
+	f.Add("multipart/form-data; boundary=--", "----\r\n")
+	checker, _ := Policy{Words: []string{"acme"}}.Compile()
+	mt, _ := profile.Get("movabletype", profile.Options{})
+	f.Fuzz(func(t *testing.T, ct, body string) {
+		v, err := ParseBody(ct, strings.NewReader(body), 4096)
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrTooLarge) {
+				t.Fatalf("unclassified error %v", err)
+			}
+			return
+		}
+		s, ok := Find(mt.PasswordForms, "POST", "/cgi-bin/mt/mt.cgi", v, nil)
+		if ok {
+			for _, pw := range s.Passwords {
+				if r := checker.Check(pw, s.Users...); !r.OK() && strings.Contains(r.Detail, pw) && len(pw) > 3 {
+					t.Fatalf("detail holds the password")
+				}
+			}
+		}
+	})
+}
+
+// BenchmarkFindOnAdminSave is the work every POST to mt.cgi costs: parse
+// the form (an entry save of about 8 KiB), find no password form.
+func BenchmarkFindOnAdminSave(b *testing.B) {
+	mt, _ := profile.Get("movabletype", profile.Options{})
+	body := url.Values{"__mode": {"save_entry"}, "_type": {"entry"}, "title": {"Gardening in May"},
+		"text": {strings.Repeat("<p>Tomatoes &amp; basil.</p>", 280)}, "magic_token": {"0123456789abcdef"}}.Encode()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		v, err := ParseBody("application/x-www-form-urlencoded", strings.NewReader(body), 1<<20)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, ok := Find(mt.PasswordForms, "POST", "/cgi-bin/mt/mt.cgi", v, nil); ok {
+			b.Fatal("found a password form")
+		}
+	}
+}
