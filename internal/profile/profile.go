@@ -56,6 +56,12 @@ type Profile struct {
 	PasswordForms []PasswordForm
 	// SecretFields are parameter names whose values never reach a log.
 	SecretFields []string
+	// DebugParams are the CMS's own debug switches, refused in the query
+	// or a cookie by the path guard: a name, or name=value ("debug=1").
+	// XDEBUG_* and phpinfo are refused for every site. Neither built-in
+	// profile names one yet: Movable Type's DebugMode and WordPress's
+	// WP_DEBUG are server configuration, not request switches.
+	DebugParams []string
 	// HTMLFields are the admin form fields that legitimately carry HTML,
 	// JavaScript or JSON (documentation; the exclusions are in RuleFile).
 	HTMLFields []string
