@@ -68,17 +68,17 @@ type Decision struct {
 
 // Guard is a compiled Config joined with a profile's facts.
 type Guard struct {
-	networks        []netip.Prefix
-	adminStatus     int
-	admin           []string // exact paths or prefixes ending in "/"
-	installer       []string
-	denied          []string
-	uploads         []string
-	deny, allow     []string
-	fold            bool
-	debug           []debugParam
-	blockListings   bool
-	hasAllowList    bool
+	networks      []netip.Prefix
+	adminStatus   int
+	admin         []string // exact paths or prefixes ending in "/"
+	installer     []string
+	denied        []string
+	uploads       []string
+	deny, allow   []string
+	fold          bool
+	debug         []debugParam
+	blockListings bool
+	hasAllowList  bool
 }
 
 type debugParam struct{ name, value string } // name lower-cased; value "" = any

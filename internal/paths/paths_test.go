@@ -20,15 +20,15 @@ func TestNormalize(t *testing.T) {
 		{"/cgi-bin/mt/mt-config.cgi", false, "/cgi-bin/mt/mt-config.cgi"},
 		{"/cgi-bin/mt/./mt-config.cgi", false, "/cgi-bin/mt/mt-config.cgi"},
 		{"/cgi-bin/mt/%6dt-config.cgi", false, "/cgi-bin/mt/mt-config.cgi"},
-		{"/cgi-bin/mt/%256dt-config.cgi", false, "/cgi-bin/mt/mt-config.cgi"},     // double encoding
-		{"/cgi-bin/mt/%25256dt-config.cgi", false, "/cgi-bin/mt/mt-config.cgi"},   // triple encoding
-		{"/cgi-bin//mt///mt-config.cgi", false, "/cgi-bin/mt/mt-config.cgi"},      // double slashes
-		{"/cgi-bin/mt%2fmt-config.cgi", false, "/cgi-bin/mt/mt-config.cgi"},       // encoded slash
-		{"/cgi-bin/mt/%2e/mt-config.cgi", false, "/cgi-bin/mt/mt-config.cgi"},     // encoded dot
+		{"/cgi-bin/mt/%256dt-config.cgi", false, "/cgi-bin/mt/mt-config.cgi"},      // double encoding
+		{"/cgi-bin/mt/%25256dt-config.cgi", false, "/cgi-bin/mt/mt-config.cgi"},    // triple encoding
+		{"/cgi-bin//mt///mt-config.cgi", false, "/cgi-bin/mt/mt-config.cgi"},       // double slashes
+		{"/cgi-bin/mt%2fmt-config.cgi", false, "/cgi-bin/mt/mt-config.cgi"},        // encoded slash
+		{"/cgi-bin/mt/%2e/mt-config.cgi", false, "/cgi-bin/mt/mt-config.cgi"},      // encoded dot
 		{"/cgi-bin/x/%2e%2e/mt/mt-config.cgi", false, "/cgi-bin/mt/mt-config.cgi"}, // encoded dot-dot
-		{"/cgi-bin\\mt\\mt-config.cgi", false, "/cgi-bin/mt/mt-config.cgi"},       // backslashes
-		{"/cgi-bin/mt%5cmt-config.cgi", false, "/cgi-bin/mt/mt-config.cgi"},       // encoded backslash
-		{"/cgi-bin/mt/mt-config.cgi;.css", false, "/cgi-bin/mt/mt-config.cgi"},    // path parameter
+		{"/cgi-bin\\mt\\mt-config.cgi", false, "/cgi-bin/mt/mt-config.cgi"},        // backslashes
+		{"/cgi-bin/mt%5cmt-config.cgi", false, "/cgi-bin/mt/mt-config.cgi"},        // encoded backslash
+		{"/cgi-bin/mt/mt-config.cgi;.css", false, "/cgi-bin/mt/mt-config.cgi"},     // path parameter
 		{"/cgi-bin;x=1/mt/mt-config.cgi", false, "/cgi-bin/mt/mt-config.cgi"},
 		{"/cgi-bin/mt/mt-config.cgi%00.jpg", false, "/cgi-bin/mt/mt-config.cgi"}, // NUL ends it
 		{"/../../etc/passwd", false, "/etc/passwd"},
