@@ -15,6 +15,9 @@
 //	                 ?untyped=1 sends it without a Content-Type
 //	/cgi-bin/mt/..., /wp-login.php, /wp-admin/...
 //	                 a fake Movable Type and WordPress with real sessions (cms.go)
+//	/autoindex/      an Apache-style directory index ("Index of /autoindex/")
+//	/_seen?q=X       how many requests so far had X in their request target
+//	                 (for tests that prove a request never arrived)
 //	anything else    "Hello!" as text/plain
 package main
 
@@ -23,6 +26,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"html"
 	"io"
 	"log"
 	"net/http"
@@ -79,7 +83,9 @@ func main() {
 		w.Header().Set("Content-Type", "text/plain")
 		fmt.Fprint(w, "Hello!")
 	})
-	srv := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	mux.HandleFunc("/autoindex/", autoindex)
+	mux.HandleFunc("/_seen", seenCount)
+	srv := &http.Server{Addr: *addr, Handler: recordTargets(mux), ReadHeaderTimeout: 10 * time.Second}
 	log.Fatal(srv.ListenAndServe())
 }
 
@@ -203,4 +209,54 @@ func reflect(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(spec.Status)
 	_, _ = w.Write(body)
+}
+
+// seen keeps the request targets received, for /_seen.
+var seen struct {
+	sync.Mutex
+	targets []string
+}
+
+func recordTargets(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/_seen" {
+			seen.Lock()
+			if len(seen.targets) < 100000 {
+				seen.targets = append(seen.targets, r.RequestURI)
+			}
+			seen.Unlock()
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func seenCount(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query().Get("q")
+	n := 0
+	seen.Lock()
+	for _, t := range seen.targets {
+		if q != "" && strings.Contains(t, q) {
+			n++
+		}
+	}
+	seen.Unlock()
+	fmt.Fprint(w, n)
+}
+
+// autoindex answers what Apache's mod_autoindex serves for a directory.
+func autoindex(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html;charset=UTF-8")
+	fmt.Fprintf(w, `<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN" "http://www.w3.org/TR/html4/strict.dtd">
+<html>
+ <head>
+  <title>Index of %[1]s</title>
+ </head>
+ <body>
+<h1>Index of %[1]s</h1>
+<ul><li><a href="/"> Parent Directory</a></li>
+<li><a href="backup.sql"> backup.sql</a></li>
+<li><a href="wp-config.php.bak"> wp-config.php.bak</a></li>
+</ul>
+</body></html>
+`, html.EscapeString(strings.TrimSuffix(r.URL.Path, "/")))
 }
