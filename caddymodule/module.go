@@ -219,17 +219,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 	// The upstream gets mamori's request ID, never the client's.
 	r.Header.Set(RequestIDHeader, id)
-	rw := tx.ResponseWriter(o.watchListings(w), r)
-	if err := next.ServeHTTP(rw, r); err != nil {
+	rw := tx.ResponseWriter(w, r)
+	if err := next.ServeHTTP(o.watchListings(rw), r); err != nil {
 		o.report(tx.Verdict(), statusOf(err))
 		return err
 	}
+	o.finishListings()
 	it, err = tx.FinishResponse()
 	if it != nil {
 		o.report(tx.Verdict(), it.Status)
 		return h.interrupt(w, r, it, id)
 	}
-	o.finishListings()
 	o.report(tx.Verdict(), tx.ResponseStatus())
 	return err
 }

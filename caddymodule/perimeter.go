@@ -116,8 +116,10 @@ func (h *Handler) serveCSPReport(w http.ResponseWriter, r *http.Request, o *outc
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// watchListings wraps the writer the WAF releases the upstream's
-// response into, so that a directory index is replaced by a 404.
+// watchListings wraps the writer the next handler writes to, so that a
+// directory index is replaced by a 404 before the WAF's response phases
+// (CRS 950130 would otherwise answer 403 in block mode, and nothing in
+// detect mode).
 func (o *outcome) watchListings(w http.ResponseWriter) http.ResponseWriter {
 	if !o.h.paths.BlocksListings() {
 		return w

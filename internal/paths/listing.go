@@ -132,13 +132,16 @@ func (w *ListingWriter) decide() error {
 	return err
 }
 
-// Flush decides with what has arrived so far: a streamed page is not
-// held back waiting for bytes that may come late.
+// Flush passes through once the response is decided. While the prefix
+// is still being held, a flush is held back too (as the WAF holds those
+// of bodies it inspects): a proxy that flushes every write (Caddy's
+// flush_interval -1) would otherwise decide on a few bytes. At most
+// ListingPrefix bytes wait for the rest.
 func (w *ListingWriter) Flush() {
 	if !w.done && !w.pending {
 		w.WriteHeader(http.StatusOK)
 	}
-	if w.decide() != nil || w.refused {
+	if w.pending || w.refused {
 		return
 	}
 	_ = http.NewResponseController(w.ResponseWriter).Flush()

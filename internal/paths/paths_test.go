@@ -245,6 +245,7 @@ func TestListingWriter(t *testing.T) {
 				step := len(tc.body)/tc.chunks + 1
 				for i := 0; i < len(tc.body); i += step {
 					_, _ = w.Write([]byte(tc.body[i:min(i+step, len(tc.body))]))
+					w.Flush() // as Caddy's flush_interval -1 does after every write
 				}
 			}
 			if err := w.Finish(); err != nil {
