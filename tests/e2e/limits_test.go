@@ -124,15 +124,21 @@ func TestRequestLimits(t *testing.T) {
 		{"override_body_one_over_is_413", func(t *testing.T, mk string) sent {
 			return do(t, "POST", "/echo/admin/save?mk="+mk, "application/json", jsonOf(8193), false)
 		}, 413, "body-size"},
-		{"args_at_limit_pass", func(t *testing.T, mk string) sent { return do(t, "GET", "/echo?mk="+mk+"&a=1&b=2&c=3&d=4&e=5&f=6&g=7&h=8&i=9", "", nil, false) }, 200, ""},
+		{"args_at_limit_pass", func(t *testing.T, mk string) sent {
+			return do(t, "GET", "/echo?mk="+mk+"&a=1&b=2&c=3&d=4&e=5&f=6&g=7&h=8&i=9", "", nil, false)
+		}, 200, ""},
 		{"args_one_over_is_400", func(t *testing.T, mk string) sent {
 			return do(t, "GET", "/echo?mk="+mk+"&a=1&b=2&c=3&d=4&e=5&f=6&g=7&h=8&i=9&j=10", "", nil, false)
 		}, 400, "arg-count"},
-		{"arg_name_at_limit_passes", func(t *testing.T, mk string) sent { return do(t, "GET", "/echo?mk="+mk+"&"+strings.Repeat("n", 16)+"=1", "", nil, false) }, 200, ""},
+		{"arg_name_at_limit_passes", func(t *testing.T, mk string) sent {
+			return do(t, "GET", "/echo?mk="+mk+"&"+strings.Repeat("n", 16)+"=1", "", nil, false)
+		}, 200, ""},
 		{"arg_name_one_over_is_400", func(t *testing.T, mk string) sent {
 			return do(t, "GET", "/echo?mk="+mk+"&"+strings.Repeat("n", 17)+"=1", "", nil, false)
 		}, 400, "arg-name-length"},
-		{"arg_value_at_limit_passes", func(t *testing.T, mk string) sent { return do(t, "GET", "/echo?mk="+mk+"&v="+strings.Repeat("v", 64), "", nil, false) }, 200, ""},
+		{"arg_value_at_limit_passes", func(t *testing.T, mk string) sent {
+			return do(t, "GET", "/echo?mk="+mk+"&v="+strings.Repeat("v", 64), "", nil, false)
+		}, 200, ""},
 		{"arg_value_one_over_is_400", func(t *testing.T, mk string) sent {
 			return do(t, "GET", "/echo?mk="+mk+"&v="+strings.Repeat("v", 65), "", nil, false)
 		}, 400, "arg-value-length"},
