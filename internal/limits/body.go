@@ -1,6 +1,7 @@
 package limits
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -40,19 +41,29 @@ func (s *scanner) scan(b []byte) (int, error) {
 }
 
 func (s *scanner) scanForm(b []byte) (int, error) {
-	for i, c := range b {
-		switch {
+	for i := 0; i < len(b); i++ {
+		if s.inValue {
+			// Values are most of a body: jump to the next '&'.
+			n := bytes.IndexByte(b[i:], '&')
+			if n < 0 {
+				n = len(b) - i
+			}
+			s.value += n
+			if s.value > s.lim.argValue {
+				return i, &Refusal{Rule: "arg-value-length", Reason: fmt.Sprintf("argument value over %d bytes", s.lim.argValue), Status: http.StatusBadRequest}
+			}
+			i += n
+			if i >= len(b) {
+				break
+			}
+		}
+		switch c := b[i]; {
 		case c == '&':
 			if err := s.endPair(); err != nil {
 				return i, err
 			}
-		case c == '=' && !s.inValue:
+		case c == '=':
 			s.inValue, s.pending = true, true
-		case s.inValue:
-			s.value++
-			if s.value > s.lim.argValue {
-				return i, &Refusal{Rule: "arg-value-length", Reason: fmt.Sprintf("argument value over %d bytes", s.lim.argValue), Status: http.StatusBadRequest}
-			}
 		default:
 			s.name++
 			s.pending = true
