@@ -21,6 +21,7 @@ import (
 	"github.com/mamori-waf/mamori/internal/headers"
 	"github.com/mamori-waf/mamori/internal/limits"
 	"github.com/mamori-waf/mamori/internal/paths"
+	"github.com/mamori-waf/mamori/internal/waf"
 )
 
 // provisionPerimeter compiles the limits and path guards. It runs before
@@ -51,25 +52,40 @@ func (h *Handler) provisionPerimeter() error {
 
 // perimeter runs the guards before the WAF, in the SPEC's order: limits,
 // then mamori's CSP report endpoint, then the path guards. It reports
-// whether it answered the request itself.
+// whether it answered the request itself. In detect mode, like the WAF,
+// they let the request through and report what they would have refused.
 func (h *Handler) perimeter(w http.ResponseWriter, r *http.Request, o *outcome) bool {
+	detect := h.WAF.Mode == waf.ModeDetect
 	if ref := h.limits.Check(r); ref != nil {
-		if ref.Allow != "" {
-			w.Header().Set("Allow", ref.Allow)
+		if detect {
+			o.event("limits", events.VerdictDetected, ref.Rule, ref.Reason, ref.Status)
+		} else {
+			if ref.Allow != "" {
+				w.Header().Set("Allow", ref.Allow)
+			}
+			o.refuse(w, "limits", ref.Rule, ref.Reason, ref.Status)
+			return true
 		}
-		o.refuse(w, "limits", ref.Rule, ref.Reason, ref.Status)
-		return true
 	}
 	// The rest of the limits hold while the body streams into the WAF's
 	// buffer: a refusal there surfaces as the WAF's body read error
 	// (see refuseBody), before anything reaches the upstream.
 	o.body = h.limits.Body(r)
+	if detect {
+		o.body.Observe(func(ref *limits.Refusal) {
+			o.event("limits", events.VerdictDetected, ref.Rule, ref.Reason, ref.Status)
+		})
+	}
 
 	if p := h.headers.CSPReportPath(); p != "" && r.URL.Path == p {
 		h.serveCSPReport(w, r, o)
 		return true
 	}
 	if d := h.paths.Check(r, o.clientIP); d != nil {
+		if detect {
+			o.event("paths", events.VerdictDetected, d.Rule, d.Reason, d.Status)
+			return false
+		}
 		o.refuse(w, "paths", d.Rule, d.Reason, d.Status)
 		return true
 	}
@@ -124,11 +140,17 @@ func (o *outcome) watchListings(w http.ResponseWriter) http.ResponseWriter {
 	if !o.h.paths.BlocksListings() {
 		return w
 	}
+	const reason = "upstream answered with a directory index"
 	o.listing = &paths.ListingWriter{ResponseWriter: w, Refuse: func(uw http.ResponseWriter) {
 		o.replaced = http.StatusNotFound
 		o.h.page.Write(uw, o.r, http.StatusNotFound, o.id)
-		o.event("paths", events.VerdictBlocked, "directory-listing", "upstream answered with a directory index", http.StatusNotFound)
+		o.event("paths", events.VerdictBlocked, "directory-listing", reason, http.StatusNotFound)
 	}}
+	if o.h.WAF.Mode == waf.ModeDetect {
+		o.listing.Observe = func() {
+			o.event("paths", events.VerdictDetected, "directory-listing", reason, http.StatusNotFound)
+		}
+	}
 	return o.listing
 }
 

@@ -131,6 +131,25 @@ type Body struct {
 	limit   int64
 	scan    scanner
 	refusal *Refusal
+	observe func(*Refusal)
+}
+
+// Observe makes the body report the first broken limit to fn and keep
+// streaming, instead of failing the read: for detection-only mode.
+func (b *Body) Observe(fn func(*Refusal)) {
+	if b != nil {
+		b.observe = fn
+	}
+}
+
+// broke records a broken limit and says whether the read must fail.
+func (b *Body) broke(r *Refusal) bool {
+	b.refusal = r
+	if b.observe == nil {
+		return true
+	}
+	b.observe(r)
+	return false
 }
 
 // Body wraps r.Body (when there is one) with the body limits for r and
@@ -159,21 +178,27 @@ func (b *Body) Refusal() *Refusal {
 
 func (b *Body) Read(p []byte) (int, error) {
 	if b.refusal != nil {
-		return 0, b.refusal
+		if b.observe == nil {
+			return 0, b.refusal
+		}
+		return b.body.Read(p) // observed once: the rest streams unchecked
 	}
 	n, err := b.body.Read(p)
 	b.n += int64(n)
 	if b.n > b.limit {
-		b.refusal = bodyRefusal(b.n, b.limit, "at least")
-		return 0, b.refusal
+		if b.broke(bodyRefusal(b.n, b.limit, "at least")) {
+			return 0, b.refusal
+		}
+		return n, err
 	}
 	if _, serr := b.scan.scan(p[:n]); serr != nil {
-		b.refusal = serr.(*Refusal)
-		return 0, b.refusal
+		if b.broke(serr.(*Refusal)) {
+			return 0, b.refusal
+		}
+		return n, err
 	}
 	if err == io.EOF {
-		if r := b.scan.end(); r != nil {
-			b.refusal = r
+		if r := b.scan.end(); r != nil && b.broke(r) {
 			return 0, r
 		}
 	}

@@ -192,3 +192,19 @@ func BenchmarkCheck(b *testing.B) {
 		}
 	}
 }
+
+func TestObservedBodyStreamsWhole(t *testing.T) {
+	c, _ := small.Compile()
+	body := strings.Repeat("b", 500)
+	r := req("POST", "/", "text/plain", body)
+	r.ContentLength = -1
+	var seen []*Refusal
+	c.Body(r).Observe(func(ref *Refusal) { seen = append(seen, ref) })
+	got, err := io.ReadAll(r.Body)
+	if err != nil || string(got) != body {
+		t.Fatalf("read %d bytes, %v", len(got), err)
+	}
+	if len(seen) != 1 || seen[0].Rule != "body-size" {
+		t.Fatalf("observed %+v, want one body-size", seen)
+	}
+}

@@ -31,6 +31,9 @@ type ListingWriter struct {
 	// Refuse answers instead of a directory index; it gets the wrapped
 	// writer, with none of the upstream's headers.
 	Refuse func(w http.ResponseWriter)
+	// Observe, when set, is told of a directory index that is then sent
+	// unchanged (detection-only mode); Refuse is not called.
+	Observe func()
 
 	header  http.Header
 	status  int
@@ -116,7 +119,9 @@ func (w *ListingWriter) decide() error {
 	if !w.pending {
 		return nil
 	}
-	if IsListing(w.buf) {
+	if IsListing(w.buf) && w.Observe != nil {
+		w.Observe()
+	} else if IsListing(w.buf) {
 		w.pending, w.done, w.refused = false, true, true
 		w.buf = nil
 		w.Refuse(w.ResponseWriter)

@@ -290,3 +290,19 @@ func BenchmarkCheck(b *testing.B) {
 		}
 	}
 }
+
+func TestListingWriterObserveSendsUnchanged(t *testing.T) {
+	nginx, _ := os.ReadFile("testdata/listings/nginx-autoindex.html")
+	rec := httptest.NewRecorder()
+	observed := 0
+	w := &ListingWriter{ResponseWriter: rec, Observe: func() { observed++ },
+		Refuse: func(http.ResponseWriter) { t.Fatal("refused in observe mode") }}
+	w.Header().Set("Content-Type", "text/html")
+	_, _ = w.Write(nginx)
+	if err := w.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	if observed != 1 || rec.Code != 200 || rec.Body.String() != string(nginx) {
+		t.Fatalf("observed %d, status %d, body %d bytes", observed, rec.Code, rec.Body.Len())
+	}
+}

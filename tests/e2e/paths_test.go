@@ -152,3 +152,47 @@ func TestAdminAllowedFromItsNetwork(t *testing.T) {
 		expectRefusal(t, hidden, 404, resp.Header, "paths", "admin-network", marker)
 	}
 }
+
+// TestPerimeterInDetectMode: like the WAF, the limits and path guards in
+// detect mode let the request through and report what they would have
+// refused.
+func TestPerimeterInDetectMode(t *testing.T) {
+	s := startPerimeterSite(t, "mode detect\n\t\tprofile movabletype\n\t\tadmin_allow 203.0.113.0/24\n\t\tlimits {\n\t\t\tbody 16\n\t\t}")
+	tests := []struct {
+		name, method, target, body string
+		guard, rule                string
+	}{
+		{"denied_file", "GET", "/.git/config?mk=det1x", "", "paths", "vcs"},
+		{"admin_from_outside", "GET", "/cgi-bin/mt/mt.cgi?mk=det2x", "", "paths", "admin-network"},
+		{"method", "PROPFIND", "/echo?mk=det3x", "", "limits", "method"},
+		{"chunked_body_over_the_limit", "POST", "/echo?mk=det4x", `"` + strings.Repeat("b", 40) + `"`, "limits", "body-size"},
+		{"listing", "GET", "/autoindex/?mk=det5x", "", "paths", "directory-listing"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var body io.Reader
+			if tc.body != "" {
+				body = io.MultiReader(strings.NewReader(tc.body)) // chunked
+			}
+			req, _ := http.NewRequest(tc.method, s.URL+tc.target, body)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			marker := tc.target[strings.Index(tc.target, "mk=")+3:]
+			if n := upstreamSaw(t, s, marker); n != 1 || resp.StatusCode == 403 || resp.StatusCode == 404 {
+				t.Fatalf("status %d, upstream saw %d; want the upstream's answer", resp.StatusCode, n)
+			}
+			if tc.body != "" && !strings.Contains(string(got), strings.Repeat("b", 40)) {
+				t.Errorf("upstream did not get the whole body: %.200s", got)
+			}
+			ev, ok := findLine[guardEvent](t, s, "events.log", "transaction.id", resp.Header.Get("X-Request-Id"))
+			if !ok || ev.Guard != tc.guard || ev.RuleID != tc.rule || ev.Verdict != "detected" {
+				t.Errorf("event %+v (found %v)", ev, ok)
+			}
+		})
+	}
+}
