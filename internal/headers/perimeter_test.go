@@ -127,3 +127,37 @@ func TestCSPReportPathIsAddedToThePolicy(t *testing.T) {
 		}
 	}
 }
+
+func FuzzReadCSPReports(f *testing.F) {
+	f.Add("application/csp-report", `{"csp-report":{"blocked-uri":"inline","line-number":3}}`)
+	f.Add("application/reports+json", `[{"type":"csp-violation","body":{"blockedURL":"x"}}]`)
+	f.Add("application/json", `[{"type":"csp-violation","body":null}]`)
+	f.Fuzz(func(t *testing.T, ct, body string) {
+		r := httptest.NewRequest("POST", "/r", strings.NewReader(body))
+		r.Header.Set("Content-Type", ct)
+		reports, err := ReadCSPReports(r)
+		if err == nil && len(reports) == 0 {
+			t.Fatal("accepted without a report")
+		}
+		for _, rep := range reports {
+			if s := rep.Summary(); strings.ContainsAny(s, "\r\n\x00") {
+				t.Fatalf("summary holds a control character: %q", s)
+			}
+		}
+	})
+}
+
+func FuzzRedirectHost(f *testing.F) {
+	for _, s := range []string{"https://evil.example/x", "//evil.example", `/\evil.example`, "https:evil.example", "/path", "mailto:x@y", "http://[::1]:80/", "\thttp://a"} {
+		f.Add(s)
+	}
+	c, _ := Policy{}.Compile()
+	f.Fuzz(func(t *testing.T, loc string) {
+		host := redirectHost(loc)
+		if host != "" && host != "?" && strings.ContainsAny(host, "/\\") {
+			t.Fatalf("redirectHost(%q) = %q", loc, host)
+		}
+		r := httptest.NewRequest("GET", "http://example.com/?u=x", nil)
+		_ = c.CheckRedirect(302, http.Header{"Location": {loc}}, r)
+	})
+}
