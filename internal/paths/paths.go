@@ -71,6 +71,7 @@ type Guard struct {
 	networks      []netip.Prefix
 	adminStatus   int
 	admin         []string // exact paths or prefixes ending in "/"
+	publicAdmin   []string
 	installer     []string
 	denied        []string
 	uploads       []string
@@ -143,6 +144,7 @@ func New(c Config, p *profile.Profile) (*Guard, error) {
 	}
 	if p != nil {
 		g.admin = norm(p.AdminPaths)
+		g.publicAdmin = norm(p.PublicAdminPaths)
 		g.installer = norm(p.InstallerPaths)
 		g.denied = norm(p.DeniedPaths)
 		g.uploads = append(g.uploads, norm(p.UploadPaths)...)
@@ -185,7 +187,8 @@ func (g *Guard) Check(r *http.Request, clientIP string) *Decision {
 	if installer && !allowed {
 		return &Decision{Rule: "installer", Reason: "installer or upgrade script " + p, Status: http.StatusNotFound}
 	}
-	if g.hasAllowList && (installer || profile.AnyPathMatches(g.admin, p)) && !g.fromAdminNetwork(clientIP) {
+	admin := installer || (profile.AnyPathMatches(g.admin, p) && !profile.AnyPathMatches(g.publicAdmin, p))
+	if g.hasAllowList && admin && !g.fromAdminNetwork(clientIP) {
 		return &Decision{Rule: "admin-network", Reason: "admin path " + p + " from outside the admin networks", Status: g.adminStatus}
 	}
 	if allowed {

@@ -161,6 +161,27 @@ func TestGuard(t *testing.T) {
 	}
 }
 
+func TestWordPressPublicAdminPathsStayOpen(t *testing.T) {
+	p, _ := profile.Get("wordpress", profile.Options{})
+	g, err := New(Config{AdminAllow: []string{"203.0.113.0/24"}}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for target, rule := range map[string]string{
+		"/wp-admin/admin-ajax.php?action=load_more": "",
+		"/wp-admin/admin-post.php":                  "",
+		"/wp-admin/post.php?post=1&action=edit":     "admin-network",
+		"/wp-login.php":                             "admin-network",
+		"/wp-admin/install.php":                     "installer",
+		"/wp-config.php":                            "cms-denied",
+	} {
+		d := g.Check(httptest.NewRequest("GET", "http://example.com"+target, nil), "198.51.100.9")
+		if (d == nil && rule != "") || (d != nil && d.Rule != rule) {
+			t.Errorf("%s: %+v, want %q", target, d, rule)
+		}
+	}
+}
+
 func TestNewRefusesBadConfig(t *testing.T) {
 	for _, c := range []Config{
 		{AdminAllow: []string{"203.0.113.0/33"}},
