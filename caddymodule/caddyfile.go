@@ -53,6 +53,25 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //			coop <value>|off
 //			remove <header>...
 //			keep <header>...
+//			csp_report <path>
+//			open_redirect block|off
+//			redirect_allow <host|origin|*.domain>...
+//		}
+//		limits {
+//			uri_length|header_count|header_bytes|body|upload <value>|off
+//			args|arg_name|arg_value|json_depth <value>|off
+//			methods <METHOD>...
+//			at <path> { <limit> <value> ... }
+//		}
+//		admin_allow <cidr|ip>...
+//		admin_deny_status 403|404
+//		paths {
+//			deny <glob>...
+//			allow <glob>...
+//			case_insensitive on|off
+//			debug_param <name>[=<value>]...
+//			upload_path <path/>...
+//			directory_listings block|off
 //		}
 //		profile movabletype|wordpress {
 //			admin_path <path>
@@ -222,6 +241,18 @@ func (h *Handler) parseBlock(d *caddyfile.Dispenser, nesting int) error {
 			if err := parsePasswordPolicy(d, h); err != nil {
 				return err
 			}
+		case "limits":
+			if err := parseLimits(d, &h.Limits); err != nil {
+				return err
+			}
+		case "paths":
+			if err := parsePaths(d, &h.Paths); err != nil {
+				return err
+			}
+		case "admin_allow", "admin_deny_status":
+			if err := parseAdminOption(d, &h.Paths); err != nil {
+				return err
+			}
 		case "block_page":
 			v, err := oneArg(d)
 			if err != nil {
@@ -267,6 +298,15 @@ func parseHeaders(d *caddyfile.Dispenser, p *headers.Policy) error {
 			err = one(&p.PermissionsPolicy)
 		case "coop":
 			err = one(&p.CrossOriginOpenerPolicy)
+		case "csp_report":
+			err = one(&p.CSPReportPath)
+		case "open_redirect":
+			err = one(&p.OpenRedirect)
+		case "redirect_allow":
+			if len(args) == 0 {
+				return d.ArgErr()
+			}
+			p.RedirectAllow = append(p.RedirectAllow, args...)
 		case "remove", "keep":
 			if len(args) == 0 {
 				return d.ArgErr()

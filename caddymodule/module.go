@@ -20,7 +20,9 @@ import (
 	"github.com/mamori-waf/mamori/internal/csrf"
 	"github.com/mamori-waf/mamori/internal/events"
 	"github.com/mamori-waf/mamori/internal/headers"
+	"github.com/mamori-waf/mamori/internal/limits"
 	"github.com/mamori-waf/mamori/internal/password"
+	"github.com/mamori-waf/mamori/internal/paths"
 	"github.com/mamori-waf/mamori/internal/profile"
 	"github.com/mamori-waf/mamori/internal/waf"
 )
@@ -53,6 +55,15 @@ type Handler struct {
 	// admin paths, session cookies, login, logout and password requests,
 	// never-served files, and the rule exclusions that let its editors work.
 	Profile *ProfileConfig `json:"profile,omitempty"`
+	// Limits are the request limits checked before anything reads the
+	// body (V1): URI length (414), header count and size (431), body and
+	// upload size (413), argument count and length and JSON depth (400),
+	// the method allow-list (405), with per-path overrides.
+	Limits limits.Config `json:"limits,omitempty"`
+	// Paths are the path guards (V5, V6, S1): the admin allow-list,
+	// never-served files, debug switches, scripts under upload
+	// directories, and directory listings in responses.
+	Paths paths.Config `json:"paths,omitempty"`
 	// CSRF refuses cross-site state-changing requests (V7): Sec-Fetch-Site,
 	// then Origin, then Referer must name this site or a trusted origin;
 	// on the profile's admin paths and the protected paths a request with
@@ -63,7 +74,9 @@ type Handler struct {
 	// set, unless Off is set.
 	PasswordPolicy password.Policy `json:"password_policy,omitempty"`
 
-	profile     *profile.Profile  // nil without a profile
+	profile     *profile.Profile // nil without a profile
+	limits      *limits.Compiled
+	paths       *paths.Guard
 	csrf        *csrf.Guard       // nil when off
 	passwords   *password.Checker // nil when off or without password forms
 	engine      *waf.Engine
@@ -117,6 +130,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 			return err
 		}
 		h.profile = p
+	}
+	if err := h.provisionPerimeter(); err != nil {
+		return err
 	}
 	if err := h.provisionCSRFAndPasswords(); err != nil {
 		return err
@@ -179,12 +195,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	clientIP, clientPort := clientAddress(r)
 	o := &outcome{h: h, r: r, id: id, clientIP: clientIP, extra: extra}
 	// Everything mamori or the upstream answers passes the header policy.
-	w = &headers.ResponseWriter{ResponseWriter: w, Policy: h.headers, HTTPS: r.TLS != nil,
+	w = &headers.ResponseWriter{ResponseWriter: w, Policy: h.headers, HTTPS: r.TLS != nil, Request: r,
 		Refuse: func(uw http.ResponseWriter, err error) { o.refuseHeaders(uw, err) }}
 
 	// Guards before the WAF, in this order (SPEC.md "A request's way
 	// through"): limits, path guards, CSRF, session unseal and binding.
 	// Each returns true when it has answered the request itself.
+	if h.perimeter(w, r, o) { // limits, CSP reports, path guards
+		return nil
+	}
 	if h.checkCSRF(w, r, o) {
 		return nil
 	}
@@ -202,6 +221,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}()
 	it, err := tx.ProcessRequest(r, clientIP, clientPort)
 	if err != nil {
+		if o.refuseBody(w) { // the body broke a limit while the WAF read it
+			return nil
+		}
 		status := http.StatusInternalServerError
 		if errors.Is(err, waf.ErrBadRequestBody) {
 			status = http.StatusBadRequest
@@ -221,10 +243,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	// The upstream gets mamori's request ID, never the client's.
 	r.Header.Set(RequestIDHeader, id)
 	rw := tx.ResponseWriter(w, r)
-	if err := next.ServeHTTP(rw, r); err != nil {
+	if err := next.ServeHTTP(o.watchListings(rw), r); err != nil {
 		o.report(tx.Verdict(), statusOf(err))
 		return err
 	}
+	o.finishListings()
 	it, err = tx.FinishResponse()
 	if it != nil {
 		o.report(tx.Verdict(), it.Status)
@@ -255,6 +278,9 @@ func (h *Handler) interrupt(w http.ResponseWriter, r *http.Request, it *waf.Inte
 type outcome struct {
 	reported bool
 	unsafe   error // the upstream's headers were refused
+	replaced int   // status of mamori's answer in place of the upstream's (502 unsafe headers, 404 listing)
+	body     *limits.Body
+	listing  *paths.ListingWriter
 	h        *Handler
 	r        *http.Request
 	id       string
@@ -265,13 +291,13 @@ type outcome struct {
 
 func (o *outcome) report(v waf.Verdict, status int) {
 	o.reported = true
-	if o.unsafe != nil {
-		status = http.StatusBadGateway
+	if o.replaced != 0 {
+		status = o.replaced
 	}
 	outcome := v.Outcome()
 	if o.extra != nil {
 		verdict := outcome
-		if o.unsafe != nil {
+		if o.replaced != 0 {
 			verdict = events.VerdictBlocked
 		}
 		o.extra.Set(zap.String("mamori.verdict", verdict))
@@ -316,9 +342,11 @@ func (o *outcome) event(guard, verdict, ruleID, reason string, status int) {
 }
 
 // refuseHeaders answers 502 instead of an upstream response whose headers
-// hold CR, LF or NUL (V10), and reports it as an event of its own.
+// hold CR, LF or NUL, or that redirects off-site where the request said
+// (V10), and reports it as an event of its own.
 func (o *outcome) refuseHeaders(w http.ResponseWriter, err error) {
 	o.unsafe = err
+	o.replaced = http.StatusBadGateway
 	h := w.Header()
 	for name := range h {
 		if name != RequestIDHeader {
@@ -326,7 +354,11 @@ func (o *outcome) refuseHeaders(w http.ResponseWriter, err error) {
 		}
 	}
 	o.h.page.Write(w, o.r, http.StatusBadGateway, o.id)
-	o.event("headers", events.VerdictBlocked, "unsafe-response-header", err.Error(), http.StatusBadGateway)
+	rule := "unsafe-response-header"
+	if errors.Is(err, headers.ErrOpenRedirect) {
+		rule = "open-redirect"
+	}
+	o.event("headers", events.VerdictBlocked, rule, err.Error(), http.StatusBadGateway)
 }
 
 func statusOf(err error) int {

@@ -45,6 +45,19 @@ type Policy struct {
 	Remove []string `json:"remove,omitempty"`
 	// Keep lists default-removed headers to keep (e.g. "Server").
 	Keep []string `json:"keep,omitempty"`
+	// CSPReportPath is the path of mamori's own CSP report endpoint
+	// (e.g. "/.mamori/csp-report"): browsers' reports sent there become
+	// events and are answered 204 by mamori, never forwarded. When set,
+	// a ContentSecurityPolicy without report-uri gets "report-uri <path>".
+	// Default: no endpoint.
+	CSPReportPath string `json:"csp_report_path,omitempty"`
+	// OpenRedirect: "block" (default) answers 502 instead of an upstream
+	// redirect to another host when the request named that host in its
+	// query or path (V10); "off" lets such redirects through.
+	OpenRedirect string `json:"open_redirect,omitempty"`
+	// RedirectAllow lists hosts the site may redirect to whatever the
+	// request says ("login.example.com", "*.example.com" for subdomains).
+	RedirectAllow []string `json:"redirect_allow,omitempty"`
 }
 
 // DefaultRemove are the headers that name software and versions.
@@ -63,17 +76,49 @@ const (
 // Compiled is a Policy ready to apply: the headers to add, in order, and
 // the canonical names to remove.
 type Compiled struct {
-	add    [][2]string
-	hsts   string
-	remove []string
+	add             [][2]string
+	hsts            string
+	remove          []string
+	cspReportPath   string
+	openRedirectOff bool
+	redirectAllow   []string // lower-case hosts, "*.example.com" patterns
 }
+
+// CSPReportPath is the report endpoint's path, "" without one.
+func (c *Compiled) CSPReportPath() string { return c.cspReportPath }
 
 // Compile checks the policy and resolves its defaults.
 func (p Policy) Compile() (*Compiled, error) {
-	c := &Compiled{hsts: orDefault(p.StrictTransportSecurity, DefaultHSTS)}
+	c := &Compiled{hsts: orDefault(p.StrictTransportSecurity, DefaultHSTS), cspReportPath: p.CSPReportPath}
 	csp := "Content-Security-Policy"
 	if p.CSPReportOnly {
 		csp = "Content-Security-Policy-Report-Only"
+	}
+	policy := p.ContentSecurityPolicy
+	if p.CSPReportPath != "" {
+		if !strings.HasPrefix(p.CSPReportPath, "/") || strings.ContainsAny(p.CSPReportPath, " ;,?#\r\n\x00") {
+			return nil, fmt.Errorf("csp report path %q: must be a plain path starting with /", p.CSPReportPath)
+		}
+		if policy != "" && policy != Off && !strings.Contains(policy, "report-uri") && !strings.Contains(policy, "report-to") {
+			policy = strings.TrimRight(strings.TrimSpace(policy), ";") + "; report-uri " + p.CSPReportPath
+		}
+	}
+	switch p.OpenRedirect {
+	case "", "block":
+	case Off:
+		c.openRedirectOff = true
+	default:
+		return nil, fmt.Errorf("open_redirect %q: must be block or off", p.OpenRedirect)
+	}
+	for _, h := range p.RedirectAllow {
+		host := strings.ToLower(h)
+		if i := strings.Index(host, "://"); i >= 0 {
+			host = hostOf(strings.TrimRight(host[i+3:], "/"))
+		}
+		if host == "" || strings.ContainsAny(host, "/ ?#@") || (strings.Contains(host, "*") && !strings.HasPrefix(host, "*.")) {
+			return nil, fmt.Errorf("redirect_allow %q: not a host, origin or *.domain", h)
+		}
+		c.redirectAllow = append(c.redirectAllow, host)
 	}
 	for _, h := range [][2]string{
 		{"X-Content-Type-Options", orDefault(p.ContentTypeOptions, "nosniff")},
@@ -81,7 +126,7 @@ func (p Policy) Compile() (*Compiled, error) {
 		{"Referrer-Policy", orDefault(p.ReferrerPolicy, DefaultReferrerPolicy)},
 		{"Permissions-Policy", orDefault(p.PermissionsPolicy, DefaultPermissionsPolicy)},
 		{"Cross-Origin-Opener-Policy", orDefault(p.CrossOriginOpenerPolicy, "same-origin")},
-		{csp, p.ContentSecurityPolicy},
+		{csp, policy},
 	} {
 		if h[1] == "" || h[1] == Off {
 			continue

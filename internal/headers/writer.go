@@ -11,6 +11,9 @@ type ResponseWriter struct {
 	Policy *Compiled
 	// HTTPS says whether the client connection is TLS (for HSTS).
 	HTTPS bool
+	// Request is the request being answered, for the open-redirect
+	// check; nil skips it.
+	Request *http.Request
 	// Refuse answers instead of a response whose headers failed
 	// CheckResponse; it gets the underlying writer, headers untouched.
 	Refuse func(w http.ResponseWriter, err error)
@@ -33,7 +36,11 @@ func (w *ResponseWriter) WriteHeader(status int) {
 		w.ResponseWriter.WriteHeader(status)
 		return
 	}
-	if err := CheckResponse(w.Header()); err != nil {
+	err := CheckResponse(w.Header())
+	if err == nil {
+		err = w.Policy.CheckRedirect(status, w.Header(), w.Request)
+	}
+	if err != nil {
 		w.refused = true
 		w.Refuse(w.ResponseWriter, err)
 		return

@@ -36,6 +36,10 @@ type Profile struct {
 	// AdminPaths are the admin screens: exact paths, or prefixes ending
 	// in "/". Admin allow-lists, fail-closed CSRF and no-store apply here.
 	AdminPaths []string
+	// PublicAdminPaths are paths under AdminPaths that the public site
+	// itself calls for every visitor (WordPress's admin-ajax.php and
+	// admin-post.php): the admin allow-list leaves them open.
+	PublicAdminPaths []string
 	// InstallerPaths are installer and upgrade scripts, reachable only
 	// when the operator allows them.
 	InstallerPaths []string
@@ -56,6 +60,12 @@ type Profile struct {
 	PasswordForms []PasswordForm
 	// SecretFields are parameter names whose values never reach a log.
 	SecretFields []string
+	// DebugParams are the CMS's own debug switches, refused in the query
+	// or a cookie by the path guard: a name, or name=value ("debug=1").
+	// XDEBUG_* and phpinfo are refused for every site. Neither built-in
+	// profile names one yet: Movable Type's DebugMode and WordPress's
+	// WP_DEBUG are server configuration, not request switches.
+	DebugParams []string
 	// HTMLFields are the admin form fields that legitimately carry HTML,
 	// JavaScript or JSON (documentation; the exclusions are in RuleFile).
 	HTMLFields []string
@@ -331,5 +341,8 @@ func wordPress(o Options) *Profile {
 		SecretFields: []string{"pwd", "pass1", "pass2", "pass1-text", "_wpnonce", "post_password", "key"},
 		HTMLFields:   []string{"content", "excerpt", "comment", "post_title", "newcontent"},
 		RuleFile:     "profiles/wordpress.conf",
+
+		// Themes and plugins post visitors' AJAX and forms here.
+		PublicAdminPaths: []string{root + "wp-admin/admin-ajax.php", root + "wp-admin/admin-post.php"},
 	}
 }

@@ -17,6 +17,7 @@
 //	                 (received.go)
 //	/cgi-bin/mt/..., /wp-login.php, /wp-admin/...
 //	                 a fake Movable Type and WordPress with real sessions (cms.go)
+//	/autoindex/      an Apache-style directory index ("Index of /autoindex/")
 //	anything else    "Hello!" as text/plain
 package main
 
@@ -25,6 +26,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"html"
 	"io"
 	"log"
 	"net/http"
@@ -81,6 +83,7 @@ func main() {
 		w.Header().Set("Content-Type", "text/plain")
 		fmt.Fprint(w, "Hello!")
 	})
+	mux.HandleFunc("/autoindex/", autoindex)
 	srv := &http.Server{Addr: *addr, Handler: (&receivedLog{}).wrap(mux), ReadHeaderTimeout: 10 * time.Second}
 	log.Fatal(srv.ListenAndServe())
 }
@@ -205,4 +208,23 @@ func reflect(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(spec.Status)
 	_, _ = w.Write(body)
+}
+
+
+// autoindex answers what Apache's mod_autoindex serves for a directory.
+func autoindex(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html;charset=UTF-8")
+	fmt.Fprintf(w, `<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN" "http://www.w3.org/TR/html4/strict.dtd">
+<html>
+ <head>
+  <title>Index of %[1]s</title>
+ </head>
+ <body>
+<h1>Index of %[1]s</h1>
+<ul><li><a href="/"> Parent Directory</a></li>
+<li><a href="backup.sql"> backup.sql</a></li>
+<li><a href="wp-config.php.bak"> wp-config.php.bak</a></li>
+</ul>
+</body></html>
+`, html.EscapeString(strings.TrimSuffix(r.URL.Path, "/")))
 }

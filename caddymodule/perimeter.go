@@ -1,0 +1,346 @@
+package caddymodule
+
+// The perimeter guards' glue: request limits (V1), mamori's CSP report
+// endpoint (V9), the path guards (V5, V6, S1) and directory-listing
+// detection on responses (V6). The decisions live in internal/limits,
+// internal/paths and internal/headers; this file only turns them into
+// answers, events and Caddyfile options.
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/dustin/go-humanize"
+	"go.uber.org/zap"
+
+	"github.com/mamori-waf/mamori/internal/events"
+	"github.com/mamori-waf/mamori/internal/headers"
+	"github.com/mamori-waf/mamori/internal/limits"
+	"github.com/mamori-waf/mamori/internal/paths"
+	"github.com/mamori-waf/mamori/internal/waf"
+)
+
+// provisionPerimeter compiles the limits and path guards. It runs before
+// the WAF is compiled: when the operator did not size the WAF's body
+// buffer, it is sized to the largest body the limits accept, so that
+// the limits (with their own statuses and events) decide, and the WAF's
+// 413 stays a backstop.
+func (h *Handler) provisionPerimeter() error {
+	var err error
+	if h.limits, err = h.Limits.Compile(); err != nil {
+		return fmt.Errorf("limits: %w", err)
+	}
+	if h.paths, err = paths.New(h.Paths, h.profile); err != nil {
+		return fmt.Errorf("paths: %w", err)
+	}
+	maxBody := h.limits.MaxBody()
+	switch {
+	case h.WAF.RequestBodyLimit == 0:
+		if maxBody < 1<<40 {
+			h.WAF.RequestBodyLimit = maxBody
+		}
+	case h.WAF.RequestBodyLimit < maxBody && h.logger != nil:
+		h.logger.Warn("the WAF's request_body_limit is below the limits' largest body: the WAF refuses bodies between the two with 413",
+			zap.Int64("request_body_limit", h.WAF.RequestBodyLimit), zap.Int64("limits_max_body", maxBody))
+	}
+	return nil
+}
+
+// perimeter runs the guards before the WAF, in the SPEC's order: limits,
+// then mamori's CSP report endpoint, then the path guards. It reports
+// whether it answered the request itself. In detect mode, like the WAF,
+// they let the request through and report what they would have refused.
+func (h *Handler) perimeter(w http.ResponseWriter, r *http.Request, o *outcome) bool {
+	detect := h.WAF.Mode == waf.ModeDetect
+	if ref := h.limits.Check(r); ref != nil {
+		if detect {
+			o.event("limits", events.VerdictDetected, ref.Rule, ref.Reason, ref.Status)
+		} else {
+			if ref.Allow != "" {
+				w.Header().Set("Allow", ref.Allow)
+			}
+			o.refuse(w, "limits", ref.Rule, ref.Reason, ref.Status)
+			return true
+		}
+	}
+	// The rest of the limits hold while the body streams into the WAF's
+	// buffer: a refusal there surfaces as the WAF's body read error
+	// (see refuseBody), before anything reaches the upstream.
+	o.body = h.limits.Body(r)
+	if detect {
+		o.body.Observe(func(ref *limits.Refusal) {
+			o.event("limits", events.VerdictDetected, ref.Rule, ref.Reason, ref.Status)
+		})
+	}
+
+	if p := h.headers.CSPReportPath(); p != "" && r.URL.Path == p {
+		h.serveCSPReport(w, r, o)
+		return true
+	}
+	if d := h.paths.Check(r, o.clientIP); d != nil {
+		if detect {
+			o.event("paths", events.VerdictDetected, d.Rule, d.Reason, d.Status)
+			return false
+		}
+		o.refuse(w, "paths", d.Rule, d.Reason, d.Status)
+		return true
+	}
+	return false
+}
+
+// refuseBody answers a request whose body broke a limit while the WAF
+// read it; false if the body broke none (a plain read error).
+func (o *outcome) refuseBody(w http.ResponseWriter) bool {
+	ref := o.body.Refusal()
+	if ref == nil {
+		return false
+	}
+	o.refuse(w, "limits", ref.Rule, ref.Reason, ref.Status)
+	return true
+}
+
+// serveCSPReport answers a browser's CSP report: one event per reported
+// violation and 204, or the status that says why the report was refused.
+// Reports never reach the upstream.
+func (h *Handler) serveCSPReport(w http.ResponseWriter, r *http.Request, o *outcome) {
+	o.reported = true
+	if o.extra != nil {
+		o.extra.Set(zap.String("mamori.guard", "csp"))
+	}
+	reports, err := headers.ReadCSPReports(r)
+	var bad *headers.ErrReport
+	if errors.As(err, &bad) {
+		if bad.Status == http.StatusMethodNotAllowed {
+			w.Header().Set("Allow", http.MethodPost)
+		}
+		if o.extra != nil {
+			o.extra.Set(zap.String("mamori.verdict", events.VerdictBlocked))
+		}
+		http.Error(w, bad.Error(), bad.Status)
+		return
+	}
+	if o.extra != nil {
+		o.extra.Set(zap.String("mamori.verdict", events.VerdictFlagged))
+	}
+	for _, rep := range reports {
+		o.event("csp", events.VerdictFlagged, "csp-violation", rep.Summary(), http.StatusNoContent)
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// watchListings wraps the writer the next handler writes to, so that a
+// directory index is replaced by a 404 before the WAF's response phases
+// (CRS 950130 would otherwise answer 403 in block mode, and nothing in
+// detect mode).
+func (o *outcome) watchListings(w http.ResponseWriter) http.ResponseWriter {
+	if !o.h.paths.BlocksListings() {
+		return w
+	}
+	const reason = "upstream answered with a directory index"
+	o.listing = &paths.ListingWriter{ResponseWriter: w, Refuse: func(uw http.ResponseWriter) {
+		o.replaced = http.StatusNotFound
+		o.h.page.Write(uw, o.r, http.StatusNotFound, o.id)
+		o.event("paths", events.VerdictBlocked, "directory-listing", reason, http.StatusNotFound)
+	}}
+	if o.h.WAF.Mode == waf.ModeDetect {
+		o.listing.Observe = func() {
+			o.event("paths", events.VerdictDetected, "directory-listing", reason, http.StatusNotFound)
+		}
+	}
+	return o.listing
+}
+
+// finishListings decides a response shorter than the inspected prefix.
+func (o *outcome) finishListings() {
+	if o.listing != nil {
+		_ = o.listing.Finish()
+	}
+}
+
+// parseLimits reads `limits { <limit> <value>; at <path> { ... } }`.
+func parseLimits(d *caddyfile.Dispenser, c *limits.Config) error {
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		if d.Val() == "at" {
+			var o limits.Override
+			if !d.NextArg() {
+				return d.Errf("limits: usage: at <path> { <limit> <value> ... }")
+			}
+			o.Path = d.Val()
+			if !strings.HasPrefix(o.Path, "/") {
+				return d.Errf("limits: at %q: path must start with /", o.Path)
+			}
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			for n := d.Nesting(); d.NextBlock(n); {
+				if err := parseLimit(d, &o.Limits); err != nil {
+					return err
+				}
+			}
+			c.At = append(c.At, o)
+			continue
+		}
+		if err := parseLimit(d, &c.Limits); err != nil {
+			return err
+		}
+	}
+	if _, err := c.Compile(); err != nil {
+		return d.Errf("limits: %v", err)
+	}
+	return nil
+}
+
+func parseLimit(d *caddyfile.Dispenser, l *limits.Limits) error {
+	option := d.Val()
+	args := d.RemainingArgs()
+	if option == "methods" {
+		if len(args) == 0 {
+			return d.ArgErr()
+		}
+		for _, m := range args {
+			if m != strings.ToUpper(m) {
+				return d.Errf("limits: method %q must be upper case", m)
+			}
+		}
+		l.Methods = args
+		return nil
+	}
+	if len(args) != 1 {
+		return d.Errf("limits: %s takes one value (a number, a size for byte limits, or off)", option)
+	}
+	v := args[0]
+	count := func(dst *int) error {
+		if v == "off" {
+			*dst = -1
+			return nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return d.Errf("limits: %s %q: not a positive whole number or off", option, v)
+		}
+		*dst = n
+		return nil
+	}
+	size := func() (int64, error) {
+		if v == "off" {
+			return -1, nil
+		}
+		n, err := humanize.ParseBytes(v)
+		if err != nil || n == 0 || n > 1<<40 {
+			return 0, d.Errf("limits: %s %q: not a size such as 8KiB or 64MB, or off", option, v)
+		}
+		return int64(n), nil
+	}
+	sizeInt := func(dst *int) error {
+		n, err := size()
+		if err == nil && n > 1<<31 {
+			err = d.Errf("limits: %s %q: too large", option, v)
+		}
+		*dst = int(n)
+		return err
+	}
+	var err error
+	switch option {
+	case "uri_length", "uri":
+		err = sizeInt(&l.URILength)
+	case "header_count", "headers":
+		err = count(&l.HeaderCount)
+	case "header_bytes", "header_size":
+		err = sizeInt(&l.HeaderBytes)
+	case "body", "body_bytes":
+		l.BodyBytes, err = size()
+	case "upload", "upload_bytes":
+		l.UploadBytes, err = size()
+	case "args", "arg_count":
+		err = count(&l.ArgCount)
+	case "arg_name", "arg_name_length":
+		err = sizeInt(&l.ArgNameLength)
+	case "arg_value", "arg_value_length":
+		err = sizeInt(&l.ArgValueLength)
+	case "json_depth":
+		err = count(&l.JSONDepth)
+	default:
+		return d.Errf("unknown limits option %q", option)
+	}
+	return err
+}
+
+// parsePaths reads `paths { ... }`.
+func parsePaths(d *caddyfile.Dispenser, c *paths.Config) error {
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		option := d.Val()
+		switch option {
+		case "admin_allow", "admin_deny_status":
+			if err := parseAdminOption(d, c); err != nil {
+				return err
+			}
+			continue
+		}
+		args := d.RemainingArgs()
+		if len(args) == 0 {
+			return d.ArgErr()
+		}
+		switch option {
+		case "deny":
+			c.Deny = append(c.Deny, args...)
+		case "allow":
+			c.Allow = append(c.Allow, args...)
+		case "debug_param":
+			c.DebugParams = append(c.DebugParams, args...)
+		case "upload_path":
+			c.UploadPaths = append(c.UploadPaths, args...)
+		case "case_insensitive":
+			on, ok := map[string]bool{"on": true, "off": false}[args[0]]
+			if !ok || len(args) != 1 {
+				return d.Errf("paths: case_insensitive must be on or off")
+			}
+			c.CaseInsensitive = on
+		case "directory_listings":
+			if len(args) != 1 {
+				return d.ArgErr()
+			}
+			c.DirectoryListings = args[0]
+		default:
+			return d.Errf("unknown paths option %q", option)
+		}
+	}
+	if _, err := paths.New(*c, nil); err != nil {
+		return d.Errf("paths: %v", err)
+	}
+	return nil
+}
+
+// parseAdminOption reads `admin_allow <cidr>...` and
+// `admin_deny_status 403|404`, at the top level or in paths { }.
+func parseAdminOption(d *caddyfile.Dispenser, c *paths.Config) error {
+	option := d.Val()
+	args := d.RemainingArgs()
+	if len(args) == 0 {
+		return d.ArgErr()
+	}
+	if option == "admin_deny_status" {
+		n, err := strconv.Atoi(args[0])
+		if err != nil || len(args) != 1 || (n != 403 && n != 404) {
+			return d.Errf("admin_deny_status must be 403 or 404")
+		}
+		c.AdminDenyStatus = n
+		return nil
+	}
+	for _, a := range args {
+		if _, err := paths.New(paths.Config{AdminAllow: []string{a}}, nil); err != nil {
+			return d.Errf("%v", err)
+		}
+	}
+	c.AdminAllow = append(c.AdminAllow, args...)
+	return nil
+}

@@ -1,0 +1,329 @@
+package paths
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mamori-waf/mamori/internal/profile"
+)
+
+func TestNormalize(t *testing.T) {
+	tests := []struct {
+		in   string
+		fold bool
+		want string
+	}{
+		{"/cgi-bin/mt/mt-config.cgi", false, "/cgi-bin/mt/mt-config.cgi"},
+		{"/cgi-bin/mt/./mt-config.cgi", false, "/cgi-bin/mt/mt-config.cgi"},
+		{"/cgi-bin/mt/%6dt-config.cgi", false, "/cgi-bin/mt/mt-config.cgi"},
+		{"/cgi-bin/mt/%256dt-config.cgi", false, "/cgi-bin/mt/mt-config.cgi"},      // double encoding
+		{"/cgi-bin/mt/%25256dt-config.cgi", false, "/cgi-bin/mt/mt-config.cgi"},    // triple encoding
+		{"/cgi-bin//mt///mt-config.cgi", false, "/cgi-bin/mt/mt-config.cgi"},       // double slashes
+		{"/cgi-bin/mt%2fmt-config.cgi", false, "/cgi-bin/mt/mt-config.cgi"},        // encoded slash
+		{"/cgi-bin/mt/%2e/mt-config.cgi", false, "/cgi-bin/mt/mt-config.cgi"},      // encoded dot
+		{"/cgi-bin/x/%2e%2e/mt/mt-config.cgi", false, "/cgi-bin/mt/mt-config.cgi"}, // encoded dot-dot
+		{"/cgi-bin\\mt\\mt-config.cgi", false, "/cgi-bin/mt/mt-config.cgi"},        // backslashes
+		{"/cgi-bin/mt%5cmt-config.cgi", false, "/cgi-bin/mt/mt-config.cgi"},        // encoded backslash
+		{"/cgi-bin/mt/mt-config.cgi;.css", false, "/cgi-bin/mt/mt-config.cgi"},     // path parameter
+		{"/cgi-bin;x=1/mt/mt-config.cgi", false, "/cgi-bin/mt/mt-config.cgi"},
+		{"/cgi-bin/mt/mt-config.cgi%00.jpg", false, "/cgi-bin/mt/mt-config.cgi"}, // NUL ends it
+		{"/../../etc/passwd", false, "/etc/passwd"},
+		{"/a/b/..", false, "/a/"},
+		{"/wp-admin/", false, "/wp-admin/"},
+		{"", false, "/"},
+		{"/%zz/%4", false, "/%zz/%4"}, // malformed escapes stay
+		{"/CGI-BIN/MT/MT-Config.CGI", true, "/cgi-bin/mt/mt-config.cgi"},
+		{"/CGI-BIN/MT/MT-Config.CGI", false, "/CGI-BIN/MT/MT-Config.CGI"},
+	}
+	for _, tc := range tests {
+		if got := Normalize(tc.in, tc.fold); got != tc.want {
+			t.Errorf("Normalize(%q, %v) = %q, want %q", tc.in, tc.fold, got, tc.want)
+		}
+	}
+}
+
+func mtGuard(t testing.TB, c Config) *Guard {
+	t.Helper()
+	p, err := profile.Get("movabletype", profile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := New(c, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func TestGuard(t *testing.T) {
+	base := Config{AdminAllow: []string{"203.0.113.0/24", "2001:db8::1"}}
+	withAllow := base
+	withAllow.Allow = []string{"/cgi-bin/mt/mt-upgrade.cgi", "/downloads/*.zip"}
+	withAllow.Deny = []string{"*.inc", "/private/"}
+	withAllow.DebugParams = []string{"debug=1"}
+	withAllow.AdminDenyStatus = 404
+	folded := base
+	folded.CaseInsensitive = true
+	open := Config{}
+	const inside, outside = "203.0.113.7", "198.51.100.9"
+	tests := []struct {
+		name   string
+		cfg    Config
+		target string
+		ip     string
+		cookie string
+		rule   string // "" passes
+		status int
+	}{
+		{"admin_from_allowed_network_passes", base, "/cgi-bin/mt/mt.cgi?__mode=dashboard", inside, "", "", 0},
+		{"admin_from_ipv6_allowed_address_passes", base, "/cgi-bin/mt/mt.cgi", "2001:db8::1", "", "", 0},
+		{"admin_from_ipv4_mapped_allowed_passes", base, "/cgi-bin/mt/mt.cgi", "::ffff:203.0.113.7", "", "", 0},
+		{"admin_from_elsewhere_is_403", base, "/cgi-bin/mt/mt.cgi", outside, "", "admin-network", 403},
+		{"admin_encoded_from_elsewhere_is_403", base, "/cgi-bin/mt/%6dt.cgi", outside, "", "admin-network", 403},
+		{"admin_with_path_param_from_elsewhere_is_403", base, "/cgi-bin/mt/mt.cgi;x", outside, "", "admin-network", 403},
+		{"admin_deny_status_404", withAllow, "/cgi-bin/mt/mt.cgi", outside, "", "admin-network", 404},
+		{"unparsable_client_is_outside", base, "/cgi-bin/mt/mt.cgi", "", "", "admin-network", 403},
+		{"admin_open_without_allow_list", open, "/cgi-bin/mt/mt.cgi", outside, "", "", 0},
+		{"public_page_passes", base, "/2026/05/entry.html", outside, "", "", 0},
+		{"mt_config_is_404", open, "/cgi-bin/mt/mt-config.cgi", inside, "", "cms-denied", 404},
+		{"mt_config_dot_segment", open, "/cgi-bin/mt/./mt-config.cgi", inside, "", "cms-denied", 404},
+		{"mt_config_encoded_letter", open, "/cgi-bin/mt/%6dt-config.cgi", inside, "", "cms-denied", 404},
+		{"mt_config_path_param", open, "/cgi-bin/mt/mt-config.cgi;.css", inside, "", "cms-denied", 404},
+		{"mt_config_case_folded", folded, "/CGI-BIN/mt/MT-CONFIG.cgi", inside, "", "cms-denied", 404},
+		{"mt_check_is_404", open, "/cgi-bin/mt/mt-check.cgi?version=1", inside, "", "cms-denied", 404},
+		{"installer_denied_even_from_inside", base, "/cgi-bin/mt/mt-upgrade.cgi", inside, "", "installer", 404},
+		{"installer_allowed_from_inside", withAllow, "/cgi-bin/mt/mt-upgrade.cgi", inside, "", "", 0},
+		{"allowed_installer_still_needs_network", withAllow, "/cgi-bin/mt/mt-upgrade.cgi", outside, "", "admin-network", 404},
+		{"git_config", open, "/.git/config", outside, "", "vcs", 404},
+		{"git_dir_itself", open, "/.git/", outside, "", "vcs", 404},
+		{"nested_svn", open, "/blog/.svn/entries", outside, "", "vcs", 404},
+		{"hg_encoded", open, "/%2ehg/store", outside, "", "vcs", 404},
+		{"env_file", open, "/.env", outside, "", "hidden-file", 404},
+		{"env_variant", open, "/app/.env.production", outside, "", "hidden-file", 404},
+		{"htaccess", open, "/.htaccess", outside, "", "hidden-file", 404},
+		{"htpasswd_upper", open, "/.HTPASSWD", outside, "", "hidden-file", 404},
+		{"ds_store", open, "/mt-static/.DS_Store", outside, "", "hidden-file", 404},
+		{"well_known_passes", open, "/.well-known/acme-challenge/abc", outside, "", "", 0},
+		{"bak", open, "/wp-config.php.bak", outside, "", "backup", 404},
+		{"old", open, "/index.html.old", outside, "", "backup", 404},
+		{"orig", open, "/cgi-bin/mt/mt-config.cgi.orig", outside, "", "backup", 404},
+		{"tilde", open, "/index.php~", outside, "", "backup", 404},
+		{"swp", open, "/.index.php.swp", outside, "", "backup", 404},
+		{"sql_dump", open, "/db.sql", outside, "", "backup", 404},
+		{"sql_gz_dump_even_in_uploads", open, "/mt-static/support/uploads/db.sql.gz", outside, "", "backup", 404},
+		{"site_tarball", open, "/backup.tar.gz", outside, "", "archive", 404},
+		{"site_zip", open, "/www.zip", outside, "", "archive", 404},
+		{"zip_under_uploads_passes", open, "/mt-static/support/uploads/brochure.zip", outside, "", "", 0},
+		{"zip_allowed_by_glob", withAllow, "/downloads/manual.zip", outside, "", "", 0},
+		{"sitemap_gz_passes", open, "/sitemap.xml.gz", outside, "", "", 0},
+		{"phpinfo", open, "/phpinfo.php", outside, "", "tool-page", 404},
+		{"web_shell_c99", open, "/images/c99.php", outside, "", "web-shell", 404},
+		{"web_shell_wso", open, "/wp-content/wso.php", outside, "", "web-shell", 404},
+		{"web_shell_b374k_case", open, "/B374K.PHP", outside, "", "web-shell", 404},
+		{"shell_name_as_image_passes", open, "/images/shell.png", outside, "", "", 0},
+		{"script_under_uploads", open, "/mt-static/support/uploads/evil.php", outside, "", "upload-script", 404},
+		{"double_extension_under_uploads", open, "/mt-static/support/uploads/evil.php.jpg", outside, "", "upload-script", 404},
+		{"cgi_under_uploads", open, "/mt-static/support/uploads/x.cgi", outside, "", "upload-script", 404},
+		{"image_under_uploads_passes", open, "/mt-static/support/uploads/photo.jpg", outside, "", "", 0},
+		{"script_elsewhere_passes", open, "/cgi-bin/mt/mt-search.cgi?search=x", outside, "", "", 0},
+		{"operator_deny_basename", withAllow, "/lib/config.inc", inside, "", "deny", 404},
+		{"operator_deny_prefix", withAllow, "/private/report.pdf", inside, "", "deny", 404},
+		{"xdebug_session_start", open, "/?XDEBUG_SESSION_START=phpstorm", outside, "", "debug-switch", 403},
+		{"xdebug_encoded_name", open, "/?%58DEBUG_PROFILE=1", outside, "", "debug-switch", 403},
+		{"xdebug_cookie", open, "/", outside, "a=b; XDEBUG_SESSION=1", "debug-switch", 403},
+		{"phpinfo_param", open, "/index.php?phpinfo", outside, "", "debug-switch", 403},
+		{"configured_debug_value", withAllow, "/?debug=1", inside, "", "debug-switch", 403},
+		{"configured_debug_other_value_passes", withAllow, "/?debug=0", inside, "", "", 0},
+		{"debug_word_in_value_passes", open, "/?q=xdebug_session", outside, "", "", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			g := mtGuard(t, tc.cfg)
+			r := httptest.NewRequest("GET", "http://example.com"+tc.target, nil)
+			if tc.cookie != "" {
+				r.Header.Set("Cookie", tc.cookie)
+			}
+			d := g.Check(r, tc.ip)
+			if tc.rule == "" {
+				if d != nil {
+					t.Fatalf("refused: %+v", d)
+				}
+				return
+			}
+			if d == nil || d.Rule != tc.rule || d.Status != tc.status {
+				t.Fatalf("got %+v, want %s %d", d, tc.rule, tc.status)
+			}
+		})
+	}
+}
+
+func TestWordPressPublicAdminPathsStayOpen(t *testing.T) {
+	p, _ := profile.Get("wordpress", profile.Options{})
+	g, err := New(Config{AdminAllow: []string{"203.0.113.0/24"}}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for target, rule := range map[string]string{
+		"/wp-admin/admin-ajax.php?action=load_more": "",
+		"/wp-admin/admin-post.php":                  "",
+		"/wp-admin/post.php?post=1&action=edit":     "admin-network",
+		"/wp-login.php":                             "admin-network",
+		"/wp-admin/install.php":                     "installer",
+		"/wp-config.php":                            "cms-denied",
+	} {
+		d := g.Check(httptest.NewRequest("GET", "http://example.com"+target, nil), "198.51.100.9")
+		if (d == nil && rule != "") || (d != nil && d.Rule != rule) {
+			t.Errorf("%s: %+v, want %q", target, d, rule)
+		}
+	}
+}
+
+func TestNewRefusesBadConfig(t *testing.T) {
+	for _, c := range []Config{
+		{AdminAllow: []string{"203.0.113.0/33"}},
+		{AdminAllow: []string{"example.com"}},
+		{AdminDenyStatus: 500},
+		{Deny: []string{"[a-"}},
+		{UploadPaths: []string{"uploads"}},
+		{DirectoryListings: "maybe"},
+		{DebugParams: []string{"=1"}},
+	} {
+		if _, err := New(c, nil); err == nil {
+			t.Errorf("%+v accepted", c)
+		}
+	}
+}
+
+func TestIsListing(t *testing.T) {
+	files, err := filepath.Glob("testdata/listings/*.html")
+	if err != nil || len(files) != 4 {
+		t.Fatalf("listings: %v %v", files, err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) > ListingPrefix {
+			b = b[:ListingPrefix]
+		}
+		if !IsListing(b) {
+			t.Errorf("%s: not detected", f)
+		}
+	}
+	iis := `<html><head><title>example.com - /files/</title></head><body><H1>example.com - /files/</H1><hr><pre><A HREF="/">[To Parent Directory]</A><br>`
+	if !IsListing([]byte(iis)) {
+		t.Error("IIS listing not detected")
+	}
+	for _, page := range []string{
+		`<!doctype html><html><head><title>My blog</title></head><body><p>An index of / in Unix is the root.</p>`,
+		`<html><head><title>Index of recipes</title></head>`,
+		`<html><head><title>Entries</title></head><body><h1>Directory of members</h1>`,
+	} {
+		if IsListing([]byte(page)) {
+			t.Errorf("false listing: %s", page)
+		}
+	}
+}
+
+func TestListingWriter(t *testing.T) {
+	nginx, _ := os.ReadFile("testdata/listings/nginx-autoindex.html")
+	big := "<!doctype html><html><head><title>Entry</title></head><body>" + strings.Repeat("<p>text</p>", 1000)
+	tests := []struct {
+		name, ct string
+		status   int
+		body     string
+		chunks   int
+		refused  bool
+	}{
+		{"nginx_listing_is_refused", "text/html", 200, string(nginx), 3, true},
+		{"untyped_listing_is_refused", "", 200, string(nginx), 1, true},
+		{"big_page_passes_whole", "text/html; charset=utf-8", 200, big, 7, false},
+		{"small_page_passes", "text/html", 200, "<p>hi</p>", 1, false},
+		{"listing_text_in_json_passes", "application/json", 200, string(nginx), 1, false},
+		{"listing_on_404_passes", "text/html", 404, string(nginx), 1, false},
+		{"empty_body_passes", "text/html", 200, "", 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			refused := false
+			w := &ListingWriter{ResponseWriter: rec, Refuse: func(w http.ResponseWriter) {
+				refused = true
+				w.WriteHeader(http.StatusNotFound)
+				_, _ = w.Write([]byte("not found"))
+			}}
+			if tc.ct != "" {
+				w.Header().Set("Content-Type", tc.ct)
+			}
+			w.Header().Set("X-Upstream", "1")
+			w.WriteHeader(tc.status)
+			if tc.chunks > 0 {
+				step := len(tc.body)/tc.chunks + 1
+				for i := 0; i < len(tc.body); i += step {
+					_, _ = w.Write([]byte(tc.body[i:min(i+step, len(tc.body))]))
+					w.Flush() // as Caddy's flush_interval -1 does after every write
+				}
+			}
+			if err := w.Finish(); err != nil {
+				t.Fatal(err)
+			}
+			if refused != tc.refused || w.Refused() != tc.refused {
+				t.Fatalf("refused %v, want %v", refused, tc.refused)
+			}
+			if tc.refused {
+				if rec.Code != 404 || rec.Body.String() != "not found" || rec.Header().Get("X-Upstream") != "" {
+					t.Errorf("status %d body %q headers %v", rec.Code, rec.Body, rec.Header())
+				}
+				return
+			}
+			if rec.Code != tc.status || rec.Body.String() != tc.body || rec.Header().Get("X-Upstream") != "1" {
+				t.Errorf("status %d, body %d bytes (want %d), headers %v", rec.Code, rec.Body.Len(), len(tc.body), rec.Header())
+			}
+		})
+	}
+}
+
+func FuzzNormalize(f *testing.F) {
+	for _, s := range []string{"/a/../b", "/%2e%2e/%2f", "/x;y/z", `\..\`, "%", "%%32%65", "/a\x00b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n := Normalize(s, false)
+		if !strings.HasPrefix(n, "/") || strings.Contains(n, "//") || strings.Contains(n, "/../") || strings.Contains(n, "/./") {
+			t.Fatalf("Normalize(%q) = %q", s, n)
+		}
+	})
+}
+
+func BenchmarkCheck(b *testing.B) {
+	g := mtGuard(b, Config{AdminAllow: []string{"203.0.113.0/24"}, Deny: []string{"*.inc"}})
+	r := httptest.NewRequest("GET", "http://example.com/2026/05/gardening.html?utm_source=feed&lang=ja", nil)
+	r.Header.Set("Cookie", "mt_commenter=abc; _ga=GA1.2.3")
+	b.ReportAllocs()
+	for b.Loop() {
+		if g.Check(r, "198.51.100.9") != nil {
+			b.Fatal("refused")
+		}
+	}
+}
+
+func TestListingWriterObserveSendsUnchanged(t *testing.T) {
+	nginx, _ := os.ReadFile("testdata/listings/nginx-autoindex.html")
+	rec := httptest.NewRecorder()
+	observed := 0
+	w := &ListingWriter{ResponseWriter: rec, Observe: func() { observed++ },
+		Refuse: func(http.ResponseWriter) { t.Fatal("refused in observe mode") }}
+	w.Header().Set("Content-Type", "text/html")
+	_, _ = w.Write(nginx)
+	if err := w.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	if observed != 1 || rec.Code != 200 || rec.Body.String() != string(nginx) {
+		t.Fatalf("observed %d, status %d, body %d bytes", observed, rec.Code, rec.Body.Len())
+	}
+}
