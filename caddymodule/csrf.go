@@ -46,8 +46,7 @@ func (h *Handler) checkCSRF(w http.ResponseWriter, r *http.Request, o *outcome) 
 	if d.Allowed {
 		return false
 	}
-	o.refuse(w, "csrf", d.Rule, d.Reason, http.StatusForbidden)
-	return true
+	return o.deny(w, "csrf", d.Rule, d.Reason, http.StatusForbidden)
 }
 
 // parseCSRF reads `csrf off` or

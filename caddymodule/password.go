@@ -42,8 +42,7 @@ func (h *Handler) checkPassword(w http.ResponseWriter, r *http.Request, o *outco
 	} else if r.Body != nil && r.Body != http.NoBody {
 		buf, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 		if err != nil {
-			o.refuse(w, "password", "password-form-unreadable", "request body could not be read", http.StatusBadRequest)
-			return true
+			return o.deny(w, "password", "password-form-unreadable", "request body could not be read", http.StatusBadRequest)
 		}
 		r.Body = replayBody{Reader: io.MultiReader(bytes.NewReader(buf), r.Body), Closer: r.Body}
 		body = bytes.NewReader(buf)
@@ -62,8 +61,7 @@ func (h *Handler) checkPassword(w http.ResponseWriter, r *http.Request, o *outco
 		if errors.Is(err, password.ErrTooLarge) {
 			status, rule = http.StatusRequestEntityTooLarge, "password-form-too-large"
 		}
-		o.refuse(w, "password", rule, err.Error(), status)
-		return true
+		return o.deny(w, "password", rule, err.Error(), status)
 	}
 	for k, vs := range query {
 		fields[k] = append(fields[k], vs...)
@@ -77,6 +75,10 @@ func (h *Handler) checkPassword(w http.ResponseWriter, r *http.Request, o *outco
 	}
 	for _, pw := range sub.Passwords {
 		if v := h.passwords.Check(pw, sub.Users...); !v.OK() {
+			if h.WAF.Mode == waf.ModeDetect {
+				o.event("password", events.VerdictDetected, v.Rule, v.Detail, http.StatusUnprocessableEntity)
+				return false
+			}
 			o.refuseNotice(w, "password", v.Rule, v.Detail, http.StatusUnprocessableEntity,
 				func(lang string) (string, string) { return h.passwords.Message(v.Rule, lang) })
 			return true

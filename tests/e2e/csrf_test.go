@@ -178,6 +178,7 @@ func TestCSRFDefaultsAndOff(t *testing.T) {
 	}{
 		{"bare_mamori_refuses", "", http.StatusForbidden},
 		{"csrf_off_passes", "csrf off", http.StatusOK},
+		{"detect_mode_passes_with_an_event", "mode detect", http.StatusOK},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			caddyfile := strings.Replace(siteCaddyfile, "mode MODE", "mode block\n\t\t"+c.extra, 1)
@@ -197,6 +198,22 @@ func TestCSRFDefaultsAndOff(t *testing.T) {
 			}
 			if resp.StatusCode != c.want || upstreamGot(t, upstream, mk) != want {
 				t.Fatalf("status %d, want %d (upstream got %d)", resp.StatusCode, c.want, upstreamGot(t, upstream, mk))
+			}
+			s := &site{Mamori: m, upstream: upstream}
+			ev, found := findLine[guardEvent](t, s, "events.log", "transaction.id", resp.Header.Get("X-Request-Id"))
+			switch c.extra {
+			case "csrf off":
+				if found && ev.Guard == "csrf" {
+					t.Errorf("csrf off, but a csrf event: %+v", ev)
+				}
+			case "mode detect":
+				if !found || ev.Guard != "csrf" || ev.Verdict != "detected" || ev.RuleID != "csrf-origin" {
+					t.Errorf("detect mode: event %+v (found %v), want a detected csrf-origin event", ev, found)
+				}
+			default:
+				if !found || ev.Verdict != "blocked" {
+					t.Errorf("event %+v (found %v), want blocked", ev, found)
+				}
 			}
 		})
 	}
