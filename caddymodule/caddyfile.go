@@ -58,6 +58,8 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //			admin_path <path>
 //			static_path <path>
 //		}
+//		session off | { see parseSession }
+//		login_throttle <N> per <duration> [redis_failure open|closed] | off
 //		block_page <template-file>
 //	}
 //
@@ -197,6 +199,14 @@ func (h *Handler) parseBlock(d *caddyfile.Dispenser, nesting int) error {
 			}
 		case "profile":
 			if err := parseProfile(d, h); err != nil {
+				return err
+			}
+		case "session":
+			if err := parseSession(d, h); err != nil {
+				return err
+			}
+		case "login_throttle":
+			if err := parseLoginThrottle(d, h); err != nil {
 				return err
 			}
 		case "block_page":

@@ -19,6 +19,16 @@ const RedisTimeout = 250 * time.Millisecond
 // keyPrefix namespaces mamori's keys in a Redis database it may share.
 const keyPrefix = "mamori:"
 
+func init() {
+	// go-redis prints every failed dial to stderr; mamori reports an
+	// unreachable store in its own events instead, once per decision.
+	redis.SetLogger(silentLogger{})
+}
+
+type silentLogger struct{}
+
+func (silentLogger) Printf(context.Context, string, ...any) {}
+
 // Redis is the Store shared by several mamori instances behind one load
 // balancer: revocations and failed-login counters written through one
 // instance are seen by all. Every error from an unreachable or failing
