@@ -70,8 +70,8 @@ type browser struct {
 
 var (
 	melody   = browser{"192.0.2.10", "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"}
-	neighbor = browser{"192.0.2.99", melody.ua}                 // same /24
-	attacker = browser{"198.51.100.7", melody.ua}               // another network, copied User-Agent
+	neighbor = browser{"192.0.2.99", melody.ua}                // same /24
+	attacker = browser{"198.51.100.7", melody.ua}              // another network, copied User-Agent
 	sameNet  = browser{"192.0.2.10", "python-requests/2.32.3"} // the user's network, another agent
 )
 
