@@ -10,6 +10,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"go.uber.org/zap"
 
 	"github.com/mamori-waf/mamori/internal/auth"
 	"github.com/mamori-waf/mamori/internal/events"
@@ -110,6 +111,14 @@ func (h *Handler) sessionRequest(r *http.Request, o *outcome) *sessionState {
 		ctx, cancel := storeContext(r.Context())
 		st.req = sg.guard.Inbound(ctx, r.Header, st.client)
 		cancel()
+		if len(st.req.Findings) > 0 && o.extra != nil {
+			reasons := make([]string, len(st.req.Findings))
+			for i, f := range st.req.Findings {
+				reasons[i] = f.Cookie + ":" + f.Reason
+			}
+			// The access-log line says which cookies were dropped and why.
+			o.extra.Set(zap.Strings("mamori.session.dropped", reasons))
+		}
 		for _, f := range st.req.Findings {
 			verdict := events.VerdictBlocked
 			if f.Kept {

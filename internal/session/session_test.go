@@ -249,9 +249,9 @@ func TestBindingOptions(t *testing.T) {
 
 // failingStore is a Store whose backend is down, as Redis killed mid-run
 // (the real thing is tested in internal/state and tests/e2e).
-type failingStore struct{ state.Memory }
+type failingStore struct{ *state.Memory }
 
-func (failingStore) Marked(context.Context, string) (bool, error) {
+func (*failingStore) Marked(context.Context, string) (bool, error) {
 	return false, state.ErrUnavailable
 }
 
@@ -259,7 +259,7 @@ func TestStoreUnavailable(t *testing.T) {
 	ctx := context.Background()
 	for _, open := range []bool{false, true} {
 		p, _ := profile.Get("movabletype", profile.Options{})
-		g, _ := New(Config{}, Options{Profile: p, Keys: [][]byte{testKey}, Store: &failingStore{}, FailOpen: open})
+		g, _ := New(Config{}, Options{Profile: p, Keys: [][]byte{testKey}, Store: &failingStore{state.NewMemory()}, FailOpen: open})
 		sealed, _ := login(t, g, melody)
 		h := http.Header{"Cookie": {"mt_user=" + sealed}}
 		req := g.Inbound(ctx, h, melody)
