@@ -254,8 +254,11 @@ func parseGlobalOption(d *caddyfile.Dispenser, _ any) (any, error) {
 // storeTimeout bounds one guard's store calls for a request.
 const storeTimeout = 2 * state.RedisTimeout
 
+// storeContext is not cancelled with the request: a client that hangs up
+// right after a failed login must not escape being counted, nor a logout
+// escape being recorded.
 func storeContext(parent context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(parent, storeTimeout)
+	return context.WithTimeout(context.WithoutCancel(parent), storeTimeout)
 }
 
 // Interface guards

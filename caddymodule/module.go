@@ -62,6 +62,7 @@ type Handler struct {
 	// (B4): 5 per 15 minutes by default with a profile.
 	LoginThrottle *auth.ThrottleConfig `json:"login_throttle,omitempty"`
 
+	app         *App             // the global mamori app, once loaded
 	sessions    *sessionGuards   // nil without a profile or session cookies
 	profile     *profile.Profile // nil without a profile
 	engine      *waf.Engine

@@ -40,11 +40,10 @@ func (h *Handler) provisionSessions(ctx caddy.Context) error {
 	if !sessionOn && h.profile == nil {
 		return nil
 	}
-	appIface, err := ctx.App("mamori")
+	app, err := h.mamoriApp(ctx)
 	if err != nil {
 		return err
 	}
-	app := appIface.(*App)
 	sg := &sessionGuards{}
 	if sessionOn {
 		cfg := session.Config{}
@@ -52,7 +51,7 @@ func (h *Handler) provisionSessions(ctx caddy.Context) error {
 			cfg = *h.Session
 		}
 		sg.guard, err = session.New(cfg, session.Options{Profile: h.profile, Keys: app.keys,
-			Store: app.store, FailOpen: app.failOpen(cfg.StoreFailure)})
+			Store: h.store(), FailOpen: app.failOpen(cfg.StoreFailure)})
 		if err != nil {
 			return fmt.Errorf("session: %w", err)
 		}
@@ -62,7 +61,7 @@ func (h *Handler) provisionSessions(ctx caddy.Context) error {
 		if h.LoginThrottle != nil {
 			cfg = *h.LoginThrottle
 		}
-		if sg.throttle, err = auth.NewThrottle(cfg, app.store); err != nil {
+		if sg.throttle, err = auth.NewThrottle(cfg, h.store()); err != nil {
 			return err
 		}
 		sg.throttleFailOpen = app.failOpen(cfg.StoreFailure)
@@ -265,9 +264,10 @@ func (h *Handler) sessionDone(o *outcome, st *sessionState) {
 	if th := h.sessions.throttle; th != nil {
 		ctx, cancel := storeContext(o.r.Context())
 		var err error
-		if res.Outcome == auth.OutcomeSuccess {
+		switch res.Outcome {
+		case auth.OutcomeSuccess:
 			err = th.Succeeded(ctx, user)
-		} else {
+		case auth.OutcomeFailure:
 			err = th.Failed(ctx, o.clientIP, user)
 		}
 		cancel()

@@ -104,11 +104,14 @@ func Match(p *profile.Profile, method, urlPath string, params url.Values) *Attem
 const (
 	OutcomeSuccess = "success"
 	OutcomeFailure = "failure"
+	// OutcomeUnknown: the CMS failed (5xx); the attempt is audited but not
+	// counted, so a broken CMS does not lock its users out.
+	OutcomeUnknown = "unknown"
 )
 
 // Result is how a login attempt ended.
 type Result struct {
-	// Outcome is OutcomeSuccess or OutcomeFailure.
+	// Outcome is OutcomeSuccess, OutcomeFailure or OutcomeUnknown.
 	Outcome string
 	// Token is the value that identifies the new session ("" on failure):
 	// a JSON login's token field. Callers hash it; it is never logged.
@@ -138,6 +141,9 @@ func (a *Attempt) Judge(status int, h http.Header, body []byte) Result {
 				return Result{Outcome: OutcomeSuccess, Token: strings.Trim(string(raw), `"`)}
 			}
 		}
+	}
+	if status >= 500 {
+		return Result{Outcome: OutcomeUnknown}
 	}
 	return Result{Outcome: OutcomeFailure}
 }

@@ -87,6 +87,7 @@ func TestJudge(t *testing.T) {
 		{"json_token", apiLogin, 200, "", `{"accessToken":"tok123","sessionId":"s"}`, OutcomeSuccess},
 		{"json_error", apiLogin, 401, "", `{"error":{"code":401}}`, OutcomeFailure},
 		{"json_without_token", apiLogin, 200, "", `{"accessToken":null}`, OutcomeFailure},
+		{"cms_error_is_not_a_failure", cookieLogin, 502, "", "Bad Gateway", OutcomeUnknown},
 	}
 	for _, tt := range tests {
 		h := http.Header{}
