@@ -53,7 +53,7 @@ type App struct {
 	RedisFailure string `json:"redis_failure,omitempty"`
 
 	store  state.Store
-	shared bool // store is the process-wide memory store: never closed
+	pooled bool // store is a pooled Redis client: released in Cleanup
 	keys   [][]byte
 	logger *zap.Logger
 }
@@ -80,13 +80,20 @@ func (a *App) Provision(ctx caddy.Context) error {
 	case a.State == "" || a.State == "memory":
 		// One memory store per process: it outlives config reloads, so a
 		// reload forgets no revocation.
-		a.store, a.shared = memoryStore, true
+		a.store = memoryStore
 	case strings.HasPrefix(a.State, "redis://") || strings.HasPrefix(a.State, "rediss://"):
-		r, err := state.NewRedis(a.State)
+		val, _, err := redisStores.LoadOrNew(a.State, func() (caddy.Destructor, error) {
+			r, err := state.NewRedis(a.State)
+			if err != nil {
+				return nil, err
+			}
+			return pooledStore{r}, nil
+		})
 		if err != nil {
 			return fmt.Errorf("mamori: state: %w", err)
 		}
-		a.store = r
+		r := val.(pooledStore).Redis
+		a.store, a.pooled = r, true
 		pingCtx, cancel := context.WithTimeout(ctx, 2*state.RedisTimeout)
 		defer cancel()
 		if err := r.Ping(pingCtx); err != nil {
@@ -173,13 +180,26 @@ func decodeKeys(encoded []string, where string) ([][]byte, error) {
 	return keys, nil
 }
 
+// redisStores holds one Redis client per URL, shared by the old and new
+// configuration during a reload (requests still in flight on the old
+// handlers keep a working client) and closed by its last user's Cleanup.
+var redisStores = caddy.NewUsagePool()
+
+type pooledStore struct{ *state.Redis }
+
+func (p pooledStore) Destruct() error { return p.Close() }
+
 // Start does nothing: the store connects lazily.
 func (a *App) Start() error { return nil }
 
-// Stop closes a Redis store.
-func (a *App) Stop() error {
-	if a.store != nil && !a.shared {
-		return a.store.Close()
+// Stop does nothing: the store outlives the servers' shutdown (Cleanup).
+func (a *App) Stop() error { return nil }
+
+// Cleanup releases this configuration's reference to a Redis client.
+func (a *App) Cleanup() error {
+	if a.pooled {
+		_, err := redisStores.Delete(a.State)
+		return err
 	}
 	return nil
 }
@@ -263,6 +283,7 @@ func storeContext(parent context.Context) (context.Context, context.CancelFunc) 
 
 // Interface guards
 var (
-	_ caddy.App         = (*App)(nil)
-	_ caddy.Provisioner = (*App)(nil)
+	_ caddy.App          = (*App)(nil)
+	_ caddy.Provisioner  = (*App)(nil)
+	_ caddy.CleanerUpper = (*App)(nil)
 )

@@ -200,6 +200,23 @@ func wantEvent(t *testing.T, s *site, resp *http.Response, ruleID string) sessio
 	return sessionEvent{}
 }
 
+// reloadWith rewrites a site's Caddyfile (old → new) and reloads it
+// through the admin API.
+func reloadWith(t *testing.T, s *site, old, new string) {
+	t.Helper()
+	bin, _ := harness.Binaries(t)
+	b, err := os.ReadFile(s.Caddyfile)
+	if err != nil || !strings.Contains(string(b), old) {
+		t.Fatalf("Caddyfile lacks %q (%v)", old, err)
+	}
+	if err := os.WriteFile(s.Caddyfile, []byte(strings.Replace(string(b), old, new, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := runCmd(bin, "reload", "--config", s.Caddyfile, "--adapter", "caddyfile", "--address", s.Admin); err != nil {
+		t.Fatalf("reload: %v\n%s", err, out)
+	}
+}
+
 func TestSessionGuard(t *testing.T) {
 	upstream := harness.Upstream(t)
 	s := sessionSite(t, upstream, "seal_key "+testSealKey, `session {
@@ -311,6 +328,22 @@ func TestSessionGuard(t *testing.T) {
 		if r := wantEvent(t, s, resp, "session-revoked"); r.Ref != e.Ref {
 			t.Errorf("revoked event names session %q, logout %q", r.Ref, e.Ref)
 		}
+	})
+
+	t.Run("reload_keeps_revocations_and_sessions", func(t *testing.T) {
+		kept := login(t, base, melody, "melody", "Nelson-1999!")
+		gone := login(t, base, melody, "melody", "Nelson-1999!")
+		melody.do(t, "GET", mtURL(base, "__mode=logout"), "", gone)
+		reloadWith(t, s, "absolute_timeout 4s", "absolute_timeout 5s")
+		if v := readView(t, melody.do(t, "GET", mtURL(base, "__mode=dashboard"), "", kept)); !v.Valid {
+			t.Errorf("a session was lost in the reload: %+v", v)
+		}
+		resp := melody.do(t, "GET", mtURL(base, "__mode=dashboard"), "", gone)
+		if v := readView(t, resp); v.Cookies["mt_user"] != "" {
+			t.Errorf("a revocation was forgotten in the reload")
+		}
+		wantEvent(t, s, resp, "session-revoked")
+		reloadWith(t, s, "absolute_timeout 5s", "absolute_timeout 4s")
 	})
 
 	t.Run("expired_cookies_refused", func(t *testing.T) {
@@ -435,6 +468,17 @@ func TestSessionSharedRedis(t *testing.T) {
 		if c := login(t, a.URL, browser{"198.19.0.1", "ok"}, "melody", "Nelson-1999!"); c == nil {
 			t.Fatal("unrelated login refused")
 		}
+	})
+
+	t.Run("logout_after_reload_reaches_the_other_instance", func(t *testing.T) {
+		c := login(t, a.URL, melody, "melody", "Nelson-1999!")
+		reloadWith(t, a, "login_throttle 5 per 1m", "login_throttle 5 per 2m")
+		melody.do(t, "GET", mtURL(a.URL, "__mode=logout"), "", c)
+		resp := melody.do(t, "GET", mtURL(b.URL, "__mode=dashboard"), "", c)
+		if v := readView(t, resp); v.Cookies["mt_user"] != "" {
+			t.Fatalf("logout through the reloaded instance not seen by the other: %+v", v)
+		}
+		wantEvent(t, b, resp, "session-revoked")
 	})
 
 	t.Run("redis_killed_mid_test", func(t *testing.T) {
