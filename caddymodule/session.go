@@ -195,7 +195,7 @@ func (h *Handler) loginRequest(w http.ResponseWriter, r *http.Request, o *outcom
 	th := h.sessions.throttle
 	user := withUser(st.attempt.User)
 	ctx, cancel := storeContext(r.Context())
-	blocked, retry, err := th.Check(ctx, o.clientIP, st.attempt.User)
+	blocked, retry, err := th.Attempt(ctx, o.clientIP, st.attempt.User)
 	cancel()
 	if err != nil {
 		if h.sessions.throttleFailOpen {
@@ -243,14 +243,17 @@ func (h *Handler) sessionWriter(w http.ResponseWriter, r *http.Request, st *sess
 // sessionDone judges a login attempt from its response, counts a failure
 // or clears the account's count, and emits the audit event (A2, S11).
 func (h *Handler) sessionDone(o *outcome, st *sessionState) {
-	if st == nil || st.attempt == nil || st.hook == nil || st.hook.Status == 0 {
-		return
+	if st == nil || st.attempt == nil || st.hook == nil {
+		return // never sent to the CMS (refused before)
 	}
-	var body []byte
-	if st.hook.Capture != nil {
-		body = st.hook.Capture.Bytes()
+	res := auth.Result{Outcome: auth.OutcomeUnknown} // the CMS never answered
+	if st.hook.Status != 0 {
+		var body []byte
+		if st.hook.Capture != nil {
+			body = st.hook.Capture.Bytes()
+		}
+		res = st.attempt.Judge(st.hook.Status, st.hook.Header(), body)
 	}
-	res := st.attempt.Judge(st.hook.Status, st.hook.Header(), body)
 	ref := ""
 	for _, is := range st.issued {
 		if is.Ref != "" && ref == "" {
@@ -264,15 +267,17 @@ func (h *Handler) sessionDone(o *outcome, st *sessionState) {
 	if th := h.sessions.throttle; th != nil {
 		ctx, cancel := storeContext(o.r.Context())
 		var err error
+		// The attempt was counted before it went to the CMS: give back
+		// what was not a failure.
 		switch res.Outcome {
 		case auth.OutcomeSuccess:
-			err = th.Succeeded(ctx, user)
-		case auth.OutcomeFailure:
-			err = th.Failed(ctx, o.clientIP, user)
+			err = th.Succeeded(ctx, o.clientIP, user)
+		case auth.OutcomeUnknown:
+			err = th.Refund(ctx, o.clientIP, user)
 		}
 		cancel()
 		if err != nil {
-			o.event("auth", events.VerdictFlagged, "login-throttle-unavailable", "login "+res.Outcome+" not counted: "+err.Error(), st.hook.Status, withUser(user))
+			o.event("auth", events.VerdictFlagged, "login-throttle-unavailable", "login "+res.Outcome+" not refunded: "+err.Error(), st.hook.Status, withUser(user))
 		}
 	}
 	o.event("auth", events.VerdictAllowed, "login-"+res.Outcome, "login "+res.Outcome, st.hook.Status,

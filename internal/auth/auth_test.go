@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -106,39 +108,38 @@ func TestThrottle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Each step is one login attempt and how the CMS answered it.
 	steps := []struct {
-		action  string // fail, ok, check
-		ip      string
-		user    string
-		blocked bool
+		ip, user string
+		outcome  string // what the CMS said, if it was asked
+		blocked  bool
 	}{
-		{"check", "192.0.2.1", "melody", false},
-		{"fail", "192.0.2.1", "melody", false},
-		{"fail", "192.0.2.1", "Melody", false},
-		{"fail", "192.0.2.2", "MELODY", false},
-		{"check", "192.0.2.9", "melody", true},  // the account is over the limit, whatever the IP
-		{"check", "192.0.2.1", "admin", false},  // the IP has 2: still allowed
-		{"ok", "192.0.2.1", "melody", false},    // a success clears the account
-		{"check", "192.0.2.9", "melody", false}, //
-		{"fail", "192.0.2.1", "admin", false},   // the IP's third failure
-		{"check", "192.0.2.1", "carol", true},   // the IP is over the limit for any account
+		{"192.0.2.1", "melody", OutcomeFailure, false},
+		{"192.0.2.1", "Melody", OutcomeFailure, false},
+		{"192.0.2.2", "MELODY", OutcomeFailure, false},
+		{"192.0.2.9", "melody", "", true},             // the account is over the limit, whatever the IP
+		{"192.0.2.1", "admin", OutcomeSuccess, false}, // the IP has 2 failures: still allowed; a success refunds it
+		{"192.0.2.1", "bob", OutcomeUnknown, false},   // a CMS error is refunded
+		{"192.0.2.1", "carol", OutcomeFailure, false}, // the IP's third failure
+		{"192.0.2.1", "dave", "", true},               // the IP is over the limit for any account
+		{"192.0.2.7", "admin", OutcomeSuccess, false}, // unrelated IP and account
 	}
 	for i, s := range steps {
-		switch s.action {
-		case "fail":
-			err = th.Failed(ctx, s.ip, s.user)
-		case "ok":
-			err = th.Succeeded(ctx, s.user)
-		case "check":
-			var blocked bool
-			var retry time.Duration
-			blocked, retry, err = th.Check(ctx, s.ip, s.user)
-			if blocked != s.blocked {
-				t.Errorf("step %d: blocked %v, want %v", i, blocked, s.blocked)
-			}
-			if blocked && (retry <= 0 || retry > time.Minute) {
-				t.Errorf("step %d: retry after %v", i, retry)
-			}
+		blocked, retry, err := th.Attempt(ctx, s.ip, s.user)
+		if err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		if blocked != s.blocked {
+			t.Errorf("step %d: blocked %v, want %v", i, blocked, s.blocked)
+		}
+		if blocked && (retry <= 0 || retry > time.Minute) {
+			t.Errorf("step %d: retry after %v", i, retry)
+		}
+		switch s.outcome {
+		case OutcomeSuccess:
+			err = th.Succeeded(ctx, s.ip, s.user)
+		case OutcomeUnknown:
+			err = th.Refund(ctx, s.ip, s.user)
 		}
 		if err != nil {
 			t.Fatalf("step %d: %v", i, err)
@@ -146,6 +147,28 @@ func TestThrottle(t *testing.T) {
 	}
 	if _, err := NewThrottle(ThrottleConfig{StoreFailure: "sometimes"}, state.NewMemory()); err == nil {
 		t.Error("bad store failure accepted")
+	}
+}
+
+// A burst of parallel guesses gets no more than the limit through: each
+// attempt is counted before it reaches the CMS.
+func TestThrottleParallelBurst(t *testing.T) {
+	ctx := context.Background()
+	th, _ := NewThrottle(ThrottleConfig{Limit: 5}, state.NewMemory())
+	var wg sync.WaitGroup
+	var allowed atomic.Int32
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if blocked, _, err := th.Attempt(ctx, "203.0.113.9", "admin"); err == nil && !blocked {
+				allowed.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if allowed.Load() != 5 {
+		t.Fatalf("%d of 50 parallel attempts allowed, want 5", allowed.Load())
 	}
 }
 

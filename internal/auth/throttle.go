@@ -23,7 +23,8 @@ type ThrottleConfig struct {
 	// Off disables the throttle (a profile enables it by default).
 	Off bool `json:"off,omitempty"`
 	// Limit is how many failed logins are allowed per window, per client
-	// IP and per account; the next attempt gets 429 (default 5).
+	// IP and per account; the next attempt gets 429 (default 5). Attempts
+	// in flight count until the CMS has answered.
 	Limit int `json:"limit,omitempty"`
 	// Window is the counting window, in nanoseconds or as "15m" (default 15m).
 	Window Duration `json:"window,omitempty"`
@@ -80,19 +81,19 @@ func ipKey(ip string) string { return "login-fail:ip:" + ip }
 // attacker must not get five tries per spelling.
 func userKey(user string) string { return "login-fail:user:" + strings.ToLower(user) }
 
-// Check reports whether a login attempt from ip for user is over the
-// limit, and how long until the window that blocks it passes.
-func (t *Throttle) Check(ctx context.Context, ip, user string) (blocked bool, retryAfter time.Duration, err error) {
-	keys := []string{ipKey(ip)}
-	if user != "" {
-		keys = append(keys, userKey(user))
-	}
-	for _, k := range keys {
-		n, left, err := t.store.Count(ctx, k)
+// Attempt counts a login attempt from ip for user before it reaches the
+// CMS, and reports whether it is over the limit and how long until the
+// window that blocks it passes. Attempts are counted up front, atomically
+// in the store, so that a burst of parallel guesses cannot all slip in
+// before the first failure is counted; Succeeded and Refund give back what
+// was not a failure.
+func (t *Throttle) Attempt(ctx context.Context, ip, user string) (blocked bool, retryAfter time.Duration, err error) {
+	for _, k := range t.keys(ip, user) {
+		n, left, err := t.store.Incr(ctx, k, t.window)
 		if err != nil {
 			return false, 0, err
 		}
-		if n >= t.limit {
+		if n > t.limit {
 			blocked = true
 			retryAfter = max(retryAfter, left)
 		}
@@ -100,22 +101,31 @@ func (t *Throttle) Check(ctx context.Context, ip, user string) (blocked bool, re
 	return blocked, retryAfter, nil
 }
 
-// Failed counts a failed login from ip for user.
-func (t *Throttle) Failed(ctx context.Context, ip, user string) error {
-	_, _, err := t.store.Incr(ctx, ipKey(ip), t.window)
+func (t *Throttle) keys(ip, user string) []string {
+	keys := []string{ipKey(ip)}
 	if user != "" {
-		if _, _, uerr := t.store.Incr(ctx, userKey(user), t.window); uerr != nil {
-			err = errors.Join(err, uerr)
-		}
+		keys = append(keys, userKey(user))
+	}
+	return keys
+}
+
+// Succeeded gives the IP its attempt back and clears the account's count:
+// colleagues behind one NAT address logging in do not add up, but one
+// valid account does not reset the count of an IP guessing others.
+func (t *Throttle) Succeeded(ctx context.Context, ip, user string) error {
+	err := t.store.Decr(ctx, ipKey(ip))
+	if user != "" {
+		err = errors.Join(err, t.store.Reset(ctx, userKey(user)))
 	}
 	return err
 }
 
-// Succeeded clears the account's counter. The IP's stays: one valid
-// account must not reset the count of an IP guessing others.
-func (t *Throttle) Succeeded(ctx context.Context, user string) error {
-	if user == "" {
-		return nil
+// Refund gives back an attempt that was neither a success nor a failure
+// (the CMS answered 5xx, or never answered).
+func (t *Throttle) Refund(ctx context.Context, ip, user string) error {
+	var errs []error
+	for _, k := range t.keys(ip, user) {
+		errs = append(errs, t.store.Decr(ctx, k))
 	}
-	return t.store.Reset(ctx, userKey(user))
+	return errors.Join(errs...)
 }

@@ -109,6 +109,15 @@ if left < 0 then
 end
 return {n, left}`)
 
+// decrScript takes one off an existing, positive counter, keeping its
+// time to live; it never creates a key or goes below zero.
+var decrScript = redis.NewScript(`
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n > 0 then
+  redis.call('DECR', KEYS[1])
+end
+return 1`)
+
 func millis(d time.Duration) int64 {
 	if ms := d.Milliseconds(); ms > 0 {
 		return ms
@@ -140,6 +149,11 @@ func (s *Redis) Incr(ctx context.Context, key string, ttl time.Duration) (int64,
 		return 0, 0, unavailable(fmt.Errorf("unexpected reply %v", res))
 	}
 	return res[0], time.Duration(res[1]) * time.Millisecond, nil
+}
+
+// Decr takes one off the counter key within its window.
+func (s *Redis) Decr(ctx context.Context, key string) error {
+	return unavailable(decrScript.Run(ctx, s.client, []string{keyPrefix + key}).Err())
 }
 
 // Count returns the counter's value and time left.

@@ -43,7 +43,8 @@ func storeContract(t *testing.T, s state.Store) {
 			op        string
 			wantCount int64
 		}{
-			{"incr", 1}, {"incr", 2}, {"count", 2}, {"incr", 3}, {"reset", 0}, {"count", 0}, {"incr", 1},
+			{"incr", 1}, {"incr", 2}, {"count", 2}, {"incr", 3}, {"decr", 2}, {"reset", 0}, {"count", 0},
+			{"decr", 0}, {"count", 0}, {"incr", 1}, {"decr", 0}, {"decr", 0},
 		}
 		for i, st := range steps {
 			var n int64
@@ -56,6 +57,10 @@ func storeContract(t *testing.T, s state.Store) {
 				n, left, err = s.Count(ctx, "fail:user:melody")
 			case "reset":
 				err = s.Reset(ctx, "fail:user:melody")
+			case "decr":
+				if err = s.Decr(ctx, "fail:user:melody"); err == nil {
+					n, left, err = s.Count(ctx, "fail:user:melody")
+				}
 			}
 			if err != nil {
 				t.Fatalf("step %d %s: %v", i, st.op, err)
@@ -149,6 +154,7 @@ func TestRedisKilledMidTest(t *testing.T) {
 		"Incr":   func() error { _, _, err := s.Incr(ctx, "fail:ip:k", time.Minute); return err },
 		"Count":  func() error { _, _, err := s.Count(ctx, "fail:ip:k"); return err },
 		"Reset":  func() error { return s.Reset(ctx, "fail:ip:k") },
+		"Decr":   func() error { return s.Decr(ctx, "fail:ip:k") },
 		"Ping":   func() error { return s.Ping(ctx) },
 	}
 	for name, call := range calls {

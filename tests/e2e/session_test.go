@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -215,6 +216,9 @@ func reloadWith(t *testing.T, s *site, old, new string) {
 	if out, err := runCmd(bin, "reload", "--config", s.Caddyfile, "--adapter", "caddyfile", "--address", s.Admin); err != nil {
 		t.Fatalf("reload: %v\n%s", err, out)
 	}
+	// The old configuration's server closes its idle keep-alive
+	// connections; a POST on one would fail without a retry.
+	noRedirect.CloseIdleConnections()
 }
 
 func TestSessionGuard(t *testing.T) {
@@ -467,6 +471,33 @@ func TestSessionSharedRedis(t *testing.T) {
 		// Another account from a clean network still logs in.
 		if c := login(t, a.URL, browser{"198.19.0.1", "ok"}, "melody", "Nelson-1999!"); c == nil {
 			t.Fatal("unrelated login refused")
+		}
+	})
+
+	t.Run("parallel_burst_across_instances_gets_only_the_limit_through", func(t *testing.T) {
+		burst := browser{"203.0.113.77", "burst"}
+		statuses := make(chan int, 20)
+		for i := 0; i < 20; i++ {
+			go func() {
+				inst := []*site{a, b}[i%2]
+				req, _ := http.NewRequest("POST", mtURL(inst.URL, ""), strings.NewReader(loginForm(fmt.Sprint("user", i), "guess")))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.Header.Set("X-Forwarded-For", burst.ip)
+				resp, err := noRedirect.Do(req)
+				if err != nil {
+					statuses <- 0
+					return
+				}
+				resp.Body.Close()
+				statuses <- resp.StatusCode
+			}()
+		}
+		count := map[int]int{}
+		for i := 0; i < 20; i++ {
+			count[<-statuses]++
+		}
+		if count[http.StatusOK] != 5 || count[http.StatusTooManyRequests] != 15 {
+			t.Fatalf("20 parallel guesses through two instances: %v, want 5 × 200 and 15 × 429", count)
 		}
 	})
 
