@@ -15,6 +15,7 @@ import (
 	"github.com/mamori-waf/mamori/internal/auth"
 	"github.com/mamori-waf/mamori/internal/events"
 	"github.com/mamori-waf/mamori/internal/session"
+	"github.com/mamori-waf/mamori/internal/waf"
 )
 
 // sessionGuards are a handler's session guard (V8, B2), login audit (A2,
@@ -24,6 +25,8 @@ type sessionGuards struct {
 	guard            *session.Guard // nil: session guard off
 	throttle         *auth.Throttle // nil: throttle off
 	throttleFailOpen bool
+	fields           map[string]bool // parameters logins and logouts are recognised by
+	bodyLimit        int64           // the WAF's request body limit: larger bodies get 413
 }
 
 // provisionSessions builds the session guard and login throttle: on by
@@ -44,7 +47,13 @@ func (h *Handler) provisionSessions(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
-	sg := &sessionGuards{}
+	sg := &sessionGuards{bodyLimit: h.WAF.RequestBodyLimit}
+	if sg.bodyLimit == 0 {
+		sg.bodyLimit = waf.DefaultRequestBodyLimit
+	}
+	if h.profile != nil {
+		sg.fields = auth.Fields(h.profile)
+	}
 	if sessionOn {
 		cfg := session.Config{}
 		if h.Session != nil {
@@ -136,7 +145,9 @@ func (h *Handler) sessionRequest(r *http.Request, o *outcome) *sessionState {
 	if !auth.MatchPath(h.profile, r.Method, urlPath) {
 		return st
 	}
-	params, _ := auth.Params(r)
+	// Errors leave what was read: a body over the limit is refused by the
+	// WAF (413) before it reaches the CMS.
+	params, _ := auth.Params(r, sg.fields, sg.bodyLimit)
 	st.attempt = auth.Match(h.profile, r.Method, urlPath, params)
 	st.logout = h.profile.IsLogout(r, urlPath, params)
 	if st.logout {
@@ -223,7 +234,7 @@ func (h *Handler) sessionWriter(w http.ResponseWriter, r *http.Request, st *sess
 	}
 	hook := &session.HeaderHook{ResponseWriter: w}
 	if st.attempt != nil && st.attempt.Login.SuccessJSONField != "" {
-		hook.Capture, hook.CaptureLimit = &bytes.Buffer{}, auth.MaxFormBody
+		hook.Capture, hook.CaptureLimit = &bytes.Buffer{}, auth.MaxCapture
 	}
 	guard := h.sessions.guard
 	hook.Before = func(_ int, hdr http.Header) {

@@ -12,11 +12,7 @@
 package auth
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
-	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -24,42 +20,11 @@ import (
 	"github.com/mamori-waf/mamori/internal/profile"
 )
 
-// MaxFormBody is the largest urlencoded body read to find login and logout
-// fields; a login form is a few hundred bytes.
-const MaxFormBody = 64 << 10
-
 // MaxUserName is how much of a submitted user name an event keeps.
 const MaxUserName = 256
 
-// Params returns the request's query parameters and, for an urlencoded
-// body of at most MaxFormBody bytes, its form fields. The body is put back
-// for the handlers that follow.
-func Params(r *http.Request) (url.Values, error) {
-	params := r.URL.Query()
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if r.Body == nil || r.Body == http.NoBody || ct != "application/x-www-form-urlencoded" {
-		return params, nil
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxFormBody+1))
-	r.Body = readCloser{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
-	if err != nil {
-		return params, err
-	}
-	if len(body) > MaxFormBody {
-		return params, errors.New("form body too large to inspect")
-	}
-	form, err := url.ParseQuery(string(body))
-	for k, vs := range form {
-		// Body fields first, as Movable Type merges them (query after).
-		params[k] = append(vs, params[k]...)
-	}
-	return params, err
-}
-
-type readCloser struct {
-	io.Reader
-	io.Closer
-}
+// MaxCapture is how much of a JSON login answer is kept to judge it.
+const MaxCapture = 64 << 10
 
 // Attempt is a login request being made.
 type Attempt struct {

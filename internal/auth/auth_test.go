@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,26 +16,80 @@ import (
 	"github.com/mamori-waf/mamori/internal/state"
 )
 
-func TestParamsRestoresBody(t *testing.T) {
-	body := "username=melody&password=Nelson-1999%21"
-	r := httptest.NewRequest(http.MethodPost, "/cgi-bin/mt/mt.cgi?__mode=login", strings.NewReader(body))
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=UTF-8")
-	params, err := Params(r)
-	if err != nil || params.Get("username") != "melody" || params.Get("__mode") != "login" {
-		t.Fatalf("Params = %v, %v", params, err)
+func TestParams(t *testing.T) {
+	mt, _ := profile.Get("movabletype", profile.Options{})
+	want := Fields(mt)
+	big := strings.Repeat("x", 300<<10)
+	multipartBody := "--B\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nmelody\r\n" +
+		"--B\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\nsecret\r\n--B--\r\n"
+	tests := []struct {
+		name, contentType, query, body string
+		user                           string
+		hasPassword                    bool
+		mode                           string
+	}{
+		{"urlencoded", "application/x-www-form-urlencoded", "", "username=melody&password=Nelson-1999%21", "melody", true, ""},
+		{"semicolons_as_perl_cgi_reads_them", "application/x-www-form-urlencoded", "", "username=melody;password=x", "melody", true, ""},
+		{"encoded_names", "application/x-www-form-urlencoded", "", "user%6Eame=melody&pass%77ord=x", "melody", true, ""},
+		{"padding_cannot_hide_the_fields", "application/x-www-form-urlencoded", "", "pad=" + big + "&username=melody&password=x", "melody", true, ""},
+		{"multipart", "multipart/form-data; boundary=B", "", multipartBody, "melody", true, ""},
+		{"no_content_type_read_as_form", "", "", "username=melody&password=x", "melody", true, ""},
+		{"query_merged_after_body", "application/x-www-form-urlencoded", "__mode=logout", "username=melody", "melody", false, "logout"},
+		{"only_wanted_fields_kept", "application/x-www-form-urlencoded", "", "title=hello&text=world", "", false, ""},
 	}
-	rest, _ := io.ReadAll(r.Body)
-	if string(rest) != body {
-		t.Fatalf("the upstream would get %q", rest)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "/cgi-bin/mt/mt.cgi?"+tt.query, strings.NewReader(tt.body))
+			if tt.contentType != "" {
+				r.Header.Set("Content-Type", tt.contentType)
+			}
+			params, err := Params(r, want, 13<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if params.Get("username") != tt.user || params.Has("password") != tt.hasPassword || params.Get("__mode") != tt.mode {
+				t.Errorf("params %v", params)
+			}
+			if params.Has("title") || params.Has("pad") {
+				t.Errorf("unwanted fields kept: %v", params)
+			}
+			rest, _ := io.ReadAll(r.Body)
+			if string(rest) != tt.body {
+				t.Errorf("the upstream would get %d bytes, not the %d sent", len(rest), len(tt.body))
+			}
+			_ = r.Body.Close()
+		})
 	}
-	big := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("a="+strings.Repeat("x", MaxFormBody)))
-	big.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if _, err := Params(big); err == nil {
-		t.Error("an oversize form was read")
-	}
-	if rest, _ := io.ReadAll(big.Body); len(rest) != MaxFormBody+2 {
-		t.Errorf("oversize body not restored whole: %d bytes", len(rest))
-	}
+	t.Run("over_the_limit", func(t *testing.T) {
+		body := "username=melody&password=x&pad=" + big
+		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		params, err := Params(r, want, 1000)
+		if !errors.Is(err, ErrBodyTooLarge) || params.Get("username") != "melody" {
+			t.Errorf("params %v, err %v", params, err)
+		}
+		if rest, _ := io.ReadAll(r.Body); string(rest) != body {
+			t.Errorf("oversize body not restored whole: %d bytes", len(rest))
+		}
+	})
+}
+
+// FuzzParams: no input panics the scan, and the body always reaches the
+// upstream unchanged.
+func FuzzParams(f *testing.F) {
+	mt, _ := profile.Get("movabletype", profile.Options{})
+	want := Fields(mt)
+	f.Add("application/x-www-form-urlencoded", "username=a&password=b")
+	f.Add("multipart/form-data; boundary=B", "--B\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nx\r\n--B--")
+	f.Add("", "%zz=%&;;==&user%6Eame")
+	f.Fuzz(func(t *testing.T, ct, body string) {
+		r := httptest.NewRequest(http.MethodPost, "/?a=b;c=%", strings.NewReader(body))
+		r.Header.Set("Content-Type", ct)
+		_, _ = Params(r, want, 1<<20)
+		if rest, _ := io.ReadAll(r.Body); string(rest) != body {
+			t.Fatalf("body changed: %q → %q", body, rest)
+		}
+	})
 }
 
 func TestMatchLogins(t *testing.T) {

@@ -237,3 +237,41 @@ func TestValidateSessionOptions(t *testing.T) {
 		})
 	}
 }
+
+// Login attempts dressed up the ways Perl CGI and PHP still read as a
+// login (";" separators, percent-encoded names, multipart, a padded body)
+// are audited and counted like plain ones: the throttle cannot be dodged.
+func TestThrottleSeesThroughEncodings(t *testing.T) {
+	s := auditSite(t, harness.Upstream(t), "movabletype", "login_throttle 3 per 1m")
+	target := mtURL(s.URL, "")
+	send := func(contentType, body string) *http.Response {
+		req, _ := http.NewRequest("POST", target, strings.NewReader(body))
+		req.Header.Set("Content-Type", contentType)
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		return resp
+	}
+	multipart := "--XyZ\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nadmin\r\n" +
+		"--XyZ\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\nguess3\r\n--XyZ--\r\n"
+	attempts := []struct{ name, contentType, body string }{
+		{"semicolons_and_encoded_names", "application/x-www-form-urlencoded", "user%6Eame=admin;password=guess1"},
+		{"padded_past_64KiB", "application/x-www-form-urlencoded", "note=" + strings.Repeat("a", 200<<10) + "&username=admin&password=guess2"},
+		{"multipart", "multipart/form-data; boundary=XyZ", multipart},
+	}
+	for _, a := range attempts {
+		resp := send(a.contentType, a.body)
+		if resp.StatusCode == http.StatusTooManyRequests {
+			t.Fatalf("%s: throttled too early", a.name)
+		}
+		if e := wantEvent(t, s, resp, "login-failure"); e.User != "admin" {
+			t.Errorf("%s: event %+v", a.name, e)
+		}
+	}
+	resp := send("application/x-www-form-urlencoded", "username=admin&password=correct-Horse-42")
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("fourth attempt: status %d, want 429", resp.StatusCode)
+	}
+}
