@@ -92,6 +92,8 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //			min_score <0-4>
 //			off
 //		}
+//		session off | { see parseSession }
+//		login_throttle <N> per <duration> [redis_failure open|closed] | off
 //		block_page <template-file>
 //	}
 //
@@ -251,6 +253,14 @@ func (h *Handler) parseBlock(d *caddyfile.Dispenser, nesting int) error {
 			}
 		case "admin_allow", "admin_deny_status":
 			if err := parseAdminOption(d, &h.Paths); err != nil {
+				return err
+			}
+		case "session":
+			if err := parseSession(d, h); err != nil {
+				return err
+			}
+		case "login_throttle":
+			if err := parseLoginThrottle(d, h); err != nil {
 				return err
 			}
 		case "block_page":

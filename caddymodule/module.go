@@ -16,6 +16,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/mamori-waf/mamori/internal/auth"
 	"github.com/mamori-waf/mamori/internal/blockpage"
 	"github.com/mamori-waf/mamori/internal/csrf"
 	"github.com/mamori-waf/mamori/internal/events"
@@ -24,6 +25,7 @@ import (
 	"github.com/mamori-waf/mamori/internal/password"
 	"github.com/mamori-waf/mamori/internal/paths"
 	"github.com/mamori-waf/mamori/internal/profile"
+	"github.com/mamori-waf/mamori/internal/session"
 	"github.com/mamori-waf/mamori/internal/waf"
 )
 
@@ -73,7 +75,17 @@ type Handler struct {
 	// forms before the CMS gets it (B1, B4, A3). On whenever a profile is
 	// set, unless Off is set.
 	PasswordPolicy password.Policy `json:"password_policy,omitempty"`
+	// Session hardens the session cookies the upstream sets (Secure,
+	// HttpOnly, SameSite), seals them bound to the client, drops forged,
+	// stolen, expired and revoked ones, revokes them at logout and sends
+	// no-store on private pages (V8, B2). On by default with a profile.
+	Session *session.Config `json:"session,omitempty"`
+	// LoginThrottle limits failed logins per client IP and per account
+	// (B4): 5 per 15 minutes by default with a profile.
+	LoginThrottle *auth.ThrottleConfig `json:"login_throttle,omitempty"`
 
+	app         *App             // the global mamori app, once loaded
+	sessions    *sessionGuards   // nil without a profile or session cookies
 	profile     *profile.Profile // nil without a profile
 	limits      *limits.Compiled
 	paths       *paths.Guard
@@ -164,6 +176,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		h.logger.Debug("WAF reused", zap.String("fingerprint", compiled.Fingerprint[:12]))
 	}
 
+	if err := h.provisionSessions(ctx); err != nil {
+		return err
+	}
 	if h.headers, err = h.Headers.Compile(); err != nil {
 		return fmt.Errorf("headers: %w", err)
 	}
@@ -207,6 +222,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if h.checkCSRF(w, r, o) {
 		return nil
 	}
+	sst := h.sessionRequest(r, o)
+	defer h.sessionDone(o, sst)
 
 	tx := h.engine.NewTransaction(id)
 	defer tx.Close()
@@ -240,9 +257,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return nil
 	}
 
+	if h.loginRequest(w, r, o, sst) {
+		return nil
+	}
+
 	// The upstream gets mamori's request ID, never the client's.
 	r.Header.Set(RequestIDHeader, id)
-	rw := tx.ResponseWriter(w, r)
+	rw := tx.ResponseWriter(h.sessionWriter(w, r, sst), r)
 	if err := next.ServeHTTP(o.watchListings(rw), r); err != nil {
 		o.report(tx.Verdict(), statusOf(err))
 		return err
@@ -316,7 +337,7 @@ func (o *outcome) report(v waf.Verdict, status int) {
 // refuse answers a request that a guard other than the WAF refused: the
 // block page with status, one event, and the access-log verdict. The WAF
 // never sees the request and nothing reaches the upstream.
-func (o *outcome) refuse(w http.ResponseWriter, guard, ruleID, reason string, status int) {
+func (o *outcome) refuse(w http.ResponseWriter, guard, ruleID, reason string, status int, with ...func(*events.Event)) {
 	o.reported = true
 	if o.extra != nil {
 		o.extra.Set(zap.String("mamori.verdict", events.VerdictBlocked))
@@ -324,7 +345,7 @@ func (o *outcome) refuse(w http.ResponseWriter, guard, ruleID, reason string, st
 		o.extra.Set(zap.String("mamori.rule", ruleID))
 	}
 	o.h.page.Write(w, o.r, status, o.id)
-	o.event(guard, events.VerdictBlocked, ruleID, reason, status)
+	o.event(guard, events.VerdictBlocked, ruleID, reason, status, with...)
 }
 
 // deny refuses the request for a guard (see refuse) and reports true; in
@@ -340,8 +361,9 @@ func (o *outcome) deny(w http.ResponseWriter, guard, ruleID, reason string, stat
 	return true
 }
 
-// event emits one event for a guard's decision about this request.
-func (o *outcome) event(guard, verdict, ruleID, reason string, status int) {
+// event emits one event for a guard's decision about this request; with
+// adds optional fields (user name, session reference, audit action).
+func (o *outcome) event(guard, verdict, ruleID, reason string, status int, with ...func(*events.Event)) {
 	if !events.Enabled(o.h.events, verdict) {
 		return
 	}
@@ -350,6 +372,9 @@ func (o *outcome) event(guard, verdict, ruleID, reason string, status int) {
 		Method: o.r.Method, Path: o.r.URL.EscapedPath(), UserAgent: o.r.UserAgent(),
 		Guard: guard, Verdict: verdict, Status: status, RuleID: ruleID, RuleName: reason,
 		UserName: o.user,
+	}
+	for _, f := range with {
+		f(e)
 	}
 	e.Emit(o.h.events)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/mamori-waf/mamori/internal/blockpage"
 	"github.com/mamori-waf/mamori/internal/events"
+	"github.com/mamori-waf/mamori/internal/form"
 	"github.com/mamori-waf/mamori/internal/password"
 	"github.com/mamori-waf/mamori/internal/waf"
 )
@@ -50,10 +51,8 @@ func (h *Handler) checkPassword(w http.ResponseWriter, r *http.Request, o *outco
 	fields, err := password.ParseBody(ct, body, limit)
 	var query url.Values
 	if err == nil {
-		query, err = url.ParseQuery(r.URL.RawQuery)
-		if err != nil {
-			err = errors.Join(password.ErrMalformed, err)
-		}
+		query = url.Values{}
+		_ = form.ScanURLEncoded(strings.NewReader(r.URL.RawQuery), nil, 0, password.MaxFieldBytes, query)
 	}
 	if err != nil {
 		// The CMS might read a password from what mamori cannot: refuse.

@@ -54,14 +54,25 @@ type Event struct {
 	// request, the first matched rule.
 	RuleID   string
 	RuleName string
-	// UserName is the account the request names (ECS user.name), if a
-	// guard knows it; never a password.
-	UserName string
 	// InboundScore and OutboundScore are CRS's anomaly scores.
 	InboundScore  int
 	OutboundScore int
 	// Rules are the matched rules.
 	Rules []Rule
+
+	// Action, when set, is the ECS event.action instead of
+	// "<guard>-<verdict>" (audit events: "login", "logout").
+	Action string
+	// Outcome is the ECS event.outcome ("success", "failure"), when known.
+	Outcome string
+	// Category replaces the ECS event.category (["authentication"] for
+	// login audit); default web and intrusion_detection.
+	Category []string
+	// UserName is the account concerned (ECS user.name), never a password.
+	UserName string
+	// SessionRef is a hash identifying the session (mamori.session.ref),
+	// never the cookie's value.
+	SessionRef string
 }
 
 // Rule is one matched rule in an event.
@@ -87,11 +98,18 @@ func (e *Event) Fields() []zap.Field {
 	if e.Verdict == VerdictBlocked {
 		kind = []string{"denied"}
 	}
+	category, action, eventKind := []string{"web", "intrusion_detection"}, e.Guard+"-"+e.Verdict, "alert"
+	if len(e.Category) > 0 {
+		category, eventKind = e.Category, "event"
+	}
+	if e.Action != "" {
+		action = e.Action
+	}
 	f := []zap.Field{
-		zap.String("event.kind", "alert"),
-		zap.Strings("event.category", []string{"web", "intrusion_detection"}),
+		zap.String("event.kind", eventKind),
+		zap.Strings("event.category", category),
 		zap.Strings("event.type", kind),
-		zap.String("event.action", e.Guard+"-"+e.Verdict),
+		zap.String("event.action", action),
 		zap.String("event.module", "mamori"),
 		zap.String("transaction.id", e.RequestID),
 		zap.String("source.ip", e.ClientIP),
@@ -106,8 +124,14 @@ func (e *Event) Fields() []zap.Field {
 	if e.RuleID != "" {
 		f = append(f, zap.String("rule.id", e.RuleID), zap.String("rule.name", e.RuleName))
 	}
+	if e.Outcome != "" {
+		f = append(f, zap.String("event.outcome", e.Outcome))
+	}
 	if e.UserName != "" {
 		f = append(f, zap.String("user.name", Truncate(e.UserName, 256)))
+	}
+	if e.SessionRef != "" {
+		f = append(f, zap.String("mamori.session.ref", e.SessionRef))
 	}
 	f = append(f,
 		zap.String("mamori.guard", e.Guard),

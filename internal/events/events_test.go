@@ -322,3 +322,38 @@ func TestNewRequestID(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+// Audit fields (login, logout, session decisions) render under their ECS
+// names, and only when set.
+func TestEventAuditFields(t *testing.T) {
+	e := &Event{RequestID: "r1", Guard: "auth", Verdict: VerdictAllowed, Action: "login", Outcome: "failure",
+		Category: []string{"authentication", "session"}, UserName: "melody", SessionRef: "abc123"}
+	got := map[string]any{}
+	enc := zapcore.NewMapObjectEncoder()
+	for _, f := range e.Fields() {
+		f.AddTo(enc)
+	}
+	for k, v := range enc.Fields {
+		got[k] = v
+	}
+	want := map[string]any{"event.action": "login", "event.outcome": "failure", "user.name": "melody",
+		"mamori.session.ref": "abc123", "event.kind": "event"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
+	}
+	plain := &Event{RequestID: "r2", Guard: "waf", Verdict: VerdictBlocked}
+	enc = zapcore.NewMapObjectEncoder()
+	for _, f := range plain.Fields() {
+		f.AddTo(enc)
+	}
+	for _, k := range []string{"event.outcome", "user.name", "mamori.session.ref"} {
+		if _, ok := enc.Fields[k]; ok {
+			t.Errorf("unset %s rendered", k)
+		}
+	}
+	if enc.Fields["event.action"] != "waf-blocked" || enc.Fields["event.kind"] != "alert" {
+		t.Errorf("defaults changed: %v %v", enc.Fields["event.action"], enc.Fields["event.kind"])
+	}
+}

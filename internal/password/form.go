@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/mamori-waf/mamori/internal/form"
 	"github.com/mamori-waf/mamori/internal/profile"
 )
 
@@ -22,8 +23,9 @@ var (
 	ErrMalformed = errors.New("malformed form")
 )
 
-// MaxFieldBytes is the largest field value ParseBody keeps; longer ones
-// are an error (no CMS takes a 64 KiB password).
+// MaxFieldBytes is how much of a field value ParseBody keeps. Longer
+// values (an entry's text on the same admin script) are cut, not refused:
+// a password is never that long, and one cut there is still checked.
 const MaxFieldBytes = 64 << 10
 
 // IsForm reports whether a Content-Type is one ParseBody reads. An empty
@@ -54,23 +56,14 @@ func ParseBody(contentType string, body io.Reader, limit int64) (url.Values, err
 	lr := &io.LimitedReader{R: body, N: limit + 1}
 	switch mt {
 	case "application/x-www-form-urlencoded":
-		b, err := io.ReadAll(lr)
-		if err != nil {
+		// Read as the CMS reads it: "&" and ";" separators, encoded
+		// names (see package form), so no pair escapes the check.
+		v := url.Values{}
+		if err := form.ScanURLEncoded(lr, nil, 0, MaxFieldBytes, v); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 		}
-		if int64(len(b)) > limit {
+		if lr.N <= 0 {
 			return nil, ErrTooLarge
-		}
-		v, err := url.ParseQuery(string(b))
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-		}
-		for _, vs := range v {
-			for _, s := range vs {
-				if len(s) > MaxFieldBytes {
-					return nil, ErrTooLarge
-				}
-			}
 		}
 		return v, nil
 	case "multipart/form-data":
@@ -95,15 +88,12 @@ func ParseBody(contentType string, body io.Reader, limit int64) (url.Values, err
 			if name == "" || part.FileName() != "" {
 				continue // NextPart skips what is left of it
 			}
-			b, err := io.ReadAll(io.LimitReader(part, MaxFieldBytes+1))
+			b, err := io.ReadAll(io.LimitReader(part, MaxFieldBytes))
 			if err != nil {
 				if lr.N <= 0 {
 					return nil, ErrTooLarge
 				}
 				return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-			}
-			if len(b) > MaxFieldBytes {
-				return nil, ErrTooLarge
 			}
 			v.Add(name, string(b))
 		}

@@ -47,10 +47,14 @@ func TestParseBody(t *testing.T) {
 		{name: "no_content_type_is_urlencoded", ct: "", body: "pass=x", limit: 1 << 20, want: url.Values{"pass": {"x"}}},
 		{name: "empty_body", ct: "application/x-www-form-urlencoded", body: "", limit: 1 << 20, want: url.Values{}},
 		{name: "repeated_field_kept", ct: "application/x-www-form-urlencoded", body: "pass=a&pass=b", limit: 1 << 20, want: url.Values{"pass": {"a", "b"}}},
-		{name: "bad_escape_refused", ct: "application/x-www-form-urlencoded", body: "pass=weak%zz", limit: 1 << 20, err: ErrMalformed},
-		{name: "semicolon_refused", ct: "application/x-www-form-urlencoded", body: "x=1;pass=weak", limit: 1 << 20, err: ErrMalformed},
+		// Read as CGI.pm reads them, so the password is still checked.
+		{name: "bad_escape_kept_as_sent", ct: "application/x-www-form-urlencoded", body: "pass=weak%zz", limit: 1 << 20, want: url.Values{"pass": {"weak%zz"}}},
+		{name: "semicolon_separates", ct: "application/x-www-form-urlencoded", body: "x=1;pass=weak", limit: 1 << 20, want: url.Values{"x": {"1"}, "pass": {"weak"}}},
+		{name: "encoded_field_name", ct: "application/x-www-form-urlencoded", body: "p%61ss=weak", limit: 1 << 20, want: url.Values{"pass": {"weak"}}},
 		{name: "over_limit", ct: "application/x-www-form-urlencoded", body: "pass=" + strings.Repeat("a", 100), limit: 50, err: ErrTooLarge},
-		{name: "huge_field", ct: "application/x-www-form-urlencoded", body: "pass=" + strings.Repeat("a", MaxFieldBytes+1), limit: 1 << 20, err: ErrTooLarge},
+		// A long entry text on the same script is cut, not refused.
+		{name: "huge_field_is_cut", ct: "application/x-www-form-urlencoded", body: "text=" + strings.Repeat("a", MaxFieldBytes+1) + "&pass=x", limit: 1 << 20,
+			want: url.Values{"text": {strings.Repeat("a", MaxFieldBytes)}, "pass": {"x"}}},
 		{name: "multipart_with_file", ct: mpType, body: mpBody, limit: 1 << 20,
 			want: url.Values{"__mode": {"save"}, "pass": {"Tokyo-Blue-42", "second"}}},
 		{name: "multipart_over_limit", ct: mpType, body: mpBody, limit: 100 << 10, err: ErrTooLarge},

@@ -110,6 +110,17 @@ func (m *Memory) Count(_ context.Context, key string) (int64, time.Duration, err
 	return c.n, c.expires.Sub(now), nil
 }
 
+// Decr takes one off the counter key within its window.
+func (m *Memory) Decr(_ context.Context, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c, ok := m.counts[key]; ok && c.n > 0 && m.now().Before(c.expires) {
+		c.n--
+		m.counts[key] = c
+	}
+	return nil
+}
+
 // Reset removes the counter key.
 func (m *Memory) Reset(_ context.Context, key string) error {
 	m.mu.Lock()

@@ -27,6 +27,10 @@ type Store interface {
 	Incr(ctx context.Context, key string, ttl time.Duration) (count int64, left time.Duration, err error)
 	// Count returns the counter's value and time left (0, 0 if absent).
 	Count(ctx context.Context, key string) (count int64, left time.Duration, err error)
+	// Decr takes one off the counter key, if it exists and is above zero,
+	// keeping its window (a login attempt counted up front, refunded when
+	// it succeeded).
+	Decr(ctx context.Context, key string) error
 	// Reset removes the counter key.
 	Reset(ctx context.Context, key string) error
 	// Close releases connections.

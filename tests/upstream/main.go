@@ -210,7 +210,6 @@ func reflect(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(body)
 }
 
-
 // autoindex answers what Apache's mod_autoindex serves for a directory.
 func autoindex(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html;charset=UTF-8")

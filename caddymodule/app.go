@@ -1,0 +1,289 @@
+package caddymodule
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"go.uber.org/zap"
+
+	"github.com/mamori-waf/mamori/internal/session"
+	"github.com/mamori-waf/mamori/internal/state"
+)
+
+func init() {
+	caddy.RegisterModule(App{})
+	httpcaddyfile.RegisterGlobalOption("mamori", parseGlobalOption)
+}
+
+// App is mamori's global configuration, shared by every mamori handler of
+// the process: the state store (memory, or Redis for several instances)
+// and the keys that seal session cookies. JSON: {"apps": {"mamori": {...}}};
+// Caddyfile: the global `mamori { }` option.
+type App struct {
+	// State is where guards keep revocations and failed-login counters:
+	// "memory" (default: this process only) or a Redis URL
+	// redis://[user:password@]host:port/db (rediss:// for TLS), shared by
+	// every instance behind one load balancer.
+	State string `json:"state,omitempty"`
+	// SealKeys are base64-encoded 32-byte keys for sealed cookies. The
+	// first seals; all open, so a key is rotated by listing the new one
+	// first and the old one second. Instances sharing sessions need the
+	// same keys. Default: the keys in KeyFile.
+	SealKeys []string `json:"seal_keys,omitempty"`
+	// KeyFile holds the seal keys, one base64 key per line, when SealKeys
+	// is empty. A missing file is created with a fresh random key (mode
+	// 0600) so that a restart keeps sessions. Default:
+	// <Caddy data dir>/mamori/seal.key.
+	KeyFile string `json:"key_file,omitempty"`
+	// RedisFailure is what the guards do when the store cannot be reached:
+	// "closed" (default: sessions whose revocation cannot be checked are
+	// dropped, logins that cannot be counted get 503) or "open" (let them
+	// through, with an event). Each guard can override it.
+	RedisFailure string `json:"redis_failure,omitempty"`
+
+	store  state.Store
+	pooled bool // store is a pooled Redis client: released in Cleanup
+	keys   [][]byte
+	logger *zap.Logger
+}
+
+// CaddyModule returns the Caddy module information.
+func (App) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{ID: "mamori", New: func() caddy.Module { return new(App) }}
+}
+
+// Provision opens the store and loads (or creates) the keys.
+func (a *App) Provision(ctx caddy.Context) error {
+	a.logger = ctx.Logger()
+	switch a.RedisFailure {
+	case "", session.FailClosed, session.FailOpen:
+	default:
+		return fmt.Errorf("mamori: redis_failure must be open or closed, not %q", a.RedisFailure)
+	}
+	keys, err := a.loadKeys()
+	if err != nil {
+		return err
+	}
+	a.keys = keys
+	switch {
+	case a.State == "" || a.State == "memory":
+		// One memory store per process: it outlives config reloads, so a
+		// reload forgets no revocation.
+		a.store = memoryStore
+	case strings.HasPrefix(a.State, "redis://") || strings.HasPrefix(a.State, "rediss://"):
+		val, _, err := redisStores.LoadOrNew(a.State, func() (caddy.Destructor, error) {
+			r, err := state.NewRedis(a.State)
+			if err != nil {
+				return nil, err
+			}
+			return pooledStore{r}, nil
+		})
+		if err != nil {
+			return fmt.Errorf("mamori: state: %w", err)
+		}
+		r := val.(pooledStore).Redis
+		a.store, a.pooled = r, true
+		pingCtx, cancel := context.WithTimeout(ctx, 2*state.RedisTimeout)
+		defer cancel()
+		if err := r.Ping(pingCtx); err != nil {
+			// Not fatal: Redis may come up after mamori; until then each
+			// guard applies redis_failure and says so in an event.
+			a.logger.Warn("state store unreachable at start", zap.String("state", r.String()), zap.Error(err))
+		}
+	default:
+		return fmt.Errorf("mamori: state must be memory or a redis:// URL, not %q", state.RedactURL(a.State))
+	}
+	return nil
+}
+
+// loadKeys decodes the configured keys, or reads (creating if needed) the
+// key file.
+func (a *App) loadKeys() ([][]byte, error) {
+	if len(a.SealKeys) > 0 {
+		if a.KeyFile != "" {
+			return nil, errors.New("mamori: seal_key and key_file are exclusive")
+		}
+		return decodeKeys(a.SealKeys, "seal_key")
+	}
+	file := a.KeyFile
+	if file == "" {
+		file = filepath.Join(caddy.AppDataDir(), "mamori", "seal.key")
+	}
+	b, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := createKeyFile(file); err != nil {
+			return nil, err
+		}
+		b, err = os.ReadFile(file)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("mamori: key file: %w", err)
+	}
+	if fi, err := os.Stat(file); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("mamori: key file %s is readable by others (mode %v): chmod 600 it", file, fi.Mode().Perm())
+	}
+	return decodeKeys(strings.Fields(string(b)), "key file "+file)
+}
+
+// createKeyFile writes a fresh random key, mode 0600, without replacing a
+// file another instance created meanwhile.
+func createKeyFile(file string) error {
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+		return fmt.Errorf("mamori: key file: %w", err)
+	}
+	key := make([]byte, session.KeySize)
+	_, _ = rand.Read(key)
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("mamori: key file: %w", err)
+	}
+	_, err = f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("mamori: key file: %w", err)
+	}
+	return nil
+}
+
+func decodeKeys(encoded []string, where string) ([][]byte, error) {
+	if len(encoded) == 0 || len(encoded) > 2 {
+		return nil, fmt.Errorf("mamori: %s: want one key, or two while rotating, not %d", where, len(encoded))
+	}
+	var keys [][]byte
+	for i, e := range encoded {
+		k, err := base64.StdEncoding.DecodeString(e)
+		if err != nil {
+			k, err = base64.RawURLEncoding.DecodeString(e)
+		}
+		if err != nil || len(k) != session.KeySize {
+			// Never echo the key itself.
+			return nil, fmt.Errorf("mamori: %s: key %d is not %d bytes of base64 (generate one with: head -c 32 /dev/urandom | base64)", where, i+1, session.KeySize)
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+// redisStores holds one Redis client per URL, shared by the old and new
+// configuration during a reload (requests still in flight on the old
+// handlers keep a working client) and closed by its last user's Cleanup.
+var redisStores = caddy.NewUsagePool()
+
+type pooledStore struct{ *state.Redis }
+
+func (p pooledStore) Destruct() error { return p.Close() }
+
+// Start does nothing: the store connects lazily.
+func (a *App) Start() error { return nil }
+
+// Stop does nothing: the store outlives the servers' shutdown (Cleanup).
+func (a *App) Stop() error { return nil }
+
+// Cleanup releases this configuration's reference to a Redis client.
+func (a *App) Cleanup() error {
+	if a.pooled {
+		_, err := redisStores.Delete(a.State)
+		return err
+	}
+	return nil
+}
+
+// failOpen resolves a guard's store-failure choice against the global one.
+func (a *App) failOpen(guard string) bool {
+	if guard != "" {
+		return guard == session.FailOpen
+	}
+	return a.RedisFailure == session.FailOpen
+}
+
+// parseGlobalOption reads the global option:
+//
+//	mamori {
+//		state memory | redis://host:port/db
+//		seal_key <base64-32-bytes> [<previous-key>]
+//		key_file <path>
+//		redis_failure open|closed
+//	}
+func parseGlobalOption(d *caddyfile.Dispenser, _ any) (any, error) {
+	a := new(App)
+	d.Next() // option name
+	if d.NextArg() {
+		return nil, d.ArgErr()
+	}
+	for d.NextBlock(0) {
+		option := d.Val()
+		args := d.RemainingArgs()
+		switch option {
+		case "state":
+			if len(args) != 1 {
+				return nil, d.Errf("usage: state memory | redis://host:port/db")
+			}
+			a.State = args[0]
+			if a.State != "memory" {
+				if !strings.HasPrefix(a.State, "redis://") && !strings.HasPrefix(a.State, "rediss://") {
+					return nil, d.Errf("state must be memory or a redis:// URL, not %q", state.RedactURL(a.State))
+				}
+				if _, err := state.NewRedis(a.State); err != nil {
+					return nil, d.Errf("state: %v", err)
+				}
+			}
+		case "seal_key":
+			if len(args) < 1 || len(args) > 2 {
+				return nil, d.Errf("usage: seal_key <base64 key> [<previous key>]")
+			}
+			if _, err := decodeKeys(args, "seal_key"); err != nil {
+				return nil, d.Err(strings.TrimPrefix(err.Error(), "mamori: "))
+			}
+			a.SealKeys = args
+		case "key_file":
+			if len(args) != 1 {
+				return nil, d.ArgErr()
+			}
+			a.KeyFile = args[0]
+		case "redis_failure":
+			if len(args) != 1 || (args[0] != session.FailOpen && args[0] != session.FailClosed) {
+				return nil, d.Errf("usage: redis_failure open|closed")
+			}
+			a.RedisFailure = args[0]
+		default:
+			return nil, d.Errf("unknown global mamori option %q", option)
+		}
+	}
+	if len(a.SealKeys) > 0 && a.KeyFile != "" {
+		return nil, d.Err("seal_key and key_file are exclusive")
+	}
+	return httpcaddyfile.App{Name: "mamori", Value: caddyconfig.JSON(a, nil)}, nil
+}
+
+// storeTimeout bounds one guard's store calls for a request.
+const storeTimeout = 2 * state.RedisTimeout
+
+// storeContext is not cancelled with the request: a client that hangs up
+// right after a failed login must not escape being counted, nor a logout
+// escape being recorded.
+func storeContext(parent context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(parent), storeTimeout)
+}
+
+// Interface guards
+var (
+	_ caddy.App          = (*App)(nil)
+	_ caddy.Provisioner  = (*App)(nil)
+	_ caddy.CleanerUpper = (*App)(nil)
+)

@@ -1,0 +1,461 @@
+package caddymodule
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"path"
+	"strconv"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"go.uber.org/zap"
+
+	"github.com/mamori-waf/mamori/internal/auth"
+	"github.com/mamori-waf/mamori/internal/events"
+	"github.com/mamori-waf/mamori/internal/session"
+	"github.com/mamori-waf/mamori/internal/waf"
+)
+
+// sessionGuards are a handler's session guard (V8, B2), login audit (A2,
+// S11) and login throttle (B4), provisioned together because they share
+// the global mamori app's store and keys.
+type sessionGuards struct {
+	guard            *session.Guard // nil: session guard off
+	throttle         *auth.Throttle // nil: throttle off
+	throttleFailOpen bool
+	fields           map[string]bool // parameters logins and logouts are recognised by
+	bodyLimit        int64           // the WAF's request body limit: larger bodies get 413
+}
+
+// provisionSessions builds the session guard and login throttle: on by
+// default with a profile, or when the operator names cookies.
+func (h *Handler) provisionSessions(ctx caddy.Context) error {
+	sessionOn := h.Session != nil && !h.Session.Off && (h.profile != nil || len(h.Session.Cookies) > 0)
+	if h.Session == nil && h.profile != nil {
+		sessionOn = true
+	}
+	throttleOn := h.profile != nil && (h.LoginThrottle == nil || !h.LoginThrottle.Off)
+	if h.LoginThrottle != nil && !h.LoginThrottle.Off && h.profile == nil {
+		return fmt.Errorf("login_throttle: needs a profile (it watches the profile's login requests)")
+	}
+	if !sessionOn && h.profile == nil {
+		return nil
+	}
+	app, err := h.mamoriApp(ctx)
+	if err != nil {
+		return err
+	}
+	sg := &sessionGuards{bodyLimit: h.WAF.RequestBodyLimit}
+	if sg.bodyLimit == 0 {
+		sg.bodyLimit = waf.DefaultRequestBodyLimit
+	}
+	if h.profile != nil {
+		sg.fields = auth.Fields(h.profile)
+	}
+	if sessionOn {
+		cfg := session.Config{}
+		if h.Session != nil {
+			cfg = *h.Session
+		}
+		sg.guard, err = session.New(cfg, session.Options{Profile: h.profile, Keys: app.keys,
+			Store: h.store(), FailOpen: app.failOpen(cfg.StoreFailure)})
+		if err != nil {
+			return fmt.Errorf("session: %w", err)
+		}
+	}
+	if throttleOn {
+		cfg := auth.ThrottleConfig{}
+		if h.LoginThrottle != nil {
+			cfg = *h.LoginThrottle
+		}
+		if sg.throttle, err = auth.NewThrottle(cfg, h.store()); err != nil {
+			return err
+		}
+		sg.throttleFailOpen = app.failOpen(cfg.StoreFailure)
+	}
+	h.sessions = sg
+	return nil
+}
+
+// sessionState is what the session and login stages learn about one request.
+type sessionState struct {
+	client  session.Client
+	req     *session.Request
+	attempt *auth.Attempt
+	logout  bool
+	private bool
+	hook    *session.HeaderHook
+	issued  []session.Issued
+}
+
+// withUser and withRef add the account and session reference to an event.
+func withUser(user string) func(*events.Event) {
+	return func(e *events.Event) { e.UserName = user }
+}
+
+func withRef(ref string) func(*events.Event) {
+	return func(e *events.Event) { e.SessionRef = ref }
+}
+
+// withAudit makes an event an authentication audit record.
+func withAudit(action, result string) func(*events.Event) {
+	return func(e *events.Event) {
+		e.Action, e.Outcome, e.Category = action, result, []string{"authentication", "session"}
+	}
+}
+
+// sessionRequest opens the sealed session cookies (dropping forged, stolen,
+// expired and revoked ones before anything else sees them), recognises a
+// login or logout, and revokes the session at logout.
+func (h *Handler) sessionRequest(r *http.Request, o *outcome) *sessionState {
+	sg := h.sessions
+	if sg == nil {
+		return nil
+	}
+	st := &sessionState{client: session.Client{IP: o.clientIP, UserAgent: r.UserAgent()}}
+	if sg.guard != nil {
+		ctx, cancel := storeContext(r.Context())
+		st.req = sg.guard.Inbound(ctx, r.Header, st.client)
+		cancel()
+		if len(st.req.Findings) > 0 && o.extra != nil {
+			reasons := make([]string, len(st.req.Findings))
+			for i, f := range st.req.Findings {
+				reasons[i] = f.Cookie + ":" + f.Reason
+			}
+			// The access-log line says which cookies were dropped and why.
+			o.extra.Set(zap.Strings("mamori.session.dropped", reasons))
+		}
+		for _, f := range st.req.Findings {
+			verdict := events.VerdictBlocked
+			if f.Kept {
+				verdict = events.VerdictFlagged
+			}
+			o.event("session", verdict, "session-"+f.Reason, sessionReason(f), 0, withUser(f.User), withRef(f.Ref))
+		}
+	}
+	if h.profile == nil {
+		return st
+	}
+	// Match on the cleaned path: /cgi-bin/mt//mt.cgi reaches the same
+	// script and must not escape the login throttle.
+	urlPath := path.Clean("/" + r.URL.Path)
+	st.private = h.profile.IsAdmin(urlPath)
+	if !auth.MatchPath(h.profile, r.Method, urlPath) {
+		return st
+	}
+	// Errors leave what was read: a body over the limit is refused by the
+	// WAF (413) before it reaches the CMS.
+	params, _ := auth.Params(r, sg.fields, sg.bodyLimit)
+	st.attempt = auth.Match(h.profile, r.Method, urlPath, params)
+	st.logout = h.profile.IsLogout(r, urlPath, params)
+	if st.logout {
+		var user, ref string
+		if st.req != nil {
+			user = st.req.User
+			for _, s := range st.req.Sessions {
+				ref = s.Ref
+			}
+		}
+		outcome := auth.OutcomeSuccess
+		if st.req != nil && sg.guard != nil {
+			ctx, cancel := storeContext(r.Context())
+			err := sg.guard.Revoke(ctx, st.req)
+			cancel()
+			if err != nil {
+				// The CMS still ends its session; the proxy could not
+				// record the revocation for the other instances.
+				outcome = auth.OutcomeFailure
+				o.event("session", events.VerdictFlagged, "session-revoke-failed", "logout not recorded: "+err.Error(), 0, withUser(user), withRef(ref))
+			}
+		}
+		o.event("auth", events.VerdictAllowed, "logout", "logout", 0, withAudit("logout", outcome), withUser(user), withRef(ref))
+	}
+	return st
+}
+
+func sessionReason(f session.Finding) string {
+	switch f.Reason {
+	case session.ReasonForged:
+		return "cookie " + f.Cookie + " was not sealed by this proxy (forged or planted: session fixation); removed"
+	case session.ReasonBinding:
+		return "cookie " + f.Cookie + " was sealed for another client (stolen session replayed); removed"
+	case session.ReasonExpired:
+		return "cookie " + f.Cookie + " is older than the absolute timeout; removed"
+	case session.ReasonIdle:
+		return "cookie " + f.Cookie + " was idle longer than the idle timeout; removed"
+	case session.ReasonRevoked:
+		return "cookie " + f.Cookie + " belongs to a session that was logged out; removed"
+	case session.ReasonStoreUnavailable:
+		if f.Kept {
+			return "revocation of cookie " + f.Cookie + " could not be checked (" + f.Err.Error() + "); kept (redis_failure open)"
+		}
+		return "revocation of cookie " + f.Cookie + " could not be checked (" + f.Err.Error() + "); removed (redis_failure closed)"
+	}
+	return f.Reason
+}
+
+// loginRequest refuses a login attempt over the throttle's limit (429
+// with Retry-After), or one the store cannot count when failing closed
+// (503). It reports whether it answered.
+func (h *Handler) loginRequest(w http.ResponseWriter, r *http.Request, o *outcome, st *sessionState) bool {
+	if st == nil || st.attempt == nil || h.sessions.throttle == nil {
+		return false
+	}
+	th := h.sessions.throttle
+	user := withUser(st.attempt.User)
+	ctx, cancel := storeContext(r.Context())
+	blocked, retry, err := th.Attempt(ctx, o.clientIP, st.attempt.User)
+	cancel()
+	if err != nil {
+		if h.sessions.throttleFailOpen {
+			o.event("auth", events.VerdictFlagged, "login-throttle-unavailable", "failed logins cannot be counted ("+err.Error()+"); allowed (redis_failure open)", 0, user)
+			return false
+		}
+		w.Header().Set("Retry-After", "30")
+		o.refuse(w, "auth", "login-throttle-unavailable", "failed logins cannot be counted ("+err.Error()+"); refused (redis_failure closed)", http.StatusServiceUnavailable, user)
+		return true
+	}
+	if !blocked {
+		return false
+	}
+	secs := int((retry + time.Second - 1) / time.Second)
+	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+	o.refuse(w, "auth", "login-throttled", fmt.Sprintf("more than %d failed logins in %v from this IP or for this account", th.Limit(), th.Window()), http.StatusTooManyRequests, user)
+	return true
+}
+
+// sessionWriter seals and hardens the response's session cookies just
+// before its headers go out, and keeps what a login's outcome needs.
+func (h *Handler) sessionWriter(w http.ResponseWriter, r *http.Request, st *sessionState) http.ResponseWriter {
+	if st == nil {
+		return w
+	}
+	hook := &session.HeaderHook{ResponseWriter: w}
+	if st.attempt != nil && st.attempt.Login.SuccessJSONField != "" {
+		hook.Capture, hook.CaptureLimit = &bytes.Buffer{}, auth.MaxCapture
+	}
+	guard := h.sessions.guard
+	hook.Before = func(_ int, hdr http.Header) {
+		if guard == nil {
+			return
+		}
+		resp := session.Response{HTTPS: r.TLS != nil, Private: st.private, Logout: st.logout}
+		if st.attempt != nil {
+			resp.User = st.attempt.User
+		}
+		st.issued = guard.Outbound(hdr, st.req, st.client, resp)
+	}
+	st.hook = hook
+	return hook
+}
+
+// sessionDone judges a login attempt from its response, counts a failure
+// or clears the account's count, and emits the audit event (A2, S11).
+func (h *Handler) sessionDone(o *outcome, st *sessionState) {
+	if st == nil || st.attempt == nil || st.hook == nil {
+		return // never sent to the CMS (refused before)
+	}
+	res := auth.Result{Outcome: auth.OutcomeUnknown} // the CMS never answered
+	if st.hook.Status != 0 {
+		var body []byte
+		if st.hook.Capture != nil {
+			body = st.hook.Capture.Bytes()
+		}
+		res = st.attempt.Judge(st.hook.Status, st.hook.Header(), body)
+	}
+	ref := ""
+	for _, is := range st.issued {
+		if is.Ref != "" && ref == "" {
+			ref = is.Ref
+		}
+	}
+	if ref == "" && res.Token != "" {
+		ref = session.Ref(st.attempt.Login.SuccessJSONField, res.Token)
+	}
+	user := st.attempt.User
+	if th := h.sessions.throttle; th != nil {
+		ctx, cancel := storeContext(o.r.Context())
+		var err error
+		// The attempt was counted before it went to the CMS: give back
+		// what was not a failure.
+		switch res.Outcome {
+		case auth.OutcomeSuccess:
+			err = th.Succeeded(ctx, o.clientIP, user)
+		case auth.OutcomeUnknown:
+			err = th.Refund(ctx, o.clientIP, user)
+		}
+		cancel()
+		if err != nil {
+			o.event("auth", events.VerdictFlagged, "login-throttle-unavailable", "login "+res.Outcome+" not refunded: "+err.Error(), st.hook.Status, withUser(user))
+		}
+	}
+	o.event("auth", events.VerdictAllowed, "login-"+res.Outcome, "login "+res.Outcome, st.hook.Status,
+		withAudit("login", res.Outcome), withUser(user), withRef(ref))
+}
+
+// parseSession reads `session off` or
+//
+//	session {
+//		cookie <name|glob> [seal|harden|off] [samesite lax|strict|none] [script_readable] [authenticated]
+//		bind ip_prefix <v4-bits> [<v6-bits>] | user_agent | off
+//		idle_timeout <duration>
+//		absolute_timeout <duration>
+//		samesite lax|strict|none
+//		redis_failure open|closed
+//		no_store on|off
+//	}
+func parseSession(d *caddyfile.Dispenser, h *Handler) error {
+	c := &session.Config{}
+	if d.NextArg() {
+		if d.Val() != "off" || d.NextArg() {
+			return d.Errf("usage: session off, or session { ... }")
+		}
+		c.Off = true
+		h.Session = c
+		return nil
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		option := d.Val()
+		args := d.RemainingArgs()
+		switch option {
+		case "cookie":
+			if len(args) == 0 {
+				return d.Errf("usage: cookie <name|glob> [seal|harden|off] [samesite lax|strict|none] [script_readable] [authenticated]")
+			}
+			rule := session.CookieRule{Name: args[0]}
+			for i := 1; i < len(args); i++ {
+				switch a := args[i]; a {
+				case session.ModeSeal, session.ModeHarden, session.ModeOff:
+					rule.Mode = a
+				case "samesite":
+					if i+1 >= len(args) {
+						return d.Errf("cookie %s: samesite needs lax, strict or none", rule.Name)
+					}
+					i++
+					rule.SameSite = args[i]
+				case "script_readable":
+					rule.ScriptReadable = true
+				case "authenticated":
+					rule.Authenticated = true
+				default:
+					return d.Errf("cookie %s: unknown setting %q (seal, harden, off, samesite <v>, script_readable, authenticated)", rule.Name, a)
+				}
+			}
+			c.Cookies = append(c.Cookies, rule)
+		case "bind":
+			if err := parseBind(d, c, args); err != nil {
+				return err
+			}
+		case "idle_timeout", "absolute_timeout":
+			if len(args) != 1 {
+				return d.Errf("usage: %s <duration>", option)
+			}
+			v, err := caddy.ParseDuration(args[0])
+			if err != nil || v <= 0 {
+				return d.Errf("%s: %q is not a positive duration such as 30m or 4h", option, args[0])
+			}
+			if option == "idle_timeout" {
+				c.IdleTimeout = session.Duration(v)
+			} else {
+				c.AbsoluteTimeout = session.Duration(v)
+			}
+		case "samesite":
+			if len(args) != 1 {
+				return d.Errf("usage: samesite lax|strict|none")
+			}
+			c.SameSite = args[0]
+		case "redis_failure":
+			if len(args) != 1 {
+				return d.Errf("usage: redis_failure open|closed")
+			}
+			c.StoreFailure = args[0]
+		case "no_store":
+			if len(args) != 1 || (args[0] != "on" && args[0] != "off") {
+				return d.Errf("usage: no_store on|off")
+			}
+			on := args[0] == "on"
+			c.NoStore = &on
+		default:
+			return d.Errf("unknown session option %q", option)
+		}
+		if err := c.Validate(); err != nil {
+			return d.Errf("session: %v", err)
+		}
+	}
+	h.Session = c
+	return nil
+}
+
+// parseBind reads `bind ip_prefix <v4> [<v6>]`, `bind user_agent` and
+// `bind off`; several bind lines (or words on one line) combine.
+func parseBind(d *caddyfile.Dispenser, c *session.Config, args []string) error {
+	if c.Bind == nil {
+		c.Bind = &session.Binding{}
+	}
+	if len(args) == 0 {
+		return d.Errf("usage: bind ip_prefix <v4-bits> [<v6-bits>] | user_agent | off")
+	}
+	for i := 0; i < len(args); i++ {
+		switch args[i] {
+		case "off":
+			c.Bind.Off = true
+		case "user_agent":
+			c.Bind.UserAgent = true
+		case "ip_prefix":
+			var bits []int
+			for i+1 < len(args) && len(bits) < 2 {
+				n, err := strconv.Atoi(args[i+1])
+				if err != nil {
+					break
+				}
+				bits = append(bits, n)
+				i++
+			}
+			if len(bits) == 0 {
+				return d.Errf("bind ip_prefix needs the IPv4 prefix length (and optionally the IPv6 one), such as 24 64")
+			}
+			c.Bind.IPv4Prefix = &bits[0]
+			if len(bits) == 2 {
+				c.Bind.IPv6Prefix = &bits[1]
+			}
+		default:
+			return d.Errf("bind: unknown %q (ip_prefix <v4> [<v6>], user_agent, off)", args[i])
+		}
+	}
+	return nil
+}
+
+// parseLoginThrottle reads `login_throttle <N> per <duration> [redis_failure open|closed]`
+// or `login_throttle off`.
+func parseLoginThrottle(d *caddyfile.Dispenser, h *Handler) error {
+	args := d.RemainingArgs()
+	c := &auth.ThrottleConfig{}
+	if len(args) == 1 && args[0] == "off" {
+		c.Off = true
+		h.LoginThrottle = c
+		return nil
+	}
+	usage := "usage: login_throttle <failures> per <duration> [redis_failure open|closed], or login_throttle off"
+	if len(args) != 3 && len(args) != 5 || args[1] != "per" {
+		return d.Err(usage)
+	}
+	n, err := strconv.Atoi(args[0])
+	if err != nil || n < 1 {
+		return d.Errf("login_throttle: %q is not a positive number of failures", args[0])
+	}
+	window, err := caddy.ParseDuration(args[2])
+	if err != nil || window <= 0 {
+		return d.Errf("login_throttle: %q is not a positive duration such as 15m", args[2])
+	}
+	c.Limit, c.Window = n, auth.Duration(window)
+	if len(args) == 5 {
+		if args[3] != "redis_failure" || (args[4] != "open" && args[4] != "closed") {
+			return d.Err(usage)
+		}
+		c.StoreFailure = args[4]
+	}
+	h.LoginThrottle = c
+	return nil
+}
