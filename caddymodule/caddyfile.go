@@ -57,6 +57,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		profile movabletype|wordpress {
 //			admin_path <path>
 //			static_path <path>
+//			disable_patch <CVE-ID>...
 //		}
 //		block_page <template-file>
 //	}
@@ -337,6 +338,12 @@ func parseProfile(d *caddyfile.Dispenser, h *Handler) error {
 	pc := &ProfileConfig{Name: name}
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		option := d.Val()
+		if option == "disable_patch" {
+			if err := parseDisablePatch(d, pc); err != nil {
+				return err
+			}
+			continue
+		}
 		v, err := oneArg(d)
 		if err != nil {
 			return err
@@ -350,8 +357,12 @@ func parseProfile(d *caddyfile.Dispenser, h *Handler) error {
 			return d.Errf("unknown profile option %q", option)
 		}
 	}
-	if _, err := profile.Get(pc.Name, pc.Options); err != nil {
+	p, err := profile.Get(pc.Name, pc.Options)
+	if err != nil {
 		return d.Err(err.Error())
+	}
+	if err := checkProfileRules(d, pc, p.Root, p.Static); err != nil {
+		return err
 	}
 	h.Profile = pc
 	return nil

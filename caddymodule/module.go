@@ -66,6 +66,9 @@ type ProfileConfig struct {
 	// Name is the profile: "movabletype" or "wordpress".
 	Name string `json:"name"`
 	profile.Options
+	// DisablePatches names virtual patches of the profile (by CVE ID) to
+	// leave off; every patch of the profile is on by default (V12).
+	DisablePatches []string `json:"disable_patches,omitempty"`
 }
 
 // CaddyModule returns the Caddy module information.
@@ -104,6 +107,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 			return err
 		}
 		h.profile = p
+	}
+	if err := h.provisionRulePacks(); err != nil {
+		return fmt.Errorf("profile: %w", err)
 	}
 
 	compiled, err := waf.Compile(h.WAF)

@@ -17,6 +17,8 @@ import (
 
 	// mamori's @rx: RE2 behind a literal prefilter (see internal/rx).
 	_ "github.com/mamori-waf/mamori/internal/rx"
+	// The operators mamori's virtual patches call (rules/patches).
+	_ "github.com/mamori-waf/mamori/internal/vpatch"
 )
 
 // Engine is one compiled WAF: CRS plus the operator's rules. It is safe for
