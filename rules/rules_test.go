@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -122,4 +124,211 @@ func TestBenignCorpusPasses(t *testing.T) {
 	}
 }
 
-var _ = slices.Contains[[]int]
+// TestAttackCorpusIsBlocked (V2, V3, V9, V12): every attack of a profile's
+// corpus is blocked with the profile at paranoia levels 1 and 2, and each
+// virtual patch's attack shape by that patch.
+func TestAttackCorpusIsBlocked(t *testing.T) {
+	for _, profile := range []string{"movabletype"} {
+		entries := load(t, profile, "attack")
+		for _, pl := range []int{1, 2} {
+			t.Run(fmt.Sprintf("%s/PL%d", profile, pl), func(t *testing.T) {
+				e := engine(t, profile, "/cgi-bin/mt/", pl)
+				blocked := 0
+				for _, en := range entries {
+					r, err := en.Request("", sessions[profile])
+					if err != nil {
+						t.Fatal(err)
+					}
+					res := run(t, e, r)
+					switch {
+					case !res.blocked:
+						t.Errorf("%s: passed (matched %v)", en.Name, res.detail)
+					case en.Rule != "" && !slices.Contains(res.tags, en.Rule) && !slices.Contains(res.rules, atoi(en.Rule)):
+						t.Errorf("%s: blocked, but not by %s: %v", en.Name, en.Rule, res.detail)
+					default:
+						blocked++
+					}
+				}
+				t.Logf("%s PL%d: %d attacks, %d blocked", profile, pl, len(entries), blocked)
+			})
+		}
+	}
+}
+
+// TestExclusionsAreNeeded: without the profile, CRS at PL1 blocks part of
+// the benign corpus, the editor's work above all: the profile's
+// exclusions are what lets it through.
+func TestExclusionsAreNeeded(t *testing.T) {
+	for _, profile := range []string{"movabletype"} {
+		entries := load(t, profile, "benign")
+		e := engine(t, "", "", 1)
+		blocked := 0
+		for _, en := range entries {
+			r, err := en.Request("", sessions[profile])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if run(t, e, r).blocked {
+				blocked++
+			}
+		}
+		t.Logf("%s benign corpus without the profile at PL1: %d of %d blocked", profile, blocked, len(entries))
+		if blocked < len(entries)/5 {
+			t.Errorf("only %d of %d blocked without the profile; the corpus does not exercise the exclusions", blocked, len(entries))
+		}
+	}
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
+
+func entryNamed(t testing.TB, entries []corpus.Entry, name string) corpus.Entry {
+	t.Helper()
+	for _, e := range entries {
+		if e.Name == name {
+			return e
+		}
+	}
+	t.Fatalf("no corpus entry %q", name)
+	return corpus.Entry{}
+}
+
+// TestVirtualPatches (V12): each patch blocks its attack shape (the block
+// carries the CVE's tag), lets its benign twin through, and is what blocks:
+// with the patch turned off (disable_patch) the shape is no longer caught
+// by it.
+func TestVirtualPatches(t *testing.T) {
+	attacks, benign := load(t, "movabletype", "attack"), load(t, "movabletype", "benign")
+	tests := []struct{ cve, attack, twin string }{
+		{"CVE-2021-20837", "cve-2021-20837-cdata-split", "mt-xmlrpc-metaWeblog-newPost"},
+		{"CVE-2022-38078", "cve-2022-38078-soapaction", "mt-xmlrpc-blogger-getUsersBlogs"},
+		{"CVE-2026-25776", "cve-2026-25776-nested-object", "mt-filtered-list-pack-author-and-comments"},
+		{"CVE-2026-33088", "cve-2026-33088-count-word", "mt-filtered-list-pack-author-and-comments"},
+		{"CVE-2013-2184", "cve-2013-2184-hex-storable", "mt-comment-state-plain"},
+		{"CVE-2015-1592", "cve-2015-1592-raw-storable", "mt-comment-state-plain"},
+	}
+	s := sessions["movabletype"]
+	for _, tc := range tests {
+		t.Run(tc.cve, func(t *testing.T) {
+			on := engine(t, "movabletype", "/cgi-bin/mt/", 1)
+			off := engine(t, "movabletype", "/cgi-bin/mt/", 1, tc.cve)
+			attack, _ := entryNamed(t, attacks, tc.attack).Request("", s)
+			if res := run(t, on, attack); !res.blocked || !slices.Contains(res.tags, tc.cve) {
+				t.Errorf("attack %s: blocked %v by %v, want a block tagged %s", tc.attack, res.blocked, res.detail, tc.cve)
+			}
+			twin, _ := entryNamed(t, benign, tc.twin).Request("", s)
+			if res := run(t, on, twin); res.blocked {
+				t.Errorf("benign twin %s blocked by %v", tc.twin, res.detail)
+			}
+			attack, _ = entryNamed(t, attacks, tc.attack).Request("", s)
+			if res := run(t, off, attack); slices.Contains(res.tags, tc.cve) {
+				t.Errorf("with %s disabled its rules still ran: %v", tc.cve, res.detail)
+			}
+		})
+	}
+}
+
+// TestCustomAdminPath: the packs follow admin_path; the default paths get
+// no exclusion and no XML-RPC handling there.
+func TestCustomAdminPath(t *testing.T) {
+	e := engine(t, "movabletype", "/mt/", 1)
+	s := sessions["movabletype"]
+	benign, attacks := load(t, "movabletype", "benign"), load(t, "movabletype", "attack")
+	moved := func(en corpus.Entry) *http.Request {
+		en.Path = strings.Replace(en.Path, "/cgi-bin/mt/", "/mt/", 1)
+		r, err := en.Request("", s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	for _, name := range []string{"mt-save-entry-youtube-iframe", "mt-save-template-php-dynamic-template", "mt-xmlrpc-metaWeblog-newPost", "mt-data-api-create-entry"} {
+		if res := run(t, e, moved(entryNamed(t, benign, name))); res.blocked {
+			t.Errorf("%s under /mt/: blocked by %v", name, res.detail)
+		}
+		r, _ := entryNamed(t, benign, name).Request("", s)
+		if res := run(t, e, r); !res.blocked {
+			t.Errorf("%s under the default path, not the site's admin_path: passed", name)
+		}
+	}
+	if res := run(t, e, moved(entryNamed(t, attacks, "cve-2021-20837-plain"))); !slices.Contains(res.tags, "CVE-2021-20837") {
+		t.Errorf("CVE-2021-20837 under /mt/: %v", res.detail)
+	}
+}
+
+func TestForProfile(t *testing.T) {
+	tests := []struct {
+		name, profile, root string
+		disabled            []string
+		wantErr             string
+	}{
+		{"movabletype_defaults", "movabletype", "/cgi-bin/mt/", nil, ""},
+		{"wordpress_root", "wordpress", "/", nil, ""},
+		{"disable_one_patch", "movabletype", "/cgi-bin/mt/", []string{"CVE-2015-1592"}, ""},
+		{"unknown_patch", "movabletype", "/cgi-bin/mt/", []string{"CVE-2099-0001"}, `no virtual patch "CVE-2099-0001"`},
+		{"unknown_profile", "drupal", "/", nil, "no rule pack"},
+		{"quote_in_path", "movabletype", `/cgi"bin/`, nil, "must be a directory path"},
+		{"space_in_path", "movabletype", "/cgi bin/", nil, "must be a directory path"},
+		{"comma_in_path", "movabletype", "/a,ctl:ruleEngine=Off/", nil, "must be a directory path"},
+		{"no_trailing_slash", "movabletype", "/cgi-bin/mt", nil, "must be a directory path"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			packs, err := rules.ForProfile(tc.profile, rules.Site{Root: tc.root}, tc.disabled)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := len(rules.Patches(tc.profile)) - len(tc.disabled) + 1
+			if len(packs) != want || packs[len(packs)-1].Name != "profiles/"+tc.profile+".conf" {
+				t.Fatalf("%d packs, last %q; want %d ending with the profile", len(packs), packs[len(packs)-1].Name, want)
+			}
+		})
+	}
+}
+
+// TestEveryFileRendersAndCompiles: each embedded file renders for a
+// non-default path, compiles, uses rule IDs only from mamori's ranges, and
+// keeps no default path.
+func TestEveryFileRendersAndCompiles(t *testing.T) {
+	idPattern := regexp.MustCompile(`id:([0-9]+)`)
+	for _, name := range rules.Names() {
+		t.Run(name, func(t *testing.T) {
+			p, err := rules.Render(name, rules.Site{Root: "/site/cgi/", Static: "/site/static/"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(p.SecLang, "/cgi-bin/mt/") || strings.Contains(p.SecLang, "{{") {
+				t.Errorf("%s keeps a default path or an unrendered action", name)
+			}
+			lo, hi := 9600000, 9619999
+			if strings.HasPrefix(name, "patches/") {
+				lo, hi = 9700000, 9799999
+			}
+			for _, m := range idPattern.FindAllStringSubmatch(p.SecLang, -1) {
+				if id := atoi(m[1]); id < lo || id > hi {
+					t.Errorf("rule ID %d outside %d-%d", id, lo, hi)
+				}
+			}
+			if _, err := waf.New(mustCompile(t, waf.Config{Packs: []waf.RulePack{{Name: p.Name, SecLang: p.SecLang}}})); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func mustCompile(t testing.TB, c waf.Config) *waf.Compiled {
+	t.Helper()
+	compiled, err := waf.Compile(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return compiled
+}
