@@ -78,6 +78,9 @@ func run(t testing.TB, e *waf.Engine, r *http.Request) result {
 	return res
 }
 
+// roots are the profiles' default admin paths.
+var roots = map[string]string{"movabletype": "/cgi-bin/mt/", "wordpress": "/"}
+
 // sessions are the logged-in credentials the corpora's session entries carry.
 var sessions = map[string]corpus.Session{
 	"movabletype": {
@@ -102,11 +105,11 @@ func load(t testing.TB, profile, kind string) []corpus.Entry {
 // TestBenignCorpusPasses (V9, V12): every benign request of a profile's
 // corpus passes CRS with the profile at paranoia levels 1 and 2.
 func TestBenignCorpusPasses(t *testing.T) {
-	for _, profile := range []string{"movabletype"} {
+	for _, profile := range []string{"movabletype", "wordpress"} {
 		entries := load(t, profile, "benign")
 		for _, pl := range []int{1, 2} {
 			t.Run(fmt.Sprintf("%s/PL%d", profile, pl), func(t *testing.T) {
-				e := engine(t, profile, "/cgi-bin/mt/", pl)
+				e := engine(t, profile, roots[profile], pl)
 				blocked := 0
 				for _, en := range entries {
 					r, err := en.Request("", sessions[profile])
@@ -128,11 +131,11 @@ func TestBenignCorpusPasses(t *testing.T) {
 // corpus is blocked with the profile at paranoia levels 1 and 2, and each
 // virtual patch's attack shape by that patch.
 func TestAttackCorpusIsBlocked(t *testing.T) {
-	for _, profile := range []string{"movabletype"} {
+	for _, profile := range []string{"movabletype", "wordpress"} {
 		entries := load(t, profile, "attack")
 		for _, pl := range []int{1, 2} {
 			t.Run(fmt.Sprintf("%s/PL%d", profile, pl), func(t *testing.T) {
-				e := engine(t, profile, "/cgi-bin/mt/", pl)
+				e := engine(t, profile, roots[profile], pl)
 				blocked := 0
 				for _, en := range entries {
 					r, err := en.Request("", sessions[profile])
@@ -159,7 +162,7 @@ func TestAttackCorpusIsBlocked(t *testing.T) {
 // the benign corpus, the editor's work above all: the profile's
 // exclusions are what lets it through.
 func TestExclusionsAreNeeded(t *testing.T) {
-	for _, profile := range []string{"movabletype"} {
+	for _, profile := range []string{"movabletype", "wordpress"} {
 		entries := load(t, profile, "benign")
 		e := engine(t, "", "", 1)
 		blocked := 0

@@ -36,7 +36,8 @@ type Entry struct {
 	// Body is sent as is, with ContentType.
 	Body        string `yaml:"body"`
 	ContentType string `yaml:"content_type"`
-	// Headers are added to the request.
+	// Headers are added to the request; an empty value removes a
+	// default header (Accept, User-Agent, ...).
 	Headers map[string]string `yaml:"headers"`
 	// Rule, for attacks, is a rule ID or CVE tag the block must name
 	// ("9703001", "CVE-2021-20837"); empty means any rule.
@@ -138,6 +139,10 @@ func (e Entry) Request(base string, s Session) (*http.Request, error) {
 		r.Header.Set("Content-Type", contentType)
 	}
 	for k, v := range e.Headers {
+		if v == "" {
+			r.Header.Del(k) // an empty value in the corpus: no such header
+			continue
+		}
 		r.Header.Set(k, v)
 	}
 	if e.Session {
