@@ -41,6 +41,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		regex_prefilter on|off
 //		setup_directives <seclang>
 //		include <glob>...
+//		watch <interval>|off
 //		directives <seclang>
 //		exclude <id|id-id|tag:name> [on <target>] [at <path-prefix>]
 //		headers {
@@ -69,7 +70,11 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if d.NextArg() {
 		return d.ArgErr()
 	}
-	return h.parseBlock(d, d.Nesting())
+	if err := h.parseBlock(d, d.Nesting()); err != nil {
+		return err
+	}
+	h.recordRuleFiles()
+	return nil
 }
 
 func (h *Handler) parseBlock(d *caddyfile.Dispenser, nesting int) error {
@@ -198,6 +203,10 @@ func (h *Handler) parseBlock(d *caddyfile.Dispenser, nesting int) error {
 			}
 		case "profile":
 			if err := parseProfile(d, h); err != nil {
+				return err
+			}
+		case "watch":
+			if err := parseWatch(d, h); err != nil {
 				return err
 			}
 		case "block_page":

@@ -68,6 +68,12 @@ type Config struct {
 	// Exclusions remove rules, or rules for one target, everywhere or only
 	// under a path prefix.
 	Exclusions []Exclusion `json:"exclusions,omitempty"`
+	// IncludeDigest is a digest of the include files' contents, recorded
+	// when the configuration is adapted from a Caddyfile, so that a changed
+	// rule file changes the configuration and `mamori reload` applies it
+	// (Caddy skips reloading an unchanged configuration). It changes
+	// nothing else; with a JSON configuration use `mamori reload --force`.
+	IncludeDigest string `json:"include_digest,omitempty"`
 	// Packs are mamori's own rule files for the site (a CMS profile's
 	// exclusions and virtual patches, rendered from the embedded rules/
 	// package), loaded before CRS so that their ctl actions and patches
