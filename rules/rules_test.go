@@ -335,3 +335,30 @@ func mustCompile(t testing.TB, c waf.Config) *waf.Compiled {
 	}
 	return compiled
 }
+
+// BenchmarkProfile measures the per-request cost the movabletype profile
+// and its patches add to CRS at PL1, by request kind.
+func BenchmarkProfile(b *testing.B) {
+	benign := load(b, "movabletype", "benign")
+	kinds := []string{"mt-public-get-blog-2026-11-spring.html", "mt-comment-3", "mt-save-entry-youtube-iframe", "mt-xmlrpc-metaWeblog-newPost", "mt-filtered-list-pack-author-and-comments"}
+	for _, withProfile := range []bool{false, true} {
+		name, prof := "crs", ""
+		if withProfile {
+			name, prof = "crs+movabletype", "movabletype"
+		}
+		e := engine(b, prof, "/cgi-bin/mt/", 1)
+		for _, k := range kinds {
+			en := entryNamed(b, benign, k)
+			b.Run(name+"/"+k, func(b *testing.B) {
+				for b.Loop() {
+					r, _ := en.Request("", sessions["movabletype"])
+					tx := e.NewTransaction("b")
+					if _, err := tx.ProcessRequest(r, "203.0.113.7", 40000); err != nil {
+						b.Fatal(err)
+					}
+					tx.Close()
+				}
+			})
+		}
+	}
+}
