@@ -41,6 +41,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		regex_prefilter on|off
 //		setup_directives <seclang>
 //		include <glob>...
+//		watch <interval>|off
 //		directives <seclang>
 //		exclude <id|id-id|tag:name> [on <target>] [at <path-prefix>]
 //		headers {
@@ -76,6 +77,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		profile movabletype|wordpress {
 //			admin_path <path>
 //			static_path <path>
+//			disable_patch <CVE-ID>...
 //		}
 //		csrf off | csrf {
 //			trusted_origin <origin>...
@@ -104,7 +106,11 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if d.NextArg() {
 		return d.ArgErr()
 	}
-	return h.parseBlock(d, d.Nesting())
+	if err := h.parseBlock(d, d.Nesting()); err != nil {
+		return err
+	}
+	h.recordRuleFiles()
+	return nil
 }
 
 func (h *Handler) parseBlock(d *caddyfile.Dispenser, nesting int) error {
@@ -263,6 +269,10 @@ func (h *Handler) parseBlock(d *caddyfile.Dispenser, nesting int) error {
 			if err := parseLoginThrottle(d, h); err != nil {
 				return err
 			}
+		case "watch":
+			if err := parseWatch(d, h); err != nil {
+				return err
+			}
 		case "block_page":
 			v, err := oneArg(d)
 			if err != nil {
@@ -410,6 +420,12 @@ func parseProfile(d *caddyfile.Dispenser, h *Handler) error {
 	pc := &ProfileConfig{Name: name}
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		option := d.Val()
+		if option == "disable_patch" {
+			if err := parseDisablePatch(d, pc); err != nil {
+				return err
+			}
+			continue
+		}
 		v, err := oneArg(d)
 		if err != nil {
 			return err
@@ -423,8 +439,12 @@ func parseProfile(d *caddyfile.Dispenser, h *Handler) error {
 			return d.Errf("unknown profile option %q", option)
 		}
 	}
-	if _, err := profile.Get(pc.Name, pc.Options); err != nil {
+	p, err := profile.Get(pc.Name, pc.Options)
+	if err != nil {
 		return d.Err(err.Error())
+	}
+	if err := checkProfileRules(d, pc, p.Root, p.Static); err != nil {
+		return err
 	}
 	h.Profile = pc
 	return nil

@@ -83,6 +83,11 @@ type Handler struct {
 	// LoginThrottle limits failed logins per client IP and per account
 	// (B4): 5 per 15 minutes by default with a profile.
 	LoginThrottle *auth.ThrottleConfig `json:"login_throttle,omitempty"`
+	// Watch, when set, checks the include files at this interval and
+	// swaps in the recompiled rules when one changed, without a
+	// configuration reload (V12); a file that does not load is logged and
+	// the running rules stay. Off by default (use `mamori reload`).
+	Watch caddy.Duration `json:"watch,omitempty"`
 
 	app         *App             // the global mamori app, once loaded
 	sessions    *sessionGuards   // nil without a profile or session cookies
@@ -91,6 +96,7 @@ type Handler struct {
 	paths       *paths.Guard
 	csrf        *csrf.Guard       // nil when off
 	passwords   *password.Checker // nil when off or without password forms
+	watcher     *waf.Watcher      // nil unless Watch is set
 	engine      *waf.Engine
 	fingerprint string
 	headers     *headers.Compiled
@@ -104,6 +110,9 @@ type ProfileConfig struct {
 	// Name is the profile: "movabletype" or "wordpress".
 	Name string `json:"name"`
 	profile.Options
+	// DisablePatches names virtual patches of the profile (by CVE ID) to
+	// leave off; every patch of the profile is on by default (V12).
+	DisablePatches []string `json:"disable_patches,omitempty"`
 }
 
 // CaddyModule returns the Caddy module information.
@@ -143,6 +152,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		}
 		h.profile = p
 	}
+	if err := h.provisionRulePacks(); err != nil {
+		return fmt.Errorf("profile: %w", err)
+	}
 	if err := h.provisionPerimeter(); err != nil {
 		return err
 	}
@@ -179,6 +191,10 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := h.provisionSessions(ctx); err != nil {
 		return err
 	}
+	if err := h.startWatching(); err != nil {
+		return fmt.Errorf("watch: %w", err)
+	}
+
 	if h.headers, err = h.Headers.Compile(); err != nil {
 		return fmt.Errorf("headers: %w", err)
 	}
@@ -188,6 +204,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 
 // Cleanup releases this handler's reference to the shared WAF.
 func (h *Handler) Cleanup() error {
+	if err := h.stopWatching(); err != nil {
+		h.logger.Error("stopping the rule file watcher", zap.Error(err))
+	}
 	if h.fingerprint == "" {
 		return nil
 	}
@@ -225,7 +244,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	sst := h.sessionRequest(r, o)
 	defer h.sessionDone(o, sst)
 
-	tx := h.engine.NewTransaction(id)
+	tx := h.currentEngine().NewTransaction(id)
 	defer tx.Close()
 
 	defer func() {

@@ -33,6 +33,12 @@ type Options struct {
 type Profile struct {
 	// Name is the profile's name ("movabletype", "wordpress").
 	Name string
+	// Root is the directory of the CMS's scripts, ending in "/": the
+	// admin_path option, or the CMS's default ("/cgi-bin/mt/", "/").
+	Root string
+	// Static is Movable Type's static files directory, ending in "/"
+	// ("/mt-static/"); empty for WordPress.
+	Static string
 	// AdminPaths are the admin screens: exact paths, or prefixes ending
 	// in "/". Admin allow-lists, fail-closed CSRF and no-store apply here.
 	AdminPaths []string
@@ -265,6 +271,8 @@ func movableType(o Options) *Profile {
 	dataAPI := cgi + "mt-data-api.cgi/"
 	return &Profile{
 		Name:           "movabletype",
+		Root:           cgi,
+		Static:         static,
 		AdminPaths:     []string{admin},
 		InstallerPaths: []string{cgi + "mt-upgrade.cgi", cgi + "mt-wizard.cgi"},
 		DeniedPaths: []string{
@@ -317,6 +325,7 @@ func wordPress(o Options) *Profile {
 	login := root + "wp-login.php"
 	return &Profile{
 		Name:           "wordpress",
+		Root:           root,
 		AdminPaths:     []string{root + "wp-admin/", login},
 		InstallerPaths: []string{root + "wp-admin/install.php", root + "wp-admin/setup-config.php"},
 		DeniedPaths:    []string{root + "wp-config.php", root + "wp-config-sample.php", root + "readme.html", root + "license.txt"},

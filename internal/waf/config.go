@@ -68,11 +68,31 @@ type Config struct {
 	// Exclusions remove rules, or rules for one target, everywhere or only
 	// under a path prefix.
 	Exclusions []Exclusion `json:"exclusions,omitempty"`
+	// IncludeDigest is a digest of the include files' contents, recorded
+	// when the configuration is adapted from a Caddyfile, so that a changed
+	// rule file changes the configuration and `mamori reload` applies it
+	// (Caddy skips reloading an unchanged configuration). It changes
+	// nothing else; with a JSON configuration use `mamori reload --force`.
+	IncludeDigest string `json:"include_digest,omitempty"`
+	// Packs are mamori's own rule files for the site (a CMS profile's
+	// exclusions and virtual patches, rendered from the embedded rules/
+	// package), loaded before CRS so that their ctl actions and patches
+	// run before the CRS rules of the same phase. Set from the profile at
+	// provisioning, never from JSON.
+	Packs []RulePack `json:"-"`
 	// RegexPrefilter skips an @rx expression when a literal that every match
 	// must contain is absent from the input (default on). mamori uses its
 	// own copy of Coraza's prefilter with a fix: Coraza v3.8.1's misses CRS
 	// regression tests 932311-7 and 942220-2.
 	RegexPrefilter *bool `json:"regex_prefilter,omitempty"`
+}
+
+// RulePack is one of mamori's rule files rendered for a site.
+type RulePack struct {
+	// Name is the file's name under rules/ ("profiles/movabletype.conf").
+	Name string
+	// SecLang is its rendered text.
+	SecLang string
 }
 
 // Exclusion removes a rule (or a range or tag of rules) entirely, or for
@@ -255,7 +275,8 @@ func (e Exclusion) ctlAction() string {
 // SecLang compiles c (after defaults) into the SecLang that loads
 // mamori's engine settings, CRS and the operator's rules, in this order:
 // engine settings, CRS setup, path-scoped exclusions (ctl rules that must
-// run before the rules they change), CRS rules, includes, directives, and
+// run before the rules they change), rule packs (profile exclusions and
+// virtual patches), CRS rules, includes, directives, and
 // start-up exclusions (which must follow the rules they change).
 func (c Config) SecLang() string {
 	var b strings.Builder
@@ -310,6 +331,14 @@ func (c Config) SecLang() string {
 		id++
 	}
 
+	for _, p := range c.Packs {
+		b.WriteString(packHeader(p))
+		b.WriteString(p.SecLang)
+		if !strings.HasSuffix(p.SecLang, "\n") {
+			b.WriteString("\n")
+		}
+	}
+
 	b.WriteString("Include @owasp_crs/*.conf\n")
 	for _, inc := range c.Includes {
 		fmt.Fprintf(&b, "Include %s\n", inc)
@@ -326,6 +355,9 @@ func (c Config) SecLang() string {
 	}
 	return b.String()
 }
+
+// packHeader is the comment line that starts a rule pack in the SecLang.
+func packHeader(p RulePack) string { return "# mamori rule pack " + p.Name + "\n" }
 
 // bodyProcessorRules pick Coraza's body parser by content type and refuse
 // bodies that fail to parse (as in coraza.conf-recommended), so an attack

@@ -17,6 +17,8 @@ import (
 
 	// mamori's @rx: RE2 behind a literal prefilter (see internal/rx).
 	_ "github.com/mamori-waf/mamori/internal/rx"
+	// The operators mamori's virtual patches call (rules/patches).
+	_ "github.com/mamori-waf/mamori/internal/vpatch"
 )
 
 // Engine is one compiled WAF: CRS plus the operator's rules. It is safe for
@@ -47,8 +49,22 @@ func Compile(c Config) (*Compiled, error) {
 		return nil, err
 	}
 	h := sha256.New()
+	files, err := readIncludes(c.Includes, h)
+	if err != nil {
+		return nil, err
+	}
+	resolved := c
+	resolved.Includes = files
+	directives := resolved.SecLang()
+	h.Write([]byte(directives))
+	return &Compiled{Config: resolved, Directives: directives, Fingerprint: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// readIncludes expands include patterns to absolute file names and writes
+// each file's name, length and contents to h.
+func readIncludes(patterns []string, h io.Writer) ([]string, error) {
 	var files []string
-	for _, pattern := range c.Includes {
+	for _, pattern := range patterns {
 		matches, err := filepath.Glob(pattern)
 		if err != nil {
 			return nil, fmt.Errorf("include %q: %w", pattern, err)
@@ -66,15 +82,28 @@ func Compile(c Config) (*Compiled, error) {
 				return nil, fmt.Errorf("include %q: %w", m, err)
 			}
 			fmt.Fprintf(h, "%s\x00%d\x00", abs, len(content))
-			h.Write(content)
+			_, _ = h.Write(content)
 			files = append(files, abs)
 		}
 	}
-	resolved := c
-	resolved.Includes = files
-	directives := resolved.SecLang()
-	h.Write([]byte(directives))
-	return &Compiled{Config: resolved, Directives: directives, Fingerprint: hex.EncodeToString(h.Sum(nil))}, nil
+	return files, nil
+}
+
+// IncludeDigest is a digest of the files the include patterns match, their
+// names and contents. A Caddyfile records it in the configuration, so that
+// a changed rule file changes the configuration and `mamori reload`
+// applies it: Caddy skips reloading a configuration equal to the running
+// one. Files that cannot be read are left to Compile to report.
+func IncludeDigest(patterns []string) string {
+	if len(patterns) == 0 {
+		return ""
+	}
+	h := sha256.New()
+	files, err := readIncludes(patterns, h)
+	if err != nil || len(files) == 0 {
+		return "" // nothing to read (yet): Compile reports a missing file
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
 // New compiles the WAF. A rule that does not load is reported with its

@@ -26,7 +26,7 @@ func locateError(c *Compiled, loadErr error) error {
 	}
 	head += crsIncludeLine
 	if compiles(head) != nil {
-		return fmt.Errorf("in mamori's generated settings or setup_directives: %w", loadErr)
+		return locatePack(c, head, loadErr)
 	}
 	prefix := head
 	sources := append([]string(nil), c.Config.Includes...)
@@ -40,6 +40,27 @@ func locateError(c *Compiled, loadErr error) error {
 		return locateInText(prefix, "directives", c.Config.Directives, loadErr)
 	}
 	return loadErr
+}
+
+// locatePack finds the rule pack that breaks head (the SecLang up to CRS),
+// or blames mamori's generated settings and setup_directives.
+func locatePack(c *Compiled, head string, loadErr error) error {
+	base := head
+	for _, p := range c.Config.Packs {
+		base = strings.Replace(base, packHeader(p)+p.SecLang, "", 1)
+	}
+	generic := fmt.Errorf("in mamori's generated settings or setup_directives: %w", loadErr)
+	if len(c.Config.Packs) == 0 || compiles(base) != nil {
+		return generic
+	}
+	prefix := strings.TrimSuffix(base, crsIncludeLine)
+	for _, p := range c.Config.Packs {
+		if compiles(prefix+p.SecLang+"\n"+crsIncludeLine) != nil {
+			return locateInText(prefix, "rule pack "+p.Name, p.SecLang, loadErr)
+		}
+		prefix += p.SecLang + "\n"
+	}
+	return generic
 }
 
 func readFile(name string) string {

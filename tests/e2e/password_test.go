@@ -35,7 +35,7 @@ func TestPasswordPolicy(t *testing.T) {
 	req, _ := http.NewRequest("POST", s.URL+"/cgi-bin/mt/mt.cgi", strings.NewReader(login))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", s.URL)
-	resp, err := noRedirects.Do(req)
+	resp, err := noRedirect.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestPasswordPolicy(t *testing.T) {
 		if cookie {
 			req.AddCookie(session)
 		}
-		resp, err := noRedirects.Do(req)
+		resp, err := noRedirect.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -181,7 +181,7 @@ func TestPasswordPolicy(t *testing.T) {
 			req, _ := http.NewRequest("POST", s.URL+"/cgi-bin/mt/mt.cgi?mark="+mk, strings.NewReader(c.body))
 			req.Header.Set("Content-Type", c.contentType)
 			req.Header.Set("Origin", s.URL)
-			resp, err := noRedirects.Do(req)
+			resp, err := noRedirect.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -265,7 +265,7 @@ func TestPasswordPolicyWithoutWAFBodyBuffer(t *testing.T) {
 		req, _ := http.NewRequest("POST", m.URL+"/cgi-bin/mt/mt.cgi?mark="+mk, strings.NewReader(f.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("Origin", m.URL)
-		resp, err := noRedirects.Do(req)
+		resp, err := noRedirect.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

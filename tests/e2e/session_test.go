@@ -76,9 +76,10 @@ var (
 	sameNet  = browser{"192.0.2.10", "python-requests/2.32.3"} // the user's network, another agent
 )
 
+// noRedirect is a client that shows redirects instead of following them.
 var noRedirect = &http.Client{
 	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	Timeout:       10 * time.Second,
+	Timeout:       20 * time.Second,
 	// A connection accepted by the old server during a reload is closed
 	// once idle: a POST reusing it would fail with no retry.
 	Transport: &http.Transport{DisableKeepAlives: true},
@@ -118,6 +119,7 @@ type cmsView struct {
 	User    string            `json:"user"`
 	Valid   bool              `json:"valid"`
 	Cookies map[string]string `json:"cookies"`
+	Form    map[string]string `json:"form"`
 }
 
 func readView(t *testing.T, resp *http.Response) cmsView {

@@ -1,0 +1,116 @@
+package caddymodule
+
+import (
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"go.uber.org/zap"
+
+	"github.com/mamori-waf/mamori/internal/waf"
+	"github.com/mamori-waf/mamori/rules"
+)
+
+// provisionRulePacks adds the profile's embedded rule packs (its rule
+// exclusions and its virtual patches, minus those the operator turned off)
+// to the WAF configuration, rendered for the site's paths. They become
+// part of the WAF's SecLang, so its fingerprint covers them.
+func (h *Handler) provisionRulePacks() error {
+	h.WAF.Packs = nil
+	if h.profile == nil {
+		return nil
+	}
+	packs, err := rules.ForProfile(h.profile.Name, rules.Site{Root: h.profile.Root, Static: h.profile.Static}, h.Profile.DisablePatches)
+	if err != nil {
+		return err
+	}
+	for _, p := range packs {
+		h.WAF.Packs = append(h.WAF.Packs, waf.RulePack{Name: p.Name, SecLang: p.SecLang})
+	}
+	return nil
+}
+
+// parseDisablePatch reads `disable_patch <CVE-ID>...` inside a profile
+// block: the named virtual patches of the profile stay off.
+func parseDisablePatch(d *caddyfile.Dispenser, pc *ProfileConfig) error {
+	args := d.RemainingArgs()
+	if len(args) == 0 {
+		return d.Errf("usage: disable_patch <CVE-ID>... (the profile's patches: see docs/profiles.md)")
+	}
+	pc.DisablePatches = append(pc.DisablePatches, args...)
+	return nil
+}
+
+// checkProfileRules renders the profile's packs once at parse time, so a
+// bad admin_path or an unknown patch name fails with the Caddyfile line.
+func checkProfileRules(d *caddyfile.Dispenser, pc *ProfileConfig, root, static string) error {
+	if _, err := rules.ForProfile(pc.Name, rules.Site{Root: root, Static: static}, pc.DisablePatches); err != nil {
+		return d.Errf("profile %s: %v", pc.Name, err)
+	}
+	return nil
+}
+
+// recordRuleFiles records a digest of the include files in the adapted
+// configuration (V12): Caddy skips a reload whose configuration equals the
+// running one, so without it a patch file changed in place would not be
+// picked up by `mamori reload`.
+func (h *Handler) recordRuleFiles() {
+	h.WAF.IncludeDigest = waf.IncludeDigest(h.WAF.Includes)
+}
+
+// startWatching starts the rule file watcher when the handler asks for one
+// (V12): include files changed on disk are compiled and swapped in without
+// a configuration reload, so no listener or connection is touched.
+func (h *Handler) startWatching() error {
+	if h.Watch <= 0 {
+		return nil
+	}
+	w, err := waf.NewWatcher(h.WAF, h.engine, time.Duration(h.Watch),
+		func(e *waf.Engine) {
+			h.logger.Info("rule files changed: new rules in force", zap.Int("rules", e.RulesCount()))
+		},
+		func(err error) {
+			h.logger.Error("rule files changed but do not load: the running rules stay", zap.Error(err))
+		})
+	if err != nil {
+		return err
+	}
+	h.watcher = w
+	w.Start()
+	return nil
+}
+
+// stopWatching stops the watcher, if any.
+func (h *Handler) stopWatching() error {
+	if h.watcher == nil {
+		return nil
+	}
+	return h.watcher.Close()
+}
+
+// currentEngine is the WAF for the next request: the watcher's latest
+// when watching, else the one compiled at provisioning.
+func (h *Handler) currentEngine() *waf.Engine {
+	if h.watcher != nil {
+		return h.watcher.Engine()
+	}
+	return h.engine
+}
+
+// parseWatch reads `watch <interval>|off`.
+func parseWatch(d *caddyfile.Dispenser, h *Handler) error {
+	var v string
+	if !d.Args(&v) || d.NextArg() {
+		return d.ArgErr()
+	}
+	if v == "off" {
+		h.Watch = 0
+		return nil
+	}
+	dur, err := caddy.ParseDuration(v)
+	if err != nil || dur < 100*time.Millisecond {
+		return d.Errf("watch: %q is not an interval of at least 100ms (such as 2s) or off", v)
+	}
+	h.Watch = caddy.Duration(dur)
+	return nil
+}

@@ -1,0 +1,117 @@
+package waf
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Watcher keeps a WAF current with its rule files (V12): every interval it
+// checks the include files, and when one was added, changed or removed it
+// compiles the configuration again and swaps the new engine in for the
+// requests that follow. A file that does not compile is reported and the
+// running rules stay. Unlike a configuration reload it leaves the
+// listeners and connections alone, so no request is ever dropped.
+type Watcher struct {
+	config   Config
+	interval time.Duration
+	onReload func(*Engine)
+	onError  func(error)
+
+	current atomic.Pointer[Engine]
+	owned   *Engine // the last engine the watcher built, nil at first
+	digest  string
+	failed  string // digest of the last refused files, reported once
+
+	stop chan struct{}
+	done sync.WaitGroup
+	mu   sync.Mutex // one check at a time
+}
+
+// NewWatcher watches the include files of c, starting from e (the engine
+// compiled from c, which the watcher never closes). onReload is called
+// with each engine swapped in, onError with each refused change; either
+// may be nil.
+func NewWatcher(c Config, e *Engine, interval time.Duration, onReload func(*Engine), onError func(error)) (*Watcher, error) {
+	if interval <= 0 {
+		return nil, errors.New("watch interval must be positive")
+	}
+	w := &Watcher{config: c, interval: interval, onReload: onReload, onError: onError,
+		digest: IncludeDigest(c.Includes), stop: make(chan struct{})}
+	w.current.Store(e)
+	return w, nil
+}
+
+// Engine is the engine for the next request.
+func (w *Watcher) Engine() *Engine { return w.current.Load() }
+
+// Start checks the files every interval until Close.
+func (w *Watcher) Start() {
+	w.done.Add(1)
+	go func() {
+		defer w.done.Done()
+		t := time.NewTicker(w.interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-w.stop:
+				return
+			case <-t.C:
+				_, _ = w.Check()
+			}
+		}
+	}()
+}
+
+// Check compares the include files with the running rules once and, if
+// they changed, compiles and swaps. It reports whether it swapped, and
+// the compile error of a refused change.
+func (w *Watcher) Check() (bool, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	digest := IncludeDigest(w.config.Includes)
+	if digest == w.digest {
+		w.failed = "" // back to the running files: a later breakage is news
+		return false, nil
+	}
+	compiled, err := Compile(w.config)
+	var e *Engine
+	if err == nil {
+		e, err = New(compiled)
+	}
+	if err != nil {
+		if digest != w.failed && w.onError != nil {
+			w.onError(err)
+		}
+		w.failed = digest
+		return false, err
+	}
+	w.current.Store(e)
+	// Closing an engine only releases its compiled-expression cache: a
+	// request still running on it keeps its rules.
+	if w.owned != nil {
+		_ = w.owned.Close()
+	}
+	w.owned, w.digest, w.failed = e, digest, ""
+	if w.onReload != nil {
+		w.onReload(e)
+	}
+	return true, nil
+}
+
+// Close stops watching and releases the engines the watcher built.
+func (w *Watcher) Close() error {
+	select {
+	case <-w.stop:
+	default:
+		close(w.stop)
+	}
+	w.done.Wait()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.owned != nil {
+		return w.owned.Close()
+	}
+	return nil
+}

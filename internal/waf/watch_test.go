@@ -1,0 +1,81 @@
+package waf
+
+import (
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestWatcher (V12): a patch added to, changed in, or broken in a watched
+// directory is picked up, swapped in, or refused with the running rules
+// kept, without a configuration reload.
+func TestWatcher(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{Includes: []string{filepath.Join(dir, "*.conf")}}
+	e := engineFor(t, cfg)
+	var reloads, errs int
+	w, err := NewWatcher(cfg, e, time.Hour, func(*Engine) { reloads++ }, func(error) { errs++ })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	blocked := func(value string) bool {
+		tx := w.Engine().NewTransaction("w")
+		defer tx.Close()
+		r := httptest.NewRequest("GET", "/?cve="+value, nil)
+		r.Header.Set("User-Agent", "test")
+		r.Header.Set("Accept", "*/*")
+		r.Host = "example.com"
+		it, err := tx.ProcessRequest(r, "192.0.2.1", 1234)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return it != nil
+	}
+	patch := func(v string) string {
+		return `SecRule ARGS:cve "@streq ` + v + `" "id:1000201,phase:1,deny,status:403,log"` + "\n"
+	}
+	steps := []struct {
+		name         string
+		file, text   string
+		swapped      bool
+		wantErr      string
+		block, allow string
+	}{
+		{"nothing_changed", "", "", false, "", "", "2026-0001"},
+		{"patch_added", "p.conf", patch("2026-0001"), true, "", "2026-0001", "2026-0002"},
+		{"patch_changed", "p.conf", patch("2026-0002"), true, "", "2026-0002", "2026-0001"},
+		{"broken_patch_refused", "q.conf", "SecRule ARGS:x \"@streq y\" \"id:1000202,phase:1,deny,bogus\"\n", false, "q.conf:1", "2026-0002", "2026-0001"},
+		{"broken_patch_removed_nothing_to_swap", "q.conf", "", false, "", "2026-0002", "2026-0001"},
+		{"broken_again_reported_again", "q.conf", "SecRule ARGS:x \"@streq y\" \"id:1000202,phase:1,deny,bogus\"\n", false, "q.conf:1", "2026-0002", "2026-0001"},
+	}
+	for _, st := range steps {
+		if st.file != "" {
+			path := filepath.Join(dir, st.file)
+			if st.text == "" {
+				os.Remove(path)
+			} else {
+				writeFile(t, path, st.text)
+			}
+		}
+		swapped, err := w.Check()
+		if swapped != st.swapped || (st.wantErr == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), st.wantErr)) {
+			t.Fatalf("%s: swapped %v, err %v; want swapped %v, error containing %q", st.name, swapped, err, st.swapped, st.wantErr)
+		}
+		if st.block != "" && !blocked(st.block) {
+			t.Errorf("%s: cve=%s passed", st.name, st.block)
+		}
+		if blocked(st.allow) {
+			t.Errorf("%s: cve=%s blocked", st.name, st.allow)
+		}
+	}
+	if reloads != 2 || errs != 2 {
+		t.Errorf("%d reloads and %d errors reported, want 2 and 2", reloads, errs)
+	}
+	if _, err := NewWatcher(cfg, e, 0, nil, nil); err == nil {
+		t.Error("a zero interval was accepted")
+	}
+}

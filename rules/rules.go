@@ -1,0 +1,160 @@
+// Package rules holds mamori's embedded rule packs: the rule exclusions of
+// each CMS profile (profiles/<cms>.conf) and the virtual patches (V12) that
+// come with it (patches/<CVE>.conf). The files are SecLang written as Go
+// text/templates, because the paths they guard come from the site's
+// configuration (Movable Type's scripts live wherever CGIPath says):
+// {{.Root}} is the profile's admin_path directory, {{.Static}} its
+// static_path; {{lower .Root}} is for rules that compare a lowercased path.
+//
+// Rule IDs (outside every CRS range, documented in docs/profiles.md):
+//
+//	9600000-9609999  Movable Type profile
+//	9610000-9619999  WordPress profile
+//	9700000-9799999  virtual patches, 9700000 + 1000·n for the n-th file
+package rules
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"text/template"
+)
+
+//go:embed profiles/*.conf patches/*.conf
+var FS embed.FS
+
+// Site is what the templates know of a site's layout.
+type Site struct {
+	// Root is the directory of the CMS's scripts, with a trailing slash:
+	// Movable Type's CGIPath ("/cgi-bin/mt/"), WordPress's root ("/").
+	Root string
+	// Static is Movable Type's StaticWebPath ("/mt-static/").
+	Static string
+}
+
+// Pack is one embedded rule file rendered for a site.
+type Pack struct {
+	// Name is the file's name under rules/ ("patches/CVE-2021-20837.conf").
+	Name string
+	// SecLang is the rendered text.
+	SecLang string
+}
+
+// profilePatches lists, per profile, the virtual patches on by default.
+var profilePatches = map[string][]string{
+	"movabletype": {
+		"CVE-2013-2184", "CVE-2015-1592",
+		"CVE-2021-20837", "CVE-2022-38078",
+		"CVE-2026-25776", "CVE-2026-33088",
+	},
+	"wordpress": {},
+}
+
+// Patches lists the virtual patches a profile turns on by default.
+func Patches(profile string) []string {
+	return slices.Clone(profilePatches[profile])
+}
+
+// safePath is what a path must look like to be written into SecLang
+// unquoted and unescaped: no quotes, spaces, commas, backslashes or %.
+var safePath = regexp.MustCompile(`^/(?:[A-Za-z0-9._~-]+/)*$`)
+
+// ForProfile renders a profile's exclusions and its virtual patches, minus
+// the patches named in disabled (by CVE ID). The profile's own file comes
+// last, so a patch decides before any exclusion applies.
+func ForProfile(profile string, site Site, disabled []string) ([]Pack, error) {
+	patches, ok := profilePatches[profile]
+	if !ok {
+		return nil, fmt.Errorf("no rule pack for profile %q", profile)
+	}
+	for _, p := range []string{site.Root, site.Static} {
+		if p != "" && !safePath.MatchString(p) {
+			return nil, fmt.Errorf("path %q must be a directory path of letters, digits and ._~- only (it is written into rules)", p)
+		}
+	}
+	for _, d := range disabled {
+		if !slices.Contains(patches, d) {
+			known := strings.Join(patches, ", ")
+			if known == "" {
+				known = "none"
+			}
+			return nil, fmt.Errorf("profile %s has no virtual patch %q (it has: %s)", profile, d, known)
+		}
+	}
+	var packs []Pack
+	for _, cve := range patches {
+		if slices.Contains(disabled, cve) {
+			continue
+		}
+		p, err := Render("patches/"+cve+".conf", site)
+		if err != nil {
+			return nil, err
+		}
+		packs = append(packs, p)
+	}
+	p, err := Render("profiles/"+profile+".conf", site)
+	if err != nil {
+		return nil, err
+	}
+	return append(packs, p), nil
+}
+
+// Render renders one embedded file for a site.
+func Render(name string, site Site) (Pack, error) {
+	text, err := FS.ReadFile(name)
+	if err != nil {
+		return Pack{}, fmt.Errorf("rule pack %s: %w", name, err)
+	}
+	t, err := template.New(name).Option("missingkey=error").
+		Funcs(template.FuncMap{
+			"lower":   strings.ToLower,
+			"rx":      regexp.QuoteMeta,
+			"exclude": exclude,
+			"list":    func(s ...string) []string { return s },
+			"add":     func(a, b int) int { return a + b },
+		}).Parse(string(text))
+	if err != nil {
+		return Pack{}, fmt.Errorf("rule pack %s: %w", name, err)
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, site); err != nil {
+		return Pack{}, fmt.Errorf("rule pack %s: %w", name, err)
+	}
+	return Pack{Name: name, SecLang: b.String()}, nil
+}
+
+// exclude writes the ctl actions that remove the rules of each tag (or
+// each rule ID) in rules from each target in targets (both space-separated),
+// one action per line, for use inside a rule's action list:
+//
+//	{{exclude "attack-xss attack-sqli 921130" "ARGS:text ARGS:excerpt"}}
+func exclude(rules, targets string) string {
+	var actions []string
+	for _, rule := range strings.Fields(rules) {
+		kind := "Tag"
+		if strings.Trim(rule, "0123456789") == "" {
+			kind = "Id"
+		}
+		for _, target := range strings.Fields(targets) {
+			actions = append(actions, "ctl:ruleRemoveTargetBy"+kind+"="+rule+";"+target)
+		}
+	}
+	return strings.Join(actions, ",\\\n        ")
+}
+
+// Names lists every embedded file, sorted.
+func Names() []string {
+	var names []string
+	for _, dir := range []string{"profiles", "patches"} {
+		entries, _ := FS.ReadDir(dir)
+		for _, e := range entries {
+			names = append(names, dir+"/"+e.Name())
+		}
+	}
+	sort.Strings(names)
+	return names
+}

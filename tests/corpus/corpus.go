@@ -1,0 +1,162 @@
+// Package corpus loads the request corpora of mamori's profile tests
+// (tests/testdata/profiles/<profile>/{benign,attack}.yaml): one request per
+// entry, each with a name, so a failure names the request that failed.
+package corpus
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Entry is one request of a corpus.
+type Entry struct {
+	// Name identifies the request in test output.
+	Name string `yaml:"name"`
+	// Method is the HTTP method; default GET, or POST when there is a body.
+	Method string `yaml:"method"`
+	// Path is the path and query string, as sent (already encoded).
+	Path string `yaml:"path"`
+	// Session marks a request of a logged-in user: it carries the
+	// session the test established (cookies and headers).
+	Session bool `yaml:"session"`
+	// Form is sent as an application/x-www-form-urlencoded body.
+	Form map[string]string `yaml:"form"`
+	// JSON is sent as an application/json body.
+	JSON string `yaml:"json"`
+	// XML is sent as a text/xml body.
+	XML string `yaml:"xml"`
+	// Body is sent as is, with ContentType.
+	Body        string `yaml:"body"`
+	ContentType string `yaml:"content_type"`
+	// Headers are added to the request; an empty value removes a
+	// default header (Accept, User-Agent, ...).
+	Headers map[string]string `yaml:"headers"`
+	// Rule, for attacks, is a rule ID or CVE tag the block must name
+	// ("9703001", "CVE-2021-20837"); empty means any rule.
+	Rule string `yaml:"rule"`
+}
+
+// Session is what a logged-in request carries.
+type Session struct {
+	Cookies []*http.Cookie
+	Headers map[string]string
+}
+
+// Load reads a corpus file and checks that every entry is usable and
+// every name unique.
+func Load(path string) ([]Entry, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var entries []Entry
+	if err := yaml.Unmarshal(b, &entries); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	seen := map[string]bool{}
+	for i, e := range entries {
+		switch {
+		case e.Name == "":
+			return nil, fmt.Errorf("%s: entry %d has no name", path, i+1)
+		case seen[e.Name]:
+			return nil, fmt.Errorf("%s: name %q used twice", path, e.Name)
+		case !strings.HasPrefix(e.Path, "/"):
+			return nil, fmt.Errorf("%s: %s: path %q must start with /", path, e.Name, e.Path)
+		}
+		bodies := 0
+		for _, set := range []bool{len(e.Form) > 0, e.JSON != "", e.XML != "", e.Body != ""} {
+			if set {
+				bodies++
+			}
+		}
+		if bodies > 1 {
+			return nil, fmt.Errorf("%s: %s: more than one of form, json, xml, body", path, e.Name)
+		}
+		seen[e.Name] = true
+	}
+	return entries, nil
+}
+
+// Request builds the entry's request against base ("http://127.0.0.1:8080"
+// or "" for a server-side request), with s when the entry has a session.
+func (e Entry) Request(base string, s Session) (*http.Request, error) {
+	var body io.Reader
+	contentType := e.ContentType
+	switch {
+	case len(e.Form) > 0:
+		v := url.Values{}
+		keys := make([]string, 0, len(e.Form))
+		for k := range e.Form {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			v.Set(k, e.Form[k])
+		}
+		body, contentType = strings.NewReader(v.Encode()), "application/x-www-form-urlencoded"
+	case e.JSON != "":
+		body, contentType = strings.NewReader(e.JSON), "application/json"
+	case e.XML != "":
+		body, contentType = strings.NewReader(e.XML), "text/xml"
+	case e.Body != "":
+		body = strings.NewReader(e.Body)
+	}
+	if e.ContentType != "" {
+		contentType = e.ContentType
+	}
+	method := e.Method
+	if method == "" {
+		method = http.MethodGet
+		if body != nil {
+			method = http.MethodPost
+		}
+	}
+	r, err := http.NewRequest(method, base+e.Path, body)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", e.Name, err)
+	}
+	if base == "" {
+		// A server-side request, as net/http's server would build it:
+		// the raw target and the Content-Length header.
+		r.RequestURI = e.Path
+		if r.ContentLength > 0 {
+			r.Header.Set("Content-Length", strconv.FormatInt(r.ContentLength, 10))
+		}
+	}
+	r.Host = "cms.example.com"
+	r.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36")
+	r.Header.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+	r.Header.Set("Accept-Language", "ja,en-US;q=0.8")
+	// The site's own pages and forms, as a browser marks them (Fetch
+	// Metadata); an entry can override or remove it.
+	r.Header.Set("Sec-Fetch-Site", "same-origin")
+	if contentType != "" {
+		r.Header.Set("Content-Type", contentType)
+	}
+	for k, v := range e.Headers {
+		if v == "" {
+			r.Header.Del(k) // an empty value in the corpus: no such header
+			continue
+		}
+		r.Header.Set(k, v)
+	}
+	if e.Session {
+		for _, c := range s.Cookies {
+			r.AddCookie(c)
+		}
+		for k, v := range s.Headers {
+			if r.Header.Get(k) == "" {
+				r.Header.Set(k, v)
+			}
+		}
+	}
+	return r, nil
+}
