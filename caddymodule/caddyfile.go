@@ -59,6 +59,13 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //			static_path <path>
 //		}
 //		block_page <template-file>
+//		access_log off | [<file>] {
+//			output <log writer> ...
+//			chain_key <key>
+//			ship <log writer> ...
+//			roll_size|roll_keep_for|roll_keep|roll_interval|... <value>
+//		}
+//		log_secret_fields <name>...
 //	}
 //
 // The WAF options may also be grouped in `crs { ... }` and the rule
@@ -197,6 +204,14 @@ func (h *Handler) parseBlock(d *caddyfile.Dispenser, nesting int) error {
 			}
 		case "profile":
 			if err := parseProfile(d, h); err != nil {
+				return err
+			}
+		case "access_log":
+			if err := parseAccessLog(d, h); err != nil {
+				return err
+			}
+		case "log_secret_fields":
+			if err := parseSecretFields(d, h); err != nil {
 				return err
 			}
 		case "block_page":

@@ -19,6 +19,7 @@ import (
 	"github.com/mamori-waf/mamori/internal/blockpage"
 	"github.com/mamori-waf/mamori/internal/events"
 	"github.com/mamori-waf/mamori/internal/headers"
+	"github.com/mamori-waf/mamori/internal/metrics"
 	"github.com/mamori-waf/mamori/internal/profile"
 	"github.com/mamori-waf/mamori/internal/waf"
 )
@@ -51,6 +52,10 @@ type Handler struct {
 	// admin paths, session cookies, login, logout and password requests,
 	// never-served files, and the rule exclusions that let its editors work.
 	Profile *ProfileConfig `json:"profile,omitempty"`
+	// Logs configures mamori's access log (on by default, one line per
+	// request, secrets masked, optionally HMAC-chained and shipped) and
+	// more secret field names (see logs.go, docs/logs.md).
+	Logs LogSettings `json:"logs,omitempty"`
 
 	profile     *profile.Profile // nil without a profile
 	engine      *waf.Engine
@@ -59,6 +64,9 @@ type Handler struct {
 	page        *blockpage.Page
 	logger      *zap.Logger
 	events      *zap.Logger
+	access      *zap.Logger // nil with access_log off
+	accessKey   string
+	metrics     *metrics.Metrics
 }
 
 // ProfileConfig selects a CMS profile and adapts it to the site's layout.
@@ -135,12 +143,15 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.headers, err = h.Headers.Compile(); err != nil {
 		return fmt.Errorf("headers: %w", err)
 	}
-	h.page, err = blockpage.New(h.BlockPage)
-	return err
+	if h.page, err = blockpage.New(h.BlockPage); err != nil {
+		return err
+	}
+	return h.provisionLogs(ctx)
 }
 
 // Cleanup releases this handler's reference to the shared WAF.
 func (h *Handler) Cleanup() error {
+	h.cleanupLogs()
 	if h.fingerprint == "" {
 		return nil
 	}
@@ -151,7 +162,8 @@ func (h *Handler) Cleanup() error {
 // ServeHTTP runs the WAF's request phases, the rest of the route, and the
 // WAF's response phases, and reports the outcome in an event and in the
 // access log.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) (err error) {
+	start := time.Now()
 	id := events.NewRequestID()
 	caddyhttp.SetVar(r.Context(), "mamori.request_id", id)
 	w.Header().Set(RequestIDHeader, id)
@@ -162,6 +174,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 	clientIP, clientPort := clientAddress(r)
 	o := &outcome{h: h, r: r, id: id, clientIP: clientIP, extra: extra}
+	// One access-log line for every request, however it ends (S5).
+	w, rec := h.startAccess(w)
+	defer h.logAccess(o, rec, start, &err)
 	// Everything mamori or the upstream answers passes the header policy.
 	w = &headers.ResponseWriter{ResponseWriter: w, Policy: h.headers, HTTPS: r.TLS != nil,
 		Refuse: func(uw http.ResponseWriter, err error) { o.refuseHeaders(uw, err) }}
@@ -237,6 +252,11 @@ type outcome struct {
 	id       string
 	clientIP string
 	extra    *caddyhttp.ExtraLogFields
+
+	// What the access log and the metrics say about the request.
+	verdict, guard, rule string
+	ruleIDs              []int
+	inbound, outbound    int
 }
 
 func (o *outcome) report(v waf.Verdict, status int) {
@@ -245,6 +265,7 @@ func (o *outcome) report(v waf.Verdict, status int) {
 		status = http.StatusBadGateway
 	}
 	outcome := v.Outcome()
+	o.record(v, outcome)
 	if o.extra != nil {
 		verdict := outcome
 		if o.unsafe != nil {
@@ -268,6 +289,9 @@ func (o *outcome) report(v waf.Verdict, status int) {
 // never sees the request and nothing reaches the upstream.
 func (o *outcome) refuse(w http.ResponseWriter, guard, ruleID, reason string, status int) {
 	o.reported = true
+	o.verdict, o.guard, o.rule = events.VerdictBlocked, guard, ruleID
+	o.h.metrics.Request(events.VerdictBlocked, 0, 0, false)
+	o.h.metrics.Refused(guard, ruleID)
 	if o.extra != nil {
 		o.extra.Set(zap.String("mamori.verdict", events.VerdictBlocked))
 		o.extra.Set(zap.String("mamori.guard", guard))
@@ -279,6 +303,7 @@ func (o *outcome) refuse(w http.ResponseWriter, guard, ruleID, reason string, st
 
 // event emits one event for a guard's decision about this request.
 func (o *outcome) event(guard, verdict, ruleID, reason string, status int) {
+	o.h.metrics.Event(guard, verdict, ruleID)
 	if !events.Enabled(o.h.events, verdict) {
 		return
 	}

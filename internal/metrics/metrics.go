@@ -35,7 +35,6 @@ type Metrics struct {
 	LoginFailures  prometheus.Counter
 	Throttled      prometheus.Counter
 	SessionRefused *prometheus.CounterVec
-	ShipperDropped *prometheus.CounterVec
 	RuleSet        *prometheus.GaugeVec
 }
 
@@ -62,8 +61,6 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "Requests refused because a client or account made too many attempts (guard " + GuardThrottle + ")."}),
 		SessionRefused: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "sessions_refused_total",
 			Help: "Sessions refused, by reason (guard " + GuardSession + ", the rule ID)."}, []string{"reason"}),
-		ShipperDropped: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "log_shipper_dropped_total",
-			Help: "Log lines the syslog shipper dropped because its queue was full (the log file still has them)."}, []string{"collector"}),
 		RuleSet: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "ruleset_info",
 			Help: "The loaded WAF rule sets (value 1): CRS version, configuration fingerprint and rule count."}, []string{"crs_version", "fingerprint", "rules", "mode"}),
 	}
@@ -85,7 +82,6 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 	m.LoginFailures = reg2(m.LoginFailures).(prometheus.Counter)
 	m.Throttled = reg2(m.Throttled).(prometheus.Counter)
 	m.SessionRefused = reg2(m.SessionRefused).(*prometheus.CounterVec)
-	m.ShipperDropped = reg2(m.ShipperDropped).(*prometheus.CounterVec)
 	m.RuleSet = reg2(m.RuleSet).(*prometheus.GaugeVec)
 	if err != nil {
 		return nil, err
