@@ -17,7 +17,9 @@ func init() {
 		err := m.UnmarshalCaddyfile(h.Dispenser)
 		return &m, err
 	})
-	httpcaddyfile.RegisterDirectiveOrder("mamori_health", httpcaddyfile.Before, "mamori")
+	// After mamori (registered before tracing earlier): probes are inspected
+	// and access-logged like any request.
+	httpcaddyfile.RegisterDirectiveOrder("mamori_health", httpcaddyfile.Before, "tracing")
 }
 
 // Health is the handler `mamori_health`, a health check for load

@@ -136,9 +136,7 @@ func (h *Handler) provisionLogs(ctx caddy.Context) error {
 	if al.Off {
 		return nil
 	}
-	if al.OutputRaw == nil {
-		al.OutputRaw = caddyconfig.JSONModuleObject(DefaultAccessFile(), "output", "file", nil)
-	}
+	al.OutputRaw = withDefaultFile(al.OutputRaw)
 	out, err := ctx.LoadModule(al, "OutputRaw")
 	if err != nil {
 		return fmt.Errorf("access_log: %w", err)
@@ -212,6 +210,33 @@ func DefaultAccessFile() logging.FileWriter {
 		RollKeep:     DefaultRollKeep,
 		RollKeepDays: DefaultRollKeepDays,
 	}
+}
+
+// withDefaultFile gives a file writer without a file name (the Caddyfile
+// set only retention options) the default path, resolved when the
+// configuration loads, not when it is adapted; and no writer at all the
+// default file writer.
+func withDefaultFile(raw json.RawMessage) json.RawMessage {
+	if raw == nil {
+		return caddyconfig.JSONModuleObject(DefaultAccessFile(), "output", "file", nil)
+	}
+	var obj map[string]any
+	if json.Unmarshal(raw, &obj) != nil || obj["output"] != "file" || obj["filename"] != nil {
+		return raw
+	}
+	obj["filename"] = DefaultAccessFile().Filename
+	out, err := json.Marshal(obj)
+	if err != nil {
+		return raw
+	}
+	return out
+}
+
+// defaultRetention is the default file writer without a file name.
+func defaultRetention() logging.FileWriter {
+	fw := DefaultAccessFile()
+	fw.Filename = ""
+	return fw
 }
 
 // resolveKey replaces placeholders in a key source; nil for no key.
@@ -505,7 +530,7 @@ func parseAccessLog(d *caddyfile.Dispenser, h *Handler) error {
 		}
 		return nil
 	case len(args) == 1:
-		fw := DefaultAccessFile()
+		fw := defaultRetention()
 		fw.Filename = args[0]
 		file = &fw
 	case len(args) > 1:
@@ -542,7 +567,7 @@ func parseAccessLog(d *caddyfile.Dispenser, h *Handler) error {
 		default:
 			// Retention options of the default (or named) file.
 			if file == nil {
-				fw := DefaultAccessFile()
+				fw := defaultRetention()
 				file = &fw
 			}
 			if err := fileOption(d, file); err != nil {
@@ -562,7 +587,8 @@ func parseAccessLog(d *caddyfile.Dispenser, h *Handler) error {
 // fileOption applies one file-writer option (roll_size, roll_keep_for,
 // ...) by handing it to Caddy's own file writer parser.
 func fileOption(d *caddyfile.Dispenser, fw *logging.FileWriter) error {
-	tokens := []caddyfile.Token{{Text: "file"}, {Text: fw.Filename}, {Text: "{"}}
+	name := fw.Filename
+	tokens := []caddyfile.Token{{Text: "file"}, {Text: "name"}, {Text: "{"}}
 	line := d.Val()
 	tokens = append(tokens, d.Token())
 	for d.NextArg() {
@@ -573,6 +599,7 @@ func fileOption(d *caddyfile.Dispenser, fw *logging.FileWriter) error {
 	if err := fw.UnmarshalCaddyfile(sub); err != nil {
 		return d.Errf("access_log: %s: %v", line, err)
 	}
+	fw.Filename = name
 	return nil
 }
 
@@ -599,7 +626,8 @@ type ChainWriter struct {
 	// {env.MAMORI_LOG_KEY} are replaced at load.
 	Key string `json:"key"`
 	// OutputRaw is the writer the sealed lines go to.
-	OutputRaw json.RawMessage `json:"output" caddy:"namespace=caddy.logging.writers inline_key=output"`
+	// (JSON key "writer": "output" names this module itself.)
+	OutputRaw json.RawMessage `json:"writer" caddy:"namespace=caddy.logging.writers inline_key=output"`
 
 	output caddy.WriterOpener
 	key    []byte
