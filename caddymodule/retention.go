@@ -2,8 +2,8 @@ package caddymodule
 
 import (
 	"encoding/json"
-	"os"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"time"

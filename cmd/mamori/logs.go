@@ -150,4 +150,3 @@ func cmdLogsRetention(config, adapter string) error {
 	fmt.Print(caddymodule.FormatRetention(rs))
 	return nil
 }
-
