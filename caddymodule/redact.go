@@ -1,0 +1,55 @@
+package caddymodule
+
+import (
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/modules/logging"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/mamori-waf/mamori/internal/events"
+)
+
+func init() {
+	caddy.RegisterModule(RedactFilter{})
+}
+
+// RedactFilter is the log field filter `mamori_redact` for Caddy's own
+// access log (format filter): it masks the values of secret query
+// parameters — the names mamori's access log masks (pass, token, session,
+// ..., the profile's and log_secret_fields) — in a URI field, keeping the
+// rest. Caddy already masks Authorization, Cookie, Set-Cookie and
+// Proxy-Authorization headers unless log_credentials is on.
+//
+//	log {
+//		format filter {
+//			request>uri mamori_redact
+//		}
+//	}
+type RedactFilter struct{}
+
+// CaddyModule returns the Caddy module information.
+func (RedactFilter) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{ID: "caddy.logging.encoders.filter.mamori_redact", New: func() caddy.Module { return new(RedactFilter) }}
+}
+
+// Filter masks secret query parameters of a string field.
+func (RedactFilter) Filter(in zapcore.Field) zapcore.Field {
+	if in.Type == zapcore.StringType {
+		in.String = events.RedactURI(in.String)
+	}
+	return in
+}
+
+// UnmarshalCaddyfile takes no options.
+func (*RedactFilter) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next()
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	return nil
+}
+
+var (
+	_ logging.LogFieldFilter = RedactFilter{}
+	_ caddyfile.Unmarshaler  = (*RedactFilter)(nil)
+)
