@@ -35,7 +35,9 @@ HTTP; "https://example.com" serves HTTPS with an automatic certificate.
 --to is the upstream's host:port (HTTP).
 
 Security events go to standard error (or --events-log); --access-log writes
-Caddy's JSON access log, one line per request with mamori's verdict.
+Caddy's JSON access log, one line per request with mamori's verdict;
+without it, mamori's own access log goes to $MAMORI_LOG_DIR/access.log
+(default /var/log/mamori/access.log), rolled daily, kept 400 days.
 `,
 		CobraFunc: func(cmd *cobra.Command) {
 			cmd.Flags().String("from", "", "address to listen on (required)")
@@ -53,6 +55,8 @@ Caddy's JSON access log, one line per request with mamori's verdict.
 type protectOptions struct {
 	from, to, mode, accessLog, eventsLog string
 	paranoia                             int
+	// demo: no access log file unless --access-log names one.
+	demo bool
 }
 
 func cmdProtect(fs caddycmd.Flags) (int, error) {
@@ -100,6 +104,12 @@ func (o protectOptions) config() (*caddy.Config, error) {
 		return nil, fmt.Errorf("--to %q: need an upstream host:port: %v", o.to, err)
 	}
 	handler := caddymodule.Handler{WAF: waf.Config{Mode: waf.Mode(o.mode), ParanoiaLevel: o.paranoia}}
+	if o.accessLog != "" || o.demo {
+		// --access-log gets Caddy's access log, which carries mamori's
+		// verdict and request ID; without it mamori's own access log
+		// goes to $MAMORI_LOG_DIR/access.log (/var/log/mamori).
+		handler.Logs.AccessLog = &caddymodule.AccessLog{Off: true}
+	}
 	if _, err := waf.Compile(handler.WAF); err != nil {
 		return nil, err
 	}

@@ -103,7 +103,7 @@ func TestVerify(t *testing.T) {
 			lines := sealed(t, 12)
 			// Two rolled files (one compressed) and the live file.
 			writeFile(t, filepath.Join(dir, "access-2026-01-01T00-00-00.000.log.gz"), lines[:3], true)
-			writeFile(t, filepath.Join(dir, "access-2026-01-02T00-00-00.000.log"), lines[3:6], false)
+			writeFile(t, filepath.Join(dir, "access-2026-01-02T00-00-00.000-size.log"), lines[3:6], false)
 			live := tc.tamper(append([]string(nil), lines[6:]...))
 			writeFile(t, filepath.Join(dir, "access.log"), live, false)
 			groups, err := Group(dir)

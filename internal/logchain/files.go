@@ -15,9 +15,11 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// rotatedName matches the names Caddy's file writer (lumberjack) gives
-// rolled files: access.log → access-2026-11-26T15-30-00.000.log[.gz|.zst].
-var rotatedName = regexp.MustCompile(`^(.*)-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{3}(\.[^.]*)?(\.gz|\.zst)?$`)
+// rotatedName matches the names Caddy's file writer (timberjack, a
+// lumberjack fork) gives rolled files: access.log →
+// access-2026-11-26T15-30-00.000-size.log[.gz|.zst] (the reason part,
+// "size" or "time", is absent in lumberjack's older names).
+var rotatedName = regexp.MustCompile(`^(.*)-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{3}(?:-[A-Za-z0-9_]+)?(\.[^.]*)?(\.gz|\.zst)?$`)
 
 // LogName is the name of the live file a file in a log directory belongs
 // to: itself for a live file, the live file's name for a rolled one.
