@@ -544,13 +544,9 @@ func parseAccessLog(d *caddyfile.Dispenser, h *Handler) error {
 				return d.ArgErr()
 			}
 			name := d.Val()
-			unm, err := caddyfile.UnmarshalModule(d, "caddy.logging.writers."+name)
+			wo, err := unmarshalWriter(d, name)
 			if err != nil {
 				return err
-			}
-			wo, ok := unm.(caddy.WriterOpener)
-			if !ok {
-				return d.Errf("access_log: %s is not a log writer", name)
 			}
 			raw := caddyconfig.JSONModuleObject(wo, "output", name, nil)
 			if option == "ship" {
@@ -601,6 +597,28 @@ func fileOption(d *caddyfile.Dispenser, fw *logging.FileWriter) error {
 	}
 	fw.Filename = name
 	return nil
+}
+
+// unmarshalWriter reads `<writer> [args] [{ ... }]` as Caddy's log
+// directive does: stdout, stderr and discard take no options.
+func unmarshalWriter(d *caddyfile.Dispenser, name string) (caddy.WriterOpener, error) {
+	switch name {
+	case "stdout":
+		return caddy.StdoutWriter{}, nil
+	case "stderr":
+		return caddy.StderrWriter{}, nil
+	case "discard":
+		return caddy.DiscardWriter{}, nil
+	}
+	unm, err := caddyfile.UnmarshalModule(d, "caddy.logging.writers."+name)
+	if err != nil {
+		return nil, err
+	}
+	wo, ok := unm.(caddy.WriterOpener)
+	if !ok {
+		return nil, d.Errf("%s is not a log writer", name)
+	}
+	return wo, nil
 }
 
 // parseSecretFields reads `log_secret_fields <name>...`.
@@ -690,13 +708,9 @@ func (cw *ChainWriter) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.ArgErr()
 			}
 			name := d.Val()
-			unm, err := caddyfile.UnmarshalModule(d, "caddy.logging.writers."+name)
+			wo, err := unmarshalWriter(d, name)
 			if err != nil {
 				return err
-			}
-			wo, ok := unm.(caddy.WriterOpener)
-			if !ok {
-				return d.Errf("mamori_chain: %s is not a log writer", name)
 			}
 			cw.OutputRaw = caddyconfig.JSONModuleObject(wo, "output", name, nil)
 		default:
