@@ -1,5 +1,10 @@
 // Package harness starts the real processes of mamori's end-to-end tests:
 // the built mamori binary with a Caddyfile, and the upstream test server.
+//
+// Secrets scan (S8): a test that sends a password, cookie or token through
+// mamori registers it with Secret; RunAndScan (the e2e package's TestMain)
+// scans every mamori's logs and output for all of them after the suite
+// and fails the run on a hit. See secrets.go.
 package harness
 
 import (
