@@ -371,19 +371,16 @@ func (h *Handler) startAccess(w http.ResponseWriter) (http.ResponseWriter, *acce
 
 // logAccess writes the request's one access-log line. It is deferred
 // first in ServeHTTP, so it runs last: after the verdict is known, and
-// also when the chain unwinds with a panic (a client that hung up), which
-// it lets continue.
+// also while the chain unwinds with a panic (the proxy's way of giving up
+// on a client that hung up). It does not recover, so a panic keeps its
+// stack for Caddy's own recovery log.
 func (h *Handler) logAccess(o *outcome, rec *accessRecorder, start time.Time, errp *error) {
-	p := recover()
 	if rec != nil {
-		h.writeAccessLine(o, rec, start, *errp, p)
-	}
-	if p != nil {
-		panic(p)
+		h.writeAccessLine(o, rec, start, *errp)
 	}
 }
 
-func (h *Handler) writeAccessLine(o *outcome, rec *accessRecorder, start time.Time, err error, panicked any) {
+func (h *Handler) writeAccessLine(o *outcome, rec *accessRecorder, start time.Time, err error) {
 	ce := h.access.Check(zapcore.InfoLevel, "handled request")
 	if ce == nil {
 		return
@@ -393,7 +390,8 @@ func (h *Handler) writeAccessLine(o *outcome, rec *accessRecorder, start time.Ti
 	if status == 0 && err != nil {
 		status = statusOf(err) // Caddy's error handling answers after us
 	}
-	aborted := panicked != nil || r.Context().Err() != nil
+	// The server cancels the request's context when the client goes away.
+	aborted := r.Context().Err() != nil
 	verdict := o.verdict
 	if verdict == "" {
 		verdict = events.VerdictAllowed

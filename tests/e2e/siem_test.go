@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -177,7 +178,7 @@ func (r *rsyslog) waitFor(t *testing.T, file string, want []string, timeout time
 }
 
 const siemCaddyfile = `{
-	admin off
+	admin 127.0.0.1:{ADMIN}
 	log default {
 		output stderr
 		level ERROR
@@ -288,6 +289,20 @@ func TestShippingToRsyslog(t *testing.T) {
 	// The file is the system of record: every request is in it too.
 	if n := len(m.ReadLines(t, "logs/access.log")); n < len(access)+len(downAccess) {
 		t.Errorf("access log has %d lines, want at least %d", n, len(access)+len(downAccess))
+	}
+	// The shipper's metrics: everything sent, nothing dropped or waiting.
+	resp, err := http.Get("http://" + m.Admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	tcp := map[string]string{"collector": fmt.Sprintf("tcp://127.0.0.1:%d", r.tcp)}
+	if sent := metricValue(string(metrics), "mamori_log_shipper_sent_total", tcp); sent < float64(len(access)+len(downAccess)) {
+		t.Errorf("mamori_log_shipper_sent_total = %v, want at least %d", sent, len(access)+len(downAccess))
+	}
+	if d, q := metricValue(string(metrics), "mamori_log_shipper_dropped_total", nil), metricValue(string(metrics), "mamori_log_shipper_queued", nil); d != 0 || q != 0 {
+		t.Errorf("dropped %v, queued %v; want 0 and 0", d, q)
 	}
 	t.Logf("latency with collector up: %s; down: %s (%d requests, %d resent twice)",
 		quantiles(upTook), quantiles(downTook), len(downTook), dups)
