@@ -7,8 +7,10 @@ package caddymodule
 // and internal/events; this file is the Caddy glue.
 
 import (
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -165,7 +167,7 @@ func (h *Handler) provisionLogs(ctx caddy.Context) error {
 		poolKey += "|" + s.WriterKey()
 	}
 	if key != nil {
-		poolKey += "|chained"
+		poolKey += "|chained:" + keyID(key)
 	}
 	val, _, err := accessWriters.LoadOrNew(poolKey, func() (caddy.Destructor, error) {
 		w, err := openAccessWriter(output, ships, key)
@@ -675,8 +677,17 @@ func (cw *ChainWriter) Provision(ctx caddy.Context) error {
 
 func (cw ChainWriter) String() string { return "mamori_chain:" + fmt.Sprint(cw.output) }
 
-// WriterKey shares one chain per inner writer.
-func (cw ChainWriter) WriterKey() string { return "mamori_chain:" + cw.output.WriterKey() }
+// WriterKey shares one chain per inner writer and key: a new key (a
+// reload) opens a new writer, which resumes the file's sequence.
+func (cw ChainWriter) WriterKey() string {
+	return "mamori_chain:" + keyID(cw.key) + ":" + cw.output.WriterKey()
+}
+
+// keyID names a key without revealing it.
+func keyID(key []byte) string {
+	sum := sha256.Sum256(append([]byte("mamori-chain-key-id\n"), key...))
+	return hex.EncodeToString(sum[:6])
+}
 
 // OpenWriter opens the inner writer and resumes its chain.
 func (cw ChainWriter) OpenWriter() (io.WriteCloser, error) {

@@ -89,6 +89,14 @@ http://:{PORT} {
 		}
 		reverse_proxy 127.0.0.1:DEAD
 	}
+	handle /unsafe/* {
+		mamori {
+			mode detect
+		}
+		uri strip_prefix /unsafe
+		header X-Echo {http.request.uri.query.echo}
+		reverse_proxy {UPSTREAM}
+	}
 	handle {
 		mamori {
 			request_body_limit 1KiB
@@ -101,7 +109,8 @@ http://:{PORT} {
 `
 
 // TestAccessLogHasOneLinePerRequest (S5): allowed, WAF-blocked,
-// limit-refused, client-aborted and upstream-failed requests each get
+// guard-refused, limit-refused, client-aborted and upstream-failed
+// requests each get
 // exactly one line in the default access log, with the request ID the
 // client saw, the verdict, the guard and rule, and the upstream's status.
 func TestAccessLogHasOneLinePerRequest(t *testing.T) {
@@ -149,6 +158,11 @@ func TestAccessLogHasOneLinePerRequest(t *testing.T) {
 	}
 	for i := 0; i < 2; i++ {
 		do("upstream-failed", "GET", "/dead/x", "", 502)
+	}
+	for i := 0; i < 2; i++ {
+		// A guard other than the WAF refuses: the header guard (V10) stops
+		// an upstream header carrying CR/LF (detect mode lets CRS pass it).
+		do("guard", "GET", "/unsafe/echo?echo=x%0d%0aSet-Cookie:%20session=attacker", "", 502)
 	}
 	for i := 0; i < 2; i++ {
 		// The client hangs up while the upstream still streams.
@@ -224,6 +238,10 @@ func TestAccessLogHasOneLinePerRequest(t *testing.T) {
 		case "upstream-failed":
 			if l.Status != 502 || l.UpstreamStatus != nil && *l.UpstreamStatus != 0 {
 				t.Errorf("upstream failed: %+v", l)
+			}
+		case "guard":
+			if l.Status != 502 || l.Verdict != "blocked" || l.Guard != "headers" || l.Rule != "unsafe-response-header" {
+				t.Errorf("guard: %+v", l)
 			}
 		case "aborted":
 			if !l.Aborted || l.Status != 200 {
