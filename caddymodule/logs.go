@@ -177,7 +177,8 @@ func (h *Handler) provisionLogs(ctx caddy.Context) error {
 		return pooledWriter{w}, nil
 	})
 	if err != nil {
-		return fmt.Errorf("access_log: %s: %w", output, err)
+		return fmt.Errorf("access_log: %s: %w (mamori logs every request by default: set $%s, "+
+			"`access_log <file>` or `access_log off`)", output, err, LogDirEnv)
 	}
 	h.accessKey = poolKey
 	if key == nil {
