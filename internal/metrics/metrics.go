@@ -8,20 +8,24 @@ package metrics
 import (
 	"errors"
 	"strconv"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Names the counters derive from events. Guards that report through the
-// handler's outcome with these names are counted in the dedicated
-// metrics; every event is counted in mamori_events_total anyway.
+// Names the counters derive from events (the names the auth and session
+// guards use). Every event is counted in mamori_events_total anyway.
 const (
 	// RuleLoginFailure is the rule ID of a failed login event.
 	RuleLoginFailure = "login-failure"
-	// GuardThrottle is the guard of a refusal for too many attempts.
+	// RuleLoginThrottled is the rule ID of a login refused for too many
+	// failures from an IP or for an account.
+	RuleLoginThrottled = "login-throttled"
+	// GuardThrottle is the guard of any other refusal for too many
+	// attempts.
 	GuardThrottle = "throttle"
-	// GuardSession is the guard of a refused session; its rule ID is
-	// the reason.
+	// GuardSession is the guard of a refused session; its rule ID,
+	// "session-<reason>", gives the reason.
 	GuardSession = "session"
 )
 
@@ -58,9 +62,9 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		LoginFailures: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "login_failures_total",
 			Help: "Failed logins observed (events with rule ID " + RuleLoginFailure + ")."}),
 		Throttled: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "throttled_total",
-			Help: "Requests refused because a client or account made too many attempts (guard " + GuardThrottle + ")."}),
+			Help: "Requests refused because a client or account made too many attempts (rule " + RuleLoginThrottled + ", guard " + GuardThrottle + ")."}),
 		SessionRefused: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "sessions_refused_total",
-			Help: "Sessions refused, by reason (guard " + GuardSession + ", the rule ID)."}, []string{"reason"}),
+			Help: "Sessions refused, by reason (guard " + GuardSession + ", rule session-<reason>)."}, []string{"reason"}),
 		RuleSet: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "ruleset_info",
 			Help: "The loaded WAF rule sets (value 1): CRS version, configuration fingerprint and rule count."}, []string{"crs_version", "fingerprint", "rules", "mode"}),
 	}
@@ -131,10 +135,11 @@ func (m *Metrics) Event(guard, verdict, rule string) {
 	switch {
 	case rule == RuleLoginFailure:
 		m.LoginFailures.Inc()
-	case guard == GuardThrottle && verdict == "blocked":
+	case verdict != "blocked":
+	case rule == RuleLoginThrottled || guard == GuardThrottle:
 		m.Throttled.Inc()
-	case guard == GuardSession && verdict == "blocked":
-		m.SessionRefused.WithLabelValues(rule).Inc()
+	case guard == GuardSession:
+		m.SessionRefused.WithLabelValues(strings.TrimPrefix(rule, "session-")).Inc()
 	}
 }
 

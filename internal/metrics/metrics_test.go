@@ -21,9 +21,11 @@ func TestCountersAndSharedRegistration(t *testing.T) {
 	b.Request("blocked", 10, 0, true)
 	b.Refused("waf", "949110")
 	a.Refused("limits", "body-too-large")
-	a.Event("auth", "flagged", RuleLoginFailure)
-	a.Event(GuardThrottle, "blocked", "login-rate")
-	a.Event(GuardSession, "blocked", "ip-mismatch")
+	a.Event("auth", "allowed", RuleLoginFailure)
+	a.Event("auth", "blocked", RuleLoginThrottled)
+	a.Event(GuardThrottle, "blocked", "too-many")
+	a.Event(GuardSession, "blocked", "session-ip-mismatch")
+	a.Event(GuardSession, "detected", "session-ua-mismatch") // detect mode: not refused
 	for _, tc := range []struct {
 		name string
 		c    prometheus.Collector
@@ -34,9 +36,10 @@ func TestCountersAndSharedRegistration(t *testing.T) {
 		{"waf blocks", a.Blocked.WithLabelValues("waf"), 1},
 		{"rule", a.BlockedRules.WithLabelValues("limits", "body-too-large"), 1},
 		{"login failures", a.LoginFailures, 1},
-		{"throttled", a.Throttled, 1},
+		{"throttled", a.Throttled, 2},
 		{"session reason", a.SessionRefused.WithLabelValues("ip-mismatch"), 1},
-		{"events", a.Events.WithLabelValues("auth", "flagged", RuleLoginFailure), 1},
+		{"session not refused in detect mode", a.SessionRefused.WithLabelValues("ua-mismatch"), 0},
+		{"events", a.Events.WithLabelValues("auth", "allowed", RuleLoginFailure), 1},
 	} {
 		if got := testutil.ToFloat64(tc.c); got != tc.want {
 			t.Errorf("%s = %v, want %v", tc.name, got, tc.want)
