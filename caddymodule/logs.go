@@ -467,7 +467,6 @@ func eventOutcome(status int, aborted bool) string {
 
 // record notes the WAF's verdict for the access log and counts it.
 func (o *outcome) record(v waf.Verdict, outcome string) {
-	o.verdict = outcome
 	rule := ""
 	if len(v.Matches) > 0 {
 		o.ruleIDs = v.RuleIDs()
@@ -477,9 +476,11 @@ func (o *outcome) record(v waf.Verdict, outcome string) {
 	if v.Interruption != nil {
 		rule = strconv.Itoa(v.Interruption.RuleID)
 	}
+	wafGuard := ""
 	if outcome == events.VerdictBlocked || outcome == events.VerdictDetected {
-		o.guard, o.rule = "waf", rule
+		wafGuard = "waf"
 	}
+	o.note(outcome, wafGuard, rule)
 	if o.unsafe != nil {
 		// The upstream's headers were refused (refuseHeaders).
 		o.verdict, o.guard, o.rule = events.VerdictBlocked, "headers", "unsafe-response-header"
@@ -494,6 +495,24 @@ func (o *outcome) record(v waf.Verdict, outcome string) {
 	}
 	if outcome != events.VerdictAllowed {
 		m.Event("waf", outcome, rule)
+	}
+}
+
+// verdictRank orders verdicts by strength.
+var verdictRank = map[string]int{
+	events.VerdictAllowed: 1, events.VerdictFlagged: 2, events.VerdictDetected: 3, events.VerdictBlocked: 4,
+}
+
+// note keeps the strongest verdict seen for the request, with its guard
+// and rule, for the access log: a guard's detect-mode decision before the
+// WAF is not overwritten by the WAF's "allowed".
+func (o *outcome) note(verdict, guard, rule string) {
+	if verdictRank[verdict] <= verdictRank[o.verdict] {
+		return
+	}
+	o.verdict = verdict
+	if guard != "" && verdict != events.VerdictAllowed {
+		o.guard, o.rule = guard, rule
 	}
 }
 

@@ -132,3 +132,28 @@ func BenchmarkAccessLine(b *testing.B) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+func TestOutcomeKeepsTheStrongestVerdict(t *testing.T) {
+	type note struct{ verdict, guard, rule string }
+	for _, tc := range []struct {
+		name                 string
+		notes                []note
+		verdict, guard, rule string
+	}{
+		{"waf allowed", []note{{"allowed", "", ""}}, "allowed", "", ""},
+		{"guard detects, waf allows", []note{{"detected", "limits", "arg-count"}, {"allowed", "", ""}}, "detected", "limits", "arg-count"},
+		{"guard flags, waf blocks", []note{{"flagged", "auth", "x"}, {"blocked", "waf", "949110"}}, "blocked", "waf", "949110"},
+		{"audit event names no guard", []note{{"allowed", "auth", "login-success"}}, "allowed", "", ""},
+		{"first of equals stays", []note{{"detected", "paths", "a"}, {"detected", "waf", "942100"}}, "detected", "paths", "a"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := &outcome{}
+			for _, n := range tc.notes {
+				o.note(n.verdict, n.guard, n.rule)
+			}
+			if o.verdict != tc.verdict || o.guard != tc.guard || o.rule != tc.rule {
+				t.Errorf("got %s/%s/%s, want %s/%s/%s", o.verdict, o.guard, o.rule, tc.verdict, tc.guard, tc.rule)
+			}
+		})
+	}
+}

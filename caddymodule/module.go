@@ -304,6 +304,7 @@ func (o *outcome) refuse(w http.ResponseWriter, guard, ruleID, reason string, st
 // event emits one event for a guard's decision about this request.
 func (o *outcome) event(guard, verdict, ruleID, reason string, status int) {
 	o.h.metrics.Event(guard, verdict, ruleID)
+	o.note(verdict, guard, ruleID)
 	if !events.Enabled(o.h.events, verdict) {
 		return
 	}
