@@ -1,8 +1,8 @@
 package caddymodule
 
 // Logs (S5, S6, S8, S13): mamori's own access log, one line for every
-// request the handler sees; the tamper-evident chain and syslog writers
-// as Caddy log writer modules; Prometheus metrics; the health handler.
+// request the handler sees (the chain and syslog writers are in
+// logwriters.go, the health handler in health.go); Prometheus metrics.
 // The logic lives in internal/logchain, internal/syslog, internal/metrics
 // and internal/events; this file is the Caddy glue.
 
