@@ -97,6 +97,13 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		session off | { see parseSession }
 //		login_throttle <N> per <duration> [redis_failure open|closed] | off
 //		block_page <template-file>
+//		access_log off | [<file>] {
+//			output <log writer> ...
+//			chain_key <key>
+//			ship <log writer> ...
+//			roll_size|roll_keep_for|roll_keep|roll_interval|... <value>
+//		}
+//		log_secret_fields <name>...
 //	}
 //
 // The WAF options may also be grouped in `crs { ... }` and the rule
@@ -271,6 +278,14 @@ func (h *Handler) parseBlock(d *caddyfile.Dispenser, nesting int) error {
 			}
 		case "watch":
 			if err := parseWatch(d, h); err != nil {
+				return err
+			}
+		case "access_log":
+			if err := parseAccessLog(d, h); err != nil {
+				return err
+			}
+		case "log_secret_fields":
+			if err := parseSecretFields(d, h); err != nil {
 				return err
 			}
 		case "block_page":

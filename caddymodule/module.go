@@ -22,6 +22,7 @@ import (
 	"github.com/mamori-waf/mamori/internal/events"
 	"github.com/mamori-waf/mamori/internal/headers"
 	"github.com/mamori-waf/mamori/internal/limits"
+	"github.com/mamori-waf/mamori/internal/metrics"
 	"github.com/mamori-waf/mamori/internal/password"
 	"github.com/mamori-waf/mamori/internal/paths"
 	"github.com/mamori-waf/mamori/internal/profile"
@@ -88,6 +89,10 @@ type Handler struct {
 	// configuration reload (V12); a file that does not load is logged and
 	// the running rules stay. Off by default (use `mamori reload`).
 	Watch caddy.Duration `json:"watch,omitempty"`
+	// Logs configures mamori's access log (on by default, one line per
+	// request, secrets masked, optionally HMAC-chained and shipped) and
+	// more secret field names (see logs.go, docs/logs.md).
+	Logs LogSettings `json:"logs,omitempty"`
 
 	app         *App             // the global mamori app, once loaded
 	sessions    *sessionGuards   // nil without a profile or session cookies
@@ -103,6 +108,9 @@ type Handler struct {
 	page        *blockpage.Page
 	logger      *zap.Logger
 	events      *zap.Logger
+	access      *zap.Logger // nil with access_log off
+	accessKey   string
+	metrics     *metrics.Metrics
 }
 
 // ProfileConfig selects a CMS profile and adapts it to the site's layout.
@@ -198,8 +206,10 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.headers, err = h.Headers.Compile(); err != nil {
 		return fmt.Errorf("headers: %w", err)
 	}
-	h.page, err = blockpage.New(h.BlockPage)
-	return err
+	if h.page, err = blockpage.New(h.BlockPage); err != nil {
+		return err
+	}
+	return h.provisionLogs(ctx)
 }
 
 // Cleanup releases this handler's reference to the shared WAF.
@@ -207,6 +217,7 @@ func (h *Handler) Cleanup() error {
 	if err := h.stopWatching(); err != nil {
 		h.logger.Error("stopping the rule file watcher", zap.Error(err))
 	}
+	h.cleanupLogs()
 	if h.fingerprint == "" {
 		return nil
 	}
@@ -217,7 +228,8 @@ func (h *Handler) Cleanup() error {
 // ServeHTTP runs the WAF's request phases, the rest of the route, and the
 // WAF's response phases, and reports the outcome in an event and in the
 // access log.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) (err error) {
+	start := time.Now()
 	id := events.NewRequestID()
 	caddyhttp.SetVar(r.Context(), "mamori.request_id", id)
 	w.Header().Set(RequestIDHeader, id)
@@ -228,6 +240,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 	clientIP, clientPort := clientAddress(r)
 	o := &outcome{h: h, r: r, id: id, clientIP: clientIP, extra: extra}
+	// One access-log line for every request, however it ends (S5).
+	w, rec := h.startAccess(w)
+	defer h.logAccess(o, rec, start, &err)
 	// Everything mamori or the upstream answers passes the header policy.
 	w = &headers.ResponseWriter{ResponseWriter: w, Policy: h.headers, HTTPS: r.TLS != nil, Request: r,
 		Refuse: func(uw http.ResponseWriter, err error) { o.refuseHeaders(uw, err) }}
@@ -327,6 +342,11 @@ type outcome struct {
 	clientIP string
 	user     string // the account the request names, for events
 	extra    *caddyhttp.ExtraLogFields
+
+	// What the access log and the metrics say about the request.
+	verdict, guard, rule string
+	ruleIDs              []int
+	inbound, outbound    int
 }
 
 func (o *outcome) report(v waf.Verdict, status int) {
@@ -335,6 +355,7 @@ func (o *outcome) report(v waf.Verdict, status int) {
 		status = o.replaced
 	}
 	outcome := v.Outcome()
+	o.record(v, outcome)
 	if o.extra != nil {
 		verdict := outcome
 		if o.replaced != 0 {
@@ -357,14 +378,22 @@ func (o *outcome) report(v waf.Verdict, status int) {
 // block page with status, one event, and the access-log verdict. The WAF
 // never sees the request and nothing reaches the upstream.
 func (o *outcome) refuse(w http.ResponseWriter, guard, ruleID, reason string, status int, with ...func(*events.Event)) {
+	o.refused(guard, ruleID)
+	o.h.page.Write(w, o.r, status, o.id)
+	o.event(guard, events.VerdictBlocked, ruleID, reason, status, with...)
+}
+
+// refused records a guard's refusal in the metrics and the access log.
+func (o *outcome) refused(guard, ruleID string) {
 	o.reported = true
+	o.verdict, o.guard, o.rule = events.VerdictBlocked, guard, ruleID
+	o.h.metrics.Request(events.VerdictBlocked, 0, 0, false)
+	o.h.metrics.Refused(guard, ruleID)
 	if o.extra != nil {
 		o.extra.Set(zap.String("mamori.verdict", events.VerdictBlocked))
 		o.extra.Set(zap.String("mamori.guard", guard))
 		o.extra.Set(zap.String("mamori.rule", ruleID))
 	}
-	o.h.page.Write(w, o.r, status, o.id)
-	o.event(guard, events.VerdictBlocked, ruleID, reason, status, with...)
 }
 
 // deny refuses the request for a guard (see refuse) and reports true; in
@@ -383,6 +412,8 @@ func (o *outcome) deny(w http.ResponseWriter, guard, ruleID, reason string, stat
 // event emits one event for a guard's decision about this request; with
 // adds optional fields (user name, session reference, audit action).
 func (o *outcome) event(guard, verdict, ruleID, reason string, status int, with ...func(*events.Event)) {
+	o.h.metrics.Event(guard, verdict, ruleID)
+	o.note(verdict, guard, ruleID)
 	if !events.Enabled(o.h.events, verdict) {
 		return
 	}

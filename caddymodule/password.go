@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-	"go.uber.org/zap"
 
 	"github.com/mamori-waf/mamori/internal/blockpage"
 	"github.com/mamori-waf/mamori/internal/events"
@@ -88,12 +87,7 @@ func (h *Handler) checkPassword(w http.ResponseWriter, r *http.Request, o *outco
 
 // refuseNotice is refuse with a page that tells the user what to change.
 func (o *outcome) refuseNotice(w http.ResponseWriter, guard, ruleID, reason string, status int, message func(lang string) (title, text string)) {
-	o.reported = true
-	if o.extra != nil {
-		o.extra.Set(zap.String("mamori.verdict", events.VerdictBlocked))
-		o.extra.Set(zap.String("mamori.guard", guard))
-		o.extra.Set(zap.String("mamori.rule", ruleID))
-	}
+	o.refused(guard, ruleID)
 	lang := blockpage.Language(o.r.Header.Get("Accept-Language"))
 	title, text := message(lang)
 	o.h.page.WriteNotice(w, o.r, status, o.id, lang, title, text)

@@ -7,6 +7,8 @@ need=()
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v rsyslogd >/dev/null || [ -x /usr/sbin/rsyslogd ] || need+=(rsyslog)
 command -v hey >/dev/null || need+=(hey)
+# rsyslog's TLS driver, for the SIEM shipping test over TLS.
+ls /usr/lib/*/rsyslog/lmnsd_gtls.so >/dev/null 2>&1 || need+=(rsyslog-gnutls)
 if [ ${#need[@]} -gt 0 ]; then
 	sudo=""
 	[ "$(id -u)" -eq 0 ] || sudo="sudo"

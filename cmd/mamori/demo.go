@@ -47,6 +47,7 @@ func cmdDemo(fs caddycmd.Flags) (int, error) {
 		mode:      fs.String("mode"),
 		paranoia:  fs.Int("paranoia"),
 		accessLog: fs.String("access-log"),
+		demo:      true,
 	}
 	cfg, err := opts.config()
 	if err != nil {

@@ -40,7 +40,9 @@ its editors need; --admin-path moves its scripts (Movable Type's CGIPath,
 WordPress's site root).
 
 Security events go to standard error (or --events-log); --access-log writes
-Caddy's JSON access log, one line per request with mamori's verdict.
+Caddy's JSON access log, one line per request with mamori's verdict;
+without it, mamori's own access log goes to $MAMORI_LOG_DIR/access.log
+(default /var/log/mamori/access.log), rolled daily, kept 400 days.
 `,
 		CobraFunc: func(cmd *cobra.Command) {
 			cmd.Flags().String("from", "", "address to listen on (required)")
@@ -61,6 +63,8 @@ type protectOptions struct {
 	from, to, mode, accessLog, eventsLog string
 	profile, adminPath                   string
 	paranoia                             int
+	// demo: no access log file unless --access-log names one.
+	demo bool
 }
 
 func cmdProtect(fs caddycmd.Flags) (int, error) {
@@ -118,6 +122,12 @@ func (o protectOptions) config() (*caddy.Config, error) {
 		handler.Profile = pc
 	} else if o.adminPath != "" {
 		return nil, fmt.Errorf("--admin-path needs --profile")
+	}
+	if o.accessLog != "" || o.demo {
+		// --access-log gets Caddy's access log, which carries mamori's
+		// verdict and request ID; without it mamori's own access log
+		// goes to $MAMORI_LOG_DIR/access.log (/var/log/mamori).
+		handler.Logs.AccessLog = &caddymodule.AccessLog{Off: true}
 	}
 	if _, err := waf.Compile(handler.WAF); err != nil {
 		return nil, err

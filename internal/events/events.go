@@ -244,6 +244,9 @@ func IsSensitiveTarget(target string) bool {
 }
 
 func isSensitiveName(name string) bool {
+	if _, ok := secretNames.Load(name); ok {
+		return true
+	}
 	for _, s := range sensitiveNames {
 		if strings.Contains(name, s) {
 			return true

@@ -48,7 +48,10 @@ func TestValidate(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tc.caddyfile), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			out, err := exec.Command(bin, "validate", "--config", path, "--adapter", "caddyfile").CombinedOutput()
+			cmd := exec.Command(bin, "validate", "--config", path, "--adapter", "caddyfile")
+			// mamori's default access log and the example's chain key.
+			cmd.Env = append(os.Environ(), "MAMORI_LOG_DIR="+dir, "MAMORI_LOG_KEY=validate-test-key-0123456789")
+			out, err := cmd.CombinedOutput()
 			if tc.want == nil {
 				if err != nil || !strings.Contains(string(out), "Valid configuration") {
 					t.Fatalf("validate failed: %v\n%s", err, out)

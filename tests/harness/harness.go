@@ -1,5 +1,10 @@
 // Package harness starts the real processes of mamori's end-to-end tests:
 // the built mamori binary with a Caddyfile, and the upstream test server.
+//
+// Secrets scan (S8): a test that sends a password, cookie or token through
+// mamori registers it with Secret; RunAndScan (the e2e package's TestMain)
+// scans every mamori's logs and output for all of them after the suite
+// and fails the run on a hit. See secrets.go.
 package harness
 
 import (
@@ -79,9 +84,18 @@ type Process struct {
 // Start runs a binary until the test ends, capturing its output.
 func Start(t testing.TB, dir, bin string, args ...string) *Process {
 	t.Helper()
+	return StartEnv(t, dir, nil, bin, args...)
+}
+
+// StartEnv is Start with more environment variables ("NAME=value").
+func StartEnv(t testing.TB, dir string, env []string, bin string, args ...string) *Process {
+	t.Helper()
 	p := &Process{Output: &bytes.Buffer{}}
 	p.Cmd = exec.Command(bin, args...)
 	p.Cmd.Dir = dir
+	if env != nil {
+		p.Cmd.Env = append(os.Environ(), env...)
+	}
 	w := &lockedWriter{p: p}
 	p.Cmd.Stdout, p.Cmd.Stderr = w, w
 	if err := p.Cmd.Start(); err != nil {
@@ -157,22 +171,36 @@ type Mamori struct {
 	// Admin is the admin API's address, if the Caddyfile enables it with
 	// {ADMIN}.
 	Admin string
+	// LogDir is $MAMORI_LOG_DIR of the process, {DIR}/logs: mamori's
+	// default access log is LogDir/access.log.
+	LogDir string
 }
 
 // StartMamori writes caddyfile (with {PORT}, {ADMIN} (a free port for the
-// admin API), {UPSTREAM} and {DIR} replaced) and runs `mamori run` on it.
+// admin API), {UPSTREAM} and {DIR} replaced) and runs `mamori run` on it,
+// with $MAMORI_LOG_DIR set to {DIR}/logs. When the test ends, its log
+// files and output are kept for the secrets scan (see RunAndScan).
 func StartMamori(t testing.TB, caddyfile, upstream string) *Mamori {
+	t.Helper()
+	return StartMamoriEnv(t, caddyfile, upstream, nil)
+}
+
+// StartMamoriEnv is StartMamori with more environment variables.
+func StartMamoriEnv(t testing.TB, caddyfile, upstream string, env []string) *Mamori {
 	t.Helper()
 	bin, _ := Binaries(t)
 	dir := t.TempDir()
+	var p *Process
+	t.Cleanup(func() { keepLogs(t, dir, p) }) // runs after the process is stopped
 	port, admin := FreePort(t), FreePort(t)
 	r := strings.NewReplacer("{PORT}", fmt.Sprint(port), "{ADMIN}", fmt.Sprint(admin), "{UPSTREAM}", upstream, "{DIR}", dir)
 	path := filepath.Join(dir, "Caddyfile")
 	if err := os.WriteFile(path, []byte(r.Replace(caddyfile)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := Start(t, dir, bin, "run", "--config", path, "--adapter", "caddyfile")
-	m := &Mamori{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Admin: fmt.Sprintf("127.0.0.1:%d", admin), Dir: dir, Proc: p, Caddyfile: path}
+	logDir := filepath.Join(dir, "logs")
+	p = StartEnv(t, dir, append([]string{"MAMORI_LOG_DIR=" + logDir}, env...), bin, "run", "--config", path, "--adapter", "caddyfile")
+	m := &Mamori{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Admin: fmt.Sprintf("127.0.0.1:%d", admin), Dir: dir, Proc: p, Caddyfile: path, LogDir: logDir}
 	WaitHTTP(t, m.URL+"/status/200", p)
 	return m
 }

@@ -1,0 +1,644 @@
+package caddymodule
+
+// Logs (S5, S6, S8, S13): mamori's own access log, one line for every
+// request the handler sees (the chain and syslog writers are in
+// logwriters.go, the health handler in health.go); Prometheus metrics.
+// The logic lives in internal/logchain, internal/syslog, internal/metrics
+// and internal/events; this file is the Caddy glue.
+
+import (
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/caddyserver/caddy/v2/modules/logging"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/mamori-waf/mamori/internal/events"
+	"github.com/mamori-waf/mamori/internal/logchain"
+	"github.com/mamori-waf/mamori/internal/metrics"
+	"github.com/mamori-waf/mamori/internal/waf"
+)
+
+// AccessLoggerName is the logger name of mamori's access-log lines.
+const AccessLoggerName = "mamori.access"
+
+// LogDirEnv names the environment variable that sets the directory of the
+// default access log; without it, DefaultLogDir.
+const LogDirEnv = "MAMORI_LOG_DIR"
+
+// LogKeyEnv names the environment variable whose value, when set, is the
+// default HMAC key of the access log's chain.
+const LogKeyEnv = "MAMORI_LOG_KEY"
+
+// DefaultLogDir is where the access log goes when neither the Caddyfile
+// nor $MAMORI_LOG_DIR says otherwise.
+const DefaultLogDir = "/var/log/mamori"
+
+// Default retention of the default access log: rolled daily and at
+// 100 MB, gzip-compressed, kept 400 days (S6).
+const (
+	DefaultRollSizeMB   = 100
+	DefaultRollInterval = 24 * time.Hour
+	DefaultRollKeepDays = 400
+	// DefaultRollKeep is high so that the age (roll_keep_for), not the
+	// count, decides what is removed.
+	DefaultRollKeep = 100000
+)
+
+// AccessLog is mamori's access log: one JSON line per request that reaches
+// the handler — allowed, refused by any guard, aborted by the client or
+// failed upstream — with the request ID, the verdict, the deciding guard
+// and rules, the status, the upstream's status and timing (S5). It is on
+// by default; secrets are masked in it (S8).
+type AccessLog struct {
+	// Off turns mamori's access log off (`access_log off`).
+	Off bool `json:"off,omitempty"`
+	// OutputRaw is where lines are written: any Caddy log writer. Default:
+	// a file writer on $MAMORI_LOG_DIR/access.log (/var/log/mamori by
+	// default) rolled daily and at 100 MB, gzipped, kept 400 days.
+	OutputRaw json.RawMessage `json:"output,omitempty" caddy:"namespace=caddy.logging.writers inline_key=output"`
+	// ChainKey is the HMAC key that chains the lines (tamper evidence,
+	// see docs/logs.md); placeholders such as {env.MAMORI_LOG_KEY} or
+	// {file./etc/mamori/log.key} are replaced at load. Default: the value
+	// of $MAMORI_LOG_KEY when set, else no chain (a warning says so).
+	ChainKey string `json:"chain_key,omitempty"`
+	// ShipRaw are more writers that get a copy of every (sealed) line,
+	// typically mamori_syslog to a SIEM. They must never block; the
+	// output stays the system of record.
+	ShipRaw []json.RawMessage `json:"ship,omitempty" caddy:"namespace=caddy.logging.writers inline_key=output"`
+}
+
+// LogSettings are the handler's logging options.
+type LogSettings struct {
+	// AccessLog configures mamori's access log (on by default).
+	AccessLog *AccessLog `json:"access_log,omitempty"`
+	// SecretFields are more parameter, cookie and header names whose
+	// values are masked in every log, beside the built-in ones (pass,
+	// token, session, ...) and the profile's secret fields.
+	SecretFields []string `json:"secret_fields,omitempty"`
+}
+
+// accessWriters shares one open access-log writer (and its chain) among
+// the sites and configurations that name the same output.
+var accessWriters = caddy.NewUsagePool()
+
+type pooledWriter struct{ io.WriteCloser }
+
+func (p pooledWriter) Destruct() error { return p.Close() }
+
+// provisionLogs sets up redaction, metrics and the access log.
+func (h *Handler) provisionLogs(ctx caddy.Context) error {
+	events.AddSecretNames(h.Logs.SecretFields...)
+	if h.profile != nil {
+		events.AddSecretNames(h.profile.SecretFields...)
+	}
+	m, err := metrics.New(ctx.GetMetricsRegistry())
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	if err := registerShipperMetrics(ctx.GetMetricsRegistry()); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	h.metrics = m
+	m.RuleSetLoaded(crsVersion(), h.fingerprint[:12], h.engine.RulesCount(), string(h.engine.Config().Mode))
+
+	al := h.Logs.AccessLog
+	if al == nil {
+		al = &AccessLog{}
+		h.Logs.AccessLog = al
+	}
+	if al.Off {
+		return nil
+	}
+	al.OutputRaw = withDefaultFile(al.OutputRaw)
+	out, err := ctx.LoadModule(al, "OutputRaw")
+	if err != nil {
+		return fmt.Errorf("access_log: %w", err)
+	}
+	output := out.(caddy.WriterOpener)
+	var ships []caddy.WriterOpener
+	if al.ShipRaw != nil {
+		mods, err := ctx.LoadModule(al, "ShipRaw")
+		if err != nil {
+			return fmt.Errorf("access_log: ship: %w", err)
+		}
+		for _, m := range mods.([]any) {
+			ships = append(ships, m.(caddy.WriterOpener))
+		}
+	}
+	keySource := al.ChainKey
+	if keySource == "" && os.Getenv(LogKeyEnv) != "" {
+		keySource = "{env." + LogKeyEnv + "}"
+	}
+	key, err := resolveKey(keySource)
+	if err != nil {
+		return fmt.Errorf("access_log: %w", err)
+	}
+	poolKey := "access|" + output.WriterKey()
+	for _, s := range ships {
+		poolKey += "|" + s.WriterKey()
+	}
+	if key != nil {
+		poolKey += "|chained:" + keyID(key)
+	}
+	val, _, err := accessWriters.LoadOrNew(poolKey, func() (caddy.Destructor, error) {
+		w, err := openAccessWriter(output, ships, key)
+		if err != nil {
+			return nil, err
+		}
+		return pooledWriter{w}, nil
+	})
+	if err != nil {
+		return fmt.Errorf("access_log: %s: %w (mamori logs every request by default: set $%s, "+
+			"`access_log <file>` or `access_log off`)", output, err, LogDirEnv)
+	}
+	h.accessKey = poolKey
+	if key == nil {
+		h.logger.Warn("access log is not tamper-evident: set access_log { chain_key ... } or $" + LogKeyEnv)
+	}
+	enc := zapcore.NewJSONEncoder(zapcore.EncoderConfig{
+		TimeKey: "ts", LevelKey: "level", NameKey: "logger", MessageKey: "msg",
+		EncodeTime: zapcore.RFC3339NanoTimeEncoder, EncodeLevel: zapcore.LowercaseLevelEncoder,
+		EncodeDuration: zapcore.SecondsDurationEncoder, LineEnding: "\n",
+	})
+	h.access = zap.New(zapcore.NewCore(enc, zapcore.AddSync(val.(pooledWriter)), zapcore.InfoLevel)).Named(AccessLoggerName)
+	return nil
+}
+
+// cleanupLogs releases the access-log writer.
+func (h *Handler) cleanupLogs() {
+	if h.accessKey != "" {
+		_, _ = accessWriters.Delete(h.accessKey)
+	}
+}
+
+// DefaultAccessFile is the file writer of the default access log.
+func DefaultAccessFile() logging.FileWriter {
+	dir := os.Getenv(LogDirEnv)
+	if dir == "" {
+		dir = DefaultLogDir
+	}
+	return logging.FileWriter{
+		Filename:     filepath.Join(dir, "access.log"),
+		RollSizeMB:   DefaultRollSizeMB,
+		RollInterval: caddy.Duration(DefaultRollInterval),
+		RollKeep:     DefaultRollKeep,
+		RollKeepDays: DefaultRollKeepDays,
+	}
+}
+
+// withDefaultFile gives a file writer without a file name (the Caddyfile
+// set only retention options) the default path, resolved when the
+// configuration loads, not when it is adapted; and no writer at all the
+// default file writer.
+func withDefaultFile(raw json.RawMessage) json.RawMessage {
+	if raw == nil {
+		return caddyconfig.JSONModuleObject(DefaultAccessFile(), "output", "file", nil)
+	}
+	var obj map[string]any
+	if json.Unmarshal(raw, &obj) != nil || obj["output"] != "file" || obj["filename"] != nil {
+		return raw
+	}
+	obj["filename"] = DefaultAccessFile().Filename
+	out, err := json.Marshal(obj)
+	if err != nil {
+		return raw
+	}
+	return out
+}
+
+// defaultRetention is the default file writer without a file name.
+func defaultRetention() logging.FileWriter {
+	fw := DefaultAccessFile()
+	fw.Filename = ""
+	return fw
+}
+
+// resolveKey replaces placeholders in a key source; nil for no key.
+func resolveKey(source string) ([]byte, error) {
+	if source == "" {
+		return nil, nil
+	}
+	key, err := caddy.NewReplacer().ReplaceOrErr(source, true, true)
+	if err != nil {
+		return nil, fmt.Errorf("chain key: %v", err)
+	}
+	key = strings.TrimSpace(key)
+	if len(key) < logchain.MinKeyLength {
+		return nil, fmt.Errorf("chain key %q gives %d bytes; at least %d are needed", source, len(key), logchain.MinKeyLength)
+	}
+	return []byte(key), nil
+}
+
+// openAccessWriter opens output (chained under key, if any) and copies
+// every sealed line to the ship writers.
+func openAccessWriter(output caddy.WriterOpener, ships []caddy.WriterOpener, key []byte) (io.WriteCloser, error) {
+	base, err := output.OpenWriter()
+	if err != nil {
+		return nil, err
+	}
+	t := &tee{main: base}
+	for _, s := range ships {
+		w, err := s.OpenWriter()
+		if err != nil {
+			t.Close()
+			return nil, fmt.Errorf("ship %s: %w", s, err)
+		}
+		t.copies = append(t.copies, w)
+	}
+	if key == nil {
+		return &lockedWriter{w: t}, nil
+	}
+	return chain(output, t, key)
+}
+
+// chain wraps w (opened from output) in a logchain writer that resumes
+// where the file's chain stopped.
+func chain(output caddy.WriterOpener, w io.WriteCloser, key []byte) (io.WriteCloser, error) {
+	c, err := logchain.New(key)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	if fw, ok := output.(*logging.FileWriter); ok {
+		seq, mac, found, err := logchain.ResumeFrom(fw.Filename)
+		if err != nil {
+			w.Close()
+			return nil, fmt.Errorf("resuming the chain of %s: %w", fw.Filename, err)
+		}
+		if found {
+			c.Resume(seq, mac)
+		}
+	}
+	return &logchain.Writer{Chain: c, W: w}, nil
+}
+
+// tee writes to main, the system of record, and copies to the others,
+// whose errors are theirs (a shipper never fails a write).
+type tee struct {
+	main   io.WriteCloser
+	copies []io.WriteCloser
+}
+
+func (t *tee) Write(p []byte) (int, error) {
+	n, err := t.main.Write(p)
+	for _, c := range t.copies {
+		_, _ = c.Write(p)
+	}
+	return n, err
+}
+
+func (t *tee) Close() error {
+	err := t.main.Close()
+	for _, c := range t.copies {
+		err = errors.Join(err, c.Close())
+	}
+	return err
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.WriteCloser
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func (l *lockedWriter) Close() error { return l.w.Close() }
+
+// accessRecorder notes what the client got: status and body bytes.
+type accessRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (a *accessRecorder) WriteHeader(status int) {
+	if a.status == 0 && status >= 200 {
+		a.status = status
+	}
+	a.ResponseWriter.WriteHeader(status)
+}
+
+func (a *accessRecorder) Write(b []byte) (int, error) {
+	if a.status == 0 {
+		a.status = http.StatusOK
+	}
+	n, err := a.ResponseWriter.Write(b)
+	a.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach Flush and Hijack.
+func (a *accessRecorder) Unwrap() http.ResponseWriter { return a.ResponseWriter }
+
+// startAccess wraps w to record what the client gets.
+func (h *Handler) startAccess(w http.ResponseWriter) (http.ResponseWriter, *accessRecorder) {
+	if h.access == nil {
+		return w, nil
+	}
+	rec := &accessRecorder{ResponseWriter: w}
+	return rec, rec
+}
+
+// logAccess writes the request's one access-log line. It is deferred
+// first in ServeHTTP, so it runs last: after the verdict is known, and
+// also while the chain unwinds with a panic (the proxy's way of giving up
+// on a client that hung up). It does not recover, so a panic keeps its
+// stack for Caddy's own recovery log.
+func (h *Handler) logAccess(o *outcome, rec *accessRecorder, start time.Time, errp *error) {
+	if rec != nil {
+		h.writeAccessLine(o, rec, start, *errp)
+	}
+}
+
+func (h *Handler) writeAccessLine(o *outcome, rec *accessRecorder, start time.Time, err error) {
+	ce := h.access.Check(zapcore.InfoLevel, "handled request")
+	if ce == nil {
+		return
+	}
+	r := o.r
+	status := rec.status
+	if status == 0 && err != nil {
+		status = statusOf(err) // Caddy's error handling answers after us
+	}
+	// The server cancels the request's context when the client goes away.
+	aborted := r.Context().Err() != nil
+	verdict := o.verdict
+	if verdict == "" {
+		verdict = events.VerdictAllowed
+	}
+	_, port, _ := net.SplitHostPort(r.RemoteAddr)
+	f := make([]zap.Field, 0, 32)
+	f = append(f,
+		zap.String("transaction.id", o.id),
+		zap.String("event.kind", "event"),
+		zap.String("event.category", "web"),
+		zap.String("event.outcome", eventOutcome(status, aborted)),
+		zap.Int64("event.duration", time.Since(start).Nanoseconds()),
+		zap.String("source.ip", o.clientIP),
+		zap.String("source.port", port),
+		zap.String("http.request.method", r.Method),
+		zap.String("http.version", strings.TrimPrefix(r.Proto, "HTTP/")),
+		zap.String("url.domain", r.Host),
+		zap.String("url.original", events.Truncate(events.RedactURI(r.RequestURI), 4096)),
+		zap.String("user_agent.original", events.Truncate(r.UserAgent(), 512)),
+		zap.Int64("http.request.body.bytes", r.ContentLength),
+		zap.Object("http.request.headers", caddyhttp.LoggableHTTPHeader{Header: events.RedactHeader(r.Header)}),
+		zap.Int("http.response.status_code", status),
+		zap.Int64("http.response.body.bytes", rec.bytes),
+		zap.String("mamori.verdict", verdict),
+	)
+	if r.TLS != nil {
+		f = append(f, zap.String("tls.version", tls.VersionName(r.TLS.Version)))
+	}
+	if o.guard != "" {
+		f = append(f, zap.String("mamori.guard", o.guard))
+	}
+	if o.rule != "" {
+		f = append(f, zap.String("rule.id", o.rule))
+	}
+	if len(o.ruleIDs) > 0 {
+		f = append(f, zap.Ints("mamori.rule_ids", o.ruleIDs),
+			zap.Int("mamori.anomaly.inbound", o.inbound), zap.Int("mamori.anomaly.outbound", o.outbound))
+	}
+	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
+		if v, ok := repl.Get("http.reverse_proxy.status_code"); ok {
+			f = append(f, zap.Any("mamori.upstream.status_code", v))
+		}
+		if v, ok := repl.Get("http.reverse_proxy.upstream.duration"); ok {
+			if d, ok := v.(time.Duration); ok {
+				f = append(f, zap.Float64("mamori.upstream.duration", d.Seconds()))
+			}
+		}
+		if v, ok := repl.Get("http.reverse_proxy.upstream.hostport"); ok {
+			f = append(f, zap.Any("mamori.upstream.address", v))
+		}
+	}
+	if aborted {
+		f = append(f, zap.Bool("mamori.aborted", true))
+	}
+	if err != nil {
+		f = append(f, zap.String("error.message", events.Truncate(err.Error(), 512)))
+	}
+	ce.Write(f...)
+}
+
+func eventOutcome(status int, aborted bool) string {
+	switch {
+	case aborted || status >= 400:
+		return "failure"
+	case status == 0:
+		return "unknown"
+	}
+	return "success"
+}
+
+// record notes the WAF's verdict for the access log and counts it.
+func (o *outcome) record(v waf.Verdict, outcome string) {
+	rule := ""
+	if len(v.Matches) > 0 {
+		o.ruleIDs = v.RuleIDs()
+		o.inbound, o.outbound = v.InboundScore, v.OutboundScore
+		rule = strconv.Itoa(v.Matches[0].ID)
+	}
+	if v.Interruption != nil {
+		rule = strconv.Itoa(v.Interruption.RuleID)
+	}
+	wafGuard := ""
+	if outcome == events.VerdictBlocked || outcome == events.VerdictDetected {
+		wafGuard = "waf"
+	}
+	o.note(outcome, wafGuard, rule)
+	if o.unsafe != nil {
+		// The upstream's headers were refused (refuseHeaders).
+		o.verdict, o.guard, o.rule = events.VerdictBlocked, "headers", "unsafe-response-header"
+	}
+	m := o.h.metrics
+	m.Request(o.verdict, v.InboundScore, v.OutboundScore, true)
+	if outcome == events.VerdictBlocked {
+		m.Refused("waf", rule)
+	}
+	if o.unsafe != nil {
+		m.Refused("headers", "unsafe-response-header")
+	}
+	if outcome != events.VerdictAllowed {
+		m.Event("waf", outcome, rule)
+	}
+}
+
+// verdictRank orders verdicts by strength.
+var verdictRank = map[string]int{
+	events.VerdictAllowed: 1, events.VerdictFlagged: 2, events.VerdictDetected: 3, events.VerdictBlocked: 4,
+}
+
+// note keeps the strongest verdict seen for the request, with its guard
+// and rule, for the access log: a guard's detect-mode decision before the
+// WAF is not overwritten by the WAF's "allowed".
+func (o *outcome) note(verdict, guard, rule string) {
+	if verdictRank[verdict] <= verdictRank[o.verdict] {
+		return
+	}
+	o.verdict = verdict
+	if guard != "" && verdict != events.VerdictAllowed {
+		o.guard, o.rule = guard, rule
+	}
+}
+
+// crsVersion is the CRS module version built in (v4.25.0).
+func crsVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Path == "github.com/corazawaf/coraza-coreruleset/v4" {
+				return d.Version
+			}
+		}
+	}
+	return "unknown"
+}
+
+// parseAccessLog reads
+//
+//	access_log off
+//	access_log [<file>] {
+//		output <writer> ...
+//		chain_key <key>
+//		ship <writer> ...
+//		<file writer options: roll_size, roll_keep_for, ...>
+//	}
+func parseAccessLog(d *caddyfile.Dispenser, h *Handler) error {
+	al := &AccessLog{}
+	h.Logs.AccessLog = al
+	args := d.RemainingArgs()
+	var file *logging.FileWriter
+	switch {
+	case len(args) == 1 && args[0] == "off":
+		al.Off = true
+		if d.NextBlock(d.Nesting()) {
+			return d.Err("access_log off takes no block")
+		}
+		return nil
+	case len(args) == 1:
+		fw := defaultRetention()
+		fw.Filename = args[0]
+		file = &fw
+	case len(args) > 1:
+		return d.ArgErr()
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		option := d.Val()
+		switch option {
+		case "output", "ship":
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			name := d.Val()
+			wo, err := unmarshalWriter(d, name)
+			if err != nil {
+				return err
+			}
+			raw := caddyconfig.JSONModuleObject(wo, "output", name, nil)
+			if option == "ship" {
+				al.ShipRaw = append(al.ShipRaw, raw)
+			} else {
+				al.OutputRaw = raw
+			}
+		case "chain_key":
+			v, err := oneArg(d)
+			if err != nil {
+				return err
+			}
+			al.ChainKey = v
+		default:
+			// Retention options of the default (or named) file.
+			if file == nil {
+				fw := defaultRetention()
+				file = &fw
+			}
+			if err := fileOption(d, file); err != nil {
+				return err
+			}
+		}
+	}
+	if file != nil {
+		if al.OutputRaw != nil {
+			return d.Err("access_log: give a file name or an output, not both")
+		}
+		al.OutputRaw = caddyconfig.JSONModuleObject(file, "output", "file", nil)
+	}
+	return nil
+}
+
+// fileOption applies one file-writer option (roll_size, roll_keep_for,
+// ...) by handing it to Caddy's own file writer parser.
+func fileOption(d *caddyfile.Dispenser, fw *logging.FileWriter) error {
+	name := fw.Filename
+	tokens := []caddyfile.Token{{Text: "file"}, {Text: "name"}, {Text: "{"}}
+	line := d.Val()
+	tokens = append(tokens, d.Token())
+	for d.NextArg() {
+		tokens = append(tokens, d.Token())
+	}
+	tokens = append(tokens, caddyfile.Token{Text: "}"})
+	sub := caddyfile.NewDispenser(tokens)
+	if err := fw.UnmarshalCaddyfile(sub); err != nil {
+		return d.Errf("access_log: %s: %v", line, err)
+	}
+	fw.Filename = name
+	return nil
+}
+
+// unmarshalWriter reads `<writer> [args] [{ ... }]` as Caddy's log
+// directive does: stdout, stderr and discard take no options.
+func unmarshalWriter(d *caddyfile.Dispenser, name string) (caddy.WriterOpener, error) {
+	switch name {
+	case "stdout":
+		return caddy.StdoutWriter{}, nil
+	case "stderr":
+		return caddy.StderrWriter{}, nil
+	case "discard":
+		return caddy.DiscardWriter{}, nil
+	}
+	unm, err := caddyfile.UnmarshalModule(d, "caddy.logging.writers."+name)
+	if err != nil {
+		return nil, err
+	}
+	wo, ok := unm.(caddy.WriterOpener)
+	if !ok {
+		return nil, d.Errf("%s is not a log writer", name)
+	}
+	return wo, nil
+}
+
+// parseSecretFields reads `log_secret_fields <name>...`.
+func parseSecretFields(d *caddyfile.Dispenser, h *Handler) error {
+	args := d.RemainingArgs()
+	if len(args) == 0 {
+		return d.ArgErr()
+	}
+	h.Logs.SecretFields = append(h.Logs.SecretFields, args...)
+	return nil
+}
+
+// Interface guards
+var _ caddyhttp.MiddlewareHandler = (*Handler)(nil)
