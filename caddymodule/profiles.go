@@ -58,12 +58,14 @@ func (h *Handler) recordRuleFiles() {
 	h.WAF.IncludeDigest = waf.IncludeDigest(h.WAF.Includes)
 }
 
-// startWatching starts the rule file watcher when the handler asks for one
-// (V12): include files changed on disk are compiled and swapped in without
-// a configuration reload, so no listener or connection is touched.
+// startWatching gives the handler a rule file watcher (V12): include files
+// changed on disk are compiled and swapped in without a configuration
+// reload, so no listener or connection is touched. It polls when the
+// handler asks for it (watch); otherwise it checks only when told to,
+// through mamori's admin API (`mamori reload-rules`).
 func (h *Handler) startWatching() error {
-	if h.Watch <= 0 {
-		return nil
+	if len(h.WAF.Includes) == 0 {
+		return nil // nothing on disk to reload
 	}
 	w, err := waf.NewWatcher(h.WAF, h.engine, time.Duration(h.Watch),
 		func(e *waf.Engine) {
@@ -76,6 +78,7 @@ func (h *Handler) startWatching() error {
 		return err
 	}
 	h.watcher = w
+	liveWatchers.Store(w, struct{}{})
 	w.Start()
 	return nil
 }
@@ -85,6 +88,7 @@ func (h *Handler) stopWatching() error {
 	if h.watcher == nil {
 		return nil
 	}
+	liveWatchers.Delete(h.watcher)
 	return h.watcher.Close()
 }
 

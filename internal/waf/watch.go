@@ -33,9 +33,12 @@ type Watcher struct {
 // compiled from c, which the watcher never closes). onReload is called
 // with each engine swapped in, onError with each refused change; either
 // may be nil.
+//
+// With an interval of 0 the watcher never polls: Check runs only when
+// called (mamori's admin API, `mamori reload-rules`).
 func NewWatcher(c Config, e *Engine, interval time.Duration, onReload func(*Engine), onError func(error)) (*Watcher, error) {
-	if interval <= 0 {
-		return nil, errors.New("watch interval must be positive")
+	if interval < 0 {
+		return nil, errors.New("watch interval must not be negative")
 	}
 	w := &Watcher{config: c, interval: interval, onReload: onReload, onError: onError,
 		digest: IncludeDigest(c.Includes), stop: make(chan struct{})}
@@ -46,8 +49,12 @@ func NewWatcher(c Config, e *Engine, interval time.Duration, onReload func(*Engi
 // Engine is the engine for the next request.
 func (w *Watcher) Engine() *Engine { return w.current.Load() }
 
-// Start checks the files every interval until Close.
+// Start checks the files every interval until Close (never, with no
+// interval).
 func (w *Watcher) Start() {
+	if w.interval <= 0 {
+		return
+	}
 	w.done.Add(1)
 	go func() {
 		defer w.done.Done()

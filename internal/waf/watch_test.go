@@ -75,7 +75,17 @@ func TestWatcher(t *testing.T) {
 	if reloads != 2 || errs != 2 {
 		t.Errorf("%d reloads and %d errors reported, want 2 and 2", reloads, errs)
 	}
-	if _, err := NewWatcher(cfg, e, 0, nil, nil); err == nil {
-		t.Error("a zero interval was accepted")
+	if _, err := NewWatcher(cfg, e, -time.Second, nil, nil); err == nil {
+		t.Error("a negative interval was accepted")
+	}
+	// With no interval the watcher never polls: only Check swaps.
+	manual, err := NewWatcher(cfg, e, 0, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	manual.Start()
+	defer manual.Close()
+	if manual.Engine() != e {
+		t.Error("a manual watcher did not start from the given engine")
 	}
 }

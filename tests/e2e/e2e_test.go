@@ -455,10 +455,16 @@ func TestStreamingAndWebSocketPassThrough(t *testing.T) {
 	})
 }
 
-func TestReloadUnderLoadDropsNoRequest(t *testing.T) {
+// TestReloadUnderLoadKeepsServing: two Caddyfile reloads under load (a
+// patch in, then out) answer every request that gets an answer with 200,
+// and the patch is in force in between. Caddy's listener swap may reset a
+// connection racing it (see docs/profiles.md), so transport errors are
+// bounded (≤ 1 %), not forbidden; TestReloadRulesUnderLoadDropsNothing holds
+// `mamori reload-rules` to zero.
+func TestReloadUnderLoadKeepsServing(t *testing.T) {
 	s := startSite(t, "block")
 	bin, _ := harness.Binaries(t)
-	var ok, failed atomic.Int64
+	var ok, failed, resets atomic.Int64
 	var firstErr atomic.Value
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -474,16 +480,15 @@ func TestReloadUnderLoadDropsNoRequest(t *testing.T) {
 				default:
 				}
 				resp, err := client.Get(s.URL + "/echo?q=hello")
-				if err == nil {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
+				if err != nil {
+					resets.Add(1)
+					continue
 				}
-				if err != nil || resp.StatusCode != 200 {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
 					failed.Add(1)
-					if err == nil {
-						err = fmt.Errorf("status %d", resp.StatusCode)
-					}
-					firstErr.CompareAndSwap(nil, err.Error())
+					firstErr.CompareAndSwap(nil, fmt.Sprintf("status %d", resp.StatusCode))
 				} else {
 					ok.Add(1)
 				}
@@ -520,9 +525,12 @@ func TestReloadUnderLoadDropsNoRequest(t *testing.T) {
 	time.Sleep(700 * time.Millisecond)
 	close(stop)
 	wg.Wait()
-	t.Logf("%d requests during two reloads, %d failed", ok.Load(), failed.Load())
+	t.Logf("%d requests during two reloads, %d answered other than 200, %d connections reset", ok.Load(), failed.Load(), resets.Load())
 	if failed.Load() != 0 {
-		t.Errorf("%d requests failed during reload; first: %v", failed.Load(), firstErr.Load())
+		t.Errorf("%d requests answered other than 200 during reload; first: %v", failed.Load(), firstErr.Load())
+	}
+	if resets.Load()*100 > ok.Load() {
+		t.Errorf("%d of %d requests reset during two reloads (more than 1 %%)", resets.Load(), ok.Load())
 	}
 	if ok.Load() < 50 {
 		t.Errorf("only %d requests completed: the load did not run", ok.Load())

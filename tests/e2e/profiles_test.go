@@ -496,3 +496,43 @@ func TestReloadUnderLoadPicksUpPatches(t *testing.T) {
 	total, failed := checkLoad(t, runs, false)
 	t.Logf("mamori reload under load: %d requests during three reloads, %d failed at the listener swap", total, failed)
 }
+
+// TestReloadRulesUnderLoadDropsNothing (V12): `mamori reload-rules` applies
+// a patch added and then changed on disk, under load, and refuses a broken
+// one with its file and line (the last good rules stay), without a single
+// failed request: unlike `mamori reload` it never swaps listeners.
+func TestReloadRulesUnderLoadDropsNothing(t *testing.T) {
+	p := startPatchSite(t, "")
+	bin, _ := harness.Binaries(t)
+	reloadRules := func() (string, error) {
+		return runCmd(bin, "reload-rules", "--address", p.Admin)
+	}
+	runs, wait := p.startLoad("5s")
+	time.Sleep(700 * time.Millisecond)
+	p.write("cve-2026-0001.conf", cvePatch("2026-0001"))
+	if out, err := reloadRules(); err != nil || !strings.Contains(out, "1 of 1 sites") {
+		t.Errorf("reload-rules adding a patch: %v\n%s", err, out)
+	}
+	if got := p.status("/echo?cve=2026-0001"); got != 403 {
+		t.Errorf("new patch not in force after reload-rules: status %d", got)
+	}
+	time.Sleep(700 * time.Millisecond)
+	p.write("cve-2026-0001.conf", cvePatch("2026-0002"))
+	if out, err := reloadRules(); err != nil {
+		t.Errorf("reload-rules changing a patch: %v\n%s", err, out)
+	}
+	if a, b := p.status("/echo?cve=2026-0001"), p.status("/echo?cve=2026-0002"); a != 200 || b != 403 {
+		t.Errorf("changed patch: old value %d (want 200), new value %d (want 403)", a, b)
+	}
+	time.Sleep(700 * time.Millisecond)
+	p.write("zz-broken.conf", brokenPatch)
+	if out, err := reloadRules(); err == nil || !strings.Contains(out, "zz-broken.conf:1") {
+		t.Errorf("reload-rules with a broken patch: err %v, output lacks the file and line:\n%s", err, out)
+	}
+	if got := p.status("/echo?cve=2026-0002"); got != 403 {
+		t.Errorf("after the refused change the last good patch is gone: status %d", got)
+	}
+	wait()
+	total, failed := checkLoad(t, runs, true)
+	t.Logf("mamori reload-rules under load: %d requests during three rule changes, %d failed", total, failed)
+}
