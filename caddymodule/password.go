@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path"
 	"strconv"
 	"strings"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/mamori-waf/mamori/internal/events"
 	"github.com/mamori-waf/mamori/internal/form"
 	"github.com/mamori-waf/mamori/internal/password"
+	"github.com/mamori-waf/mamori/internal/profile"
 	"github.com/mamori-waf/mamori/internal/waf"
 )
 
@@ -30,7 +30,7 @@ func (h *Handler) checkPassword(w http.ResponseWriter, r *http.Request, o *outco
 		return false
 	}
 	forms := h.profile.PasswordForms
-	urlPath := cleanURLPath(r.URL.Path)
+	urlPath := profile.CleanPath(r.URL.Path)
 	ct := r.Header.Get("Content-Type")
 	if !password.Candidate(forms, r.Method, urlPath) || !password.IsForm(ct) {
 		return false
@@ -97,19 +97,6 @@ func (o *outcome) refuseNotice(w http.ResponseWriter, guard, ruleID, reason stri
 type replayBody struct {
 	io.Reader
 	io.Closer
-}
-
-// cleanURLPath resolves dot segments and repeated slashes, keeping a
-// trailing slash, so that a path cannot dodge a prefix match.
-func cleanURLPath(p string) string {
-	if p == "" {
-		return "/"
-	}
-	c := path.Clean("/" + p)
-	if strings.HasSuffix(p, "/") && c != "/" {
-		c += "/"
-	}
-	return c
 }
 
 // parsePasswordPolicy reads `password_policy off` or

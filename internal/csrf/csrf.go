@@ -33,7 +33,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"path"
 	"strings"
 
 	"github.com/mamori-waf/mamori/internal/profile"
@@ -156,7 +155,7 @@ func (g *Guard) Check(r *http.Request) Decision {
 	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
 		return Decision{Allowed: true}
 	}
-	p := cleanPath(r.URL.Path)
+	p := profile.CleanPath(r.URL.Path)
 	if g.matches(g.exempt, p) {
 		return Decision{Allowed: true}
 	}
@@ -227,19 +226,6 @@ func (g *Guard) matches(patterns []string, p string) bool {
 		}
 	}
 	return false
-}
-
-// cleanPath resolves dot segments and repeated slashes, so that
-// /cgi-bin/mt//./mt.cgi is still the admin script.
-func cleanPath(p string) string {
-	if p == "" {
-		return "/"
-	}
-	c := path.Clean("/" + p)
-	if strings.HasSuffix(p, "/") && c != "/" {
-		c += "/"
-	}
-	return c
 }
 
 // requestOrigin is the origin the client addressed: https when the

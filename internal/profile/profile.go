@@ -184,6 +184,20 @@ func PathMatches(pattern, p string) bool {
 	return p == pattern
 }
 
+// CleanPath resolves dot segments and repeated slashes, keeping a
+// trailing slash, so that /cgi-bin/mt//./mt.cgi is still the admin script
+// and a path cannot dodge a prefix match.
+func CleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	c := path.Clean("/" + p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c
+}
+
 // AnyPathMatches reports whether p matches one of the patterns.
 func AnyPathMatches(patterns []string, p string) bool {
 	for _, pat := range patterns {

@@ -14,11 +14,10 @@
 package session
 
 import (
-	"encoding/json"
 	"fmt"
+	"github.com/mamori-waf/mamori/internal/duration"
 	"net/http"
 	"path"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -50,34 +49,8 @@ const (
 	DefaultIPv6Prefix      = 64
 )
 
-// Duration is a time.Duration that JSON writes and reads as "4h30m"
-// (a number is read as nanoseconds, as Caddy does).
-type Duration time.Duration
-
-// MarshalJSON writes the duration as a string.
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
-
-// UnmarshalJSON reads "4h" or a number of nanoseconds.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		v, err := time.ParseDuration(s)
-		if err != nil {
-			return err
-		}
-		*d = Duration(v)
-		return nil
-	}
-	n, err := strconv.ParseInt(string(b), 10, 64)
-	if err != nil {
-		return fmt.Errorf("duration %s: want a string such as \"4h\"", b)
-	}
-	*d = Duration(n)
-	return nil
-}
+// Duration is a time.Duration written in JSON as "4h30m".
+type Duration = duration.Duration
 
 // CookieRule is the operator's rule for cookies with a name or glob; it
 // takes precedence over the profile's rules.
