@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/mamori-waf/mamori/internal/detect"
 )
 
 // Mode says whether the WAF enforces its verdicts.
@@ -73,6 +75,11 @@ type Config struct {
 	// own copy of Coraza's prefilter with a fix: Coraza v3.8.1's misses CRS
 	// regression tests 932311-7 and 942220-2.
 	RegexPrefilter *bool `json:"regex_prefilter,omitempty"`
+	// Detection switches mamori's detection layers beyond CRS (decoding,
+	// every placement, own signatures, promoted PL2 rules, the free-text
+	// scoring), loaded between CRS's detection rules and its blocking
+	// evaluation. All on by default; see docs/detection.md.
+	Detection detect.Options `json:"detection,omitempty"`
 }
 
 // Exclusion removes a rule (or a range or tag of rules) entirely, or for

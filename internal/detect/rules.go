@@ -1,0 +1,174 @@
+package detect
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Options switch mamori's detection layers; each is on unless set to
+// false. The zero value turns everything on.
+type Options struct {
+	// Off turns every layer off: plain CRS.
+	Off bool `json:"off,omitempty"`
+	// Decode reapplies CRS's rules and libinjection to the decoded forms of
+	// the variables CRS inspects (ARGS, ARGS_NAMES, cookies, XML text):
+	// bounded recursive URL decoding, HTML/XML entities, JS/JSON escapes,
+	// overlong UTF-8, Base64 tokens that decode to text, GraphQL strings.
+	Decode *bool `json:"decode,omitempty"`
+	// Placements applies the same rules to what CRS leaves out: every
+	// request header, XML attributes, multipart part headers and file
+	// names, and each URL path segment, raw and decoded.
+	Placements *bool `json:"placements,omitempty"`
+	// Signatures adds mamori's own rules for attack classes CRS does not
+	// cover at paranoia level 1 (SSTI, LDAP, NoSQL operators, XXE, Perl).
+	Signatures *bool `json:"signatures,omitempty"`
+	// Promote runs the CRS paranoia-level-2 rules that mamori's benign
+	// corpus shows to be safe as if they were level 1.
+	Promote *bool `json:"promote,omitempty"`
+	// TextGate is mamori's scoring for free text: the CRS rules that
+	// fire on prose and code (generic command, code and SQL patterns) do
+	// not score in values of 60+ bytes with 8+ words, where libinjection
+	// and the specific signatures still do.
+	TextGate *bool `json:"text_gate,omitempty"`
+}
+
+func on(b *bool) bool { return b == nil || *b }
+
+// Enabled reports whether any layer is on.
+func (o Options) Enabled() bool {
+	return !o.Off && (on(o.Decode) || on(o.Placements) || on(o.Signatures) || on(o.Promote) || on(o.TextGate))
+}
+
+// promoted are CRS paranoia-level-2 rules run at level 1: on mamori's
+// benign corpus they matched nothing (measured with tests/eval), and on
+// its attack corpus they catch what level 1 misses.
+var promoted = []int{}
+
+// gated are the CRS rules that, on mamori's benign corpus, fire on
+// article text, changelogs and code samples: generic Unix/Windows command
+// patterns, PHP and JavaScript call syntax, OS file names and SQL
+// operator patterns. With TextGate they do not score in long free text.
+var gated = []int{}
+
+// Detection rule IDs: CRS's ID minus 900000 plus a base per copy.
+const (
+	promotedBase  = 9400000
+	decodedBase   = 9500000
+	placementBase = 9600000
+	pathBase      = 9700000
+)
+
+// placementTargets are the variables CRS leaves out (raw and decoded).
+const placementTargets = "REQUEST_HEADERS|!REQUEST_HEADERS:Cookie|!REQUEST_HEADERS:Content-Type|!REQUEST_HEADERS:Content-Length|XML://@*|MULTIPART_PART_HEADERS|FILES"
+
+// Rules returns the SecLang of the enabled layers, to load after CRS's
+// detection rules and before its blocking evaluation (949). level is the
+// blocking paranoia level: copies are made of the rules that score at it.
+func Rules(o Options, level int) (string, error) {
+	if !o.Enabled() {
+		return "", nil
+	}
+	crs, err := loadCRS()
+	if err != nil {
+		return "", fmt.Errorf("reading CRS: %w", err)
+	}
+	var b strings.Builder
+	b.WriteString("# mamori detection layers (internal/detect), generated.\n")
+	for _, r := range crs {
+		if !r.isAttackRule() {
+			continue
+		}
+		isPromoted := on(o.Promote) && r.Level > level && slices.Contains(promoted, r.ID)
+		if r.Level > level && !isPromoted {
+			continue
+		}
+		gate := on(o.TextGate) && slices.Contains(gated, r.ID)
+		if gate && !isPromoted {
+			// The rule itself, gated: same ID, so operators' exclusions apply.
+			fmt.Fprintf(&b, "SecRuleRemoveById %d\n", r.ID)
+			b.WriteString(r.copy(r.ID, r.Variables, "", gate, false))
+		}
+		if isPromoted {
+			b.WriteString(r.copy(promotedBase+r.ID-900000, r.Variables, "", gate, true))
+		}
+		if on(o.Decode) {
+			b.WriteString(r.copy(decodedBase+r.ID-900000, r.Variables, "t:mamoriDecode", gate, isPromoted))
+		}
+		if on(o.Placements) {
+			b.WriteString(r.copy(placementBase+r.ID-900000, placementTargets, "t:mamoriDecodeAll", gate, isPromoted))
+			if !strings.Contains(r.Variables, "REQUEST_FILENAME") {
+				b.WriteString(r.copy(pathBase+r.ID-900000, "REQUEST_URI_RAW", "t:mamoriPath", gate, isPromoted))
+			}
+		}
+	}
+	if on(o.Signatures) {
+		writeSignatures(&b)
+	}
+	return b.String(), nil
+}
+
+// copy writes r again with a new ID and targets, decode (a mamori
+// transformation, or "") first among its transformations, t:mamoriTextGate
+// after it when gated, and (promoted) its score counted at level 1.
+func (r crsRule) copy(id int, variables, decode string, gate, promote bool) string {
+	op := r.Operator
+	if decode != "" {
+		op = strings.Replace(op, "@detectSQLi", "@mamoriSQLi", 1)
+		op = strings.Replace(op, "@detectXSS", "@mamoriXSS", 1)
+	}
+	var actions []string
+	transforms := false
+	for _, a := range r.Actions {
+		switch {
+		case strings.HasPrefix(a, "id:"):
+			a = fmt.Sprintf("id:%d", id)
+		case a == "t:none":
+			transforms = true
+			a = "t:none"
+			if decode != "" {
+				a += "," + decode
+			}
+			if gate {
+				a += ",t:mamoriTextGate"
+			}
+		case a == "t:removeNulls" && decode != "":
+			continue // NUL separates the decoded parts
+		case strings.HasPrefix(a, "msg:") && id != r.ID:
+			a = "msg:'" + strings.TrimSuffix(strings.TrimPrefix(a, "msg:'"), "'") + fmt.Sprintf(" (mamori: CRS %d%s)'", r.ID, copyNote(decode, promote))
+		case strings.HasPrefix(a, "tag:'paranoia-level/") && promote:
+			a = "tag:'paranoia-level/1'"
+		case strings.HasPrefix(a, "setvar:") && promote:
+			a = strings.Replace(a, fmt.Sprintf("_pl%d=", r.Level), "_pl1=", 1)
+		}
+		actions = append(actions, a)
+	}
+	if !transforms {
+		// Every CRS attack rule starts with t:none; one that does not
+		// would lose the decode, so it is not copied.
+		return ""
+	}
+	if id != r.ID {
+		actions = append(actions, "tag:'mamori-detect'")
+	}
+	return fmt.Sprintf("SecRule %s \"%s\" \"%s\"\n", variables, op, strings.Join(actions, ","))
+}
+
+func copyNote(decode string, promote bool) string {
+	var notes []string
+	switch decode {
+	case "t:mamoriDecode":
+		notes = append(notes, "decoded")
+	case "t:mamoriDecodeAll":
+		notes = append(notes, "headers, XML attributes, multipart")
+	case "t:mamoriPath":
+		notes = append(notes, "path segments")
+	}
+	if promote {
+		notes = append(notes, "promoted from PL2")
+	}
+	if len(notes) == 0 {
+		return ""
+	}
+	return ", " + strings.Join(notes, ", ")
+}
