@@ -315,14 +315,65 @@ func PathSegments(uri string) []string {
 	return out
 }
 
-// LongText reports free text (article bodies, comments, code samples): at
-// least 60 bytes holding at least 8 whitespace-separated words. CRS's
-// generic command, code and SQL patterns match such text by accident; in
-// it, mamori's gated rules give way to libinjection and strong
-// signatures.
+// LongText reports free text: article bodies, comments, code samples.
+// CRS's generic command, code and SQL patterns match such text by
+// accident; in it, mamori's gated rules give way to the specific ones.
+// Free text is prose (40+ bytes, 5+ words, at least half of them plain
+// words; or 10+ CJK characters, half the text), several lines (40+ bytes, 2+ lines, 4+ words), or long
+// (100+ bytes, 10+ words). Attack payloads are short single lines of
+// operators, paths and URLs; one padded into long text is left to the
+// rules that are not gated (libinjection's XSS, CRS's specific SQL,
+// traversal, Java and PHP patterns, mamori's signatures).
 func LongText(s string) bool {
-	if len(s) < 60 {
+	if len(s) < 40 {
 		return false
 	}
-	return len(strings.Fields(s)) >= 8
+	if cjkText(s) {
+		return true
+	}
+	words := strings.Fields(s)
+	switch {
+	case len(s) >= 100 && len(words) >= 10:
+		return true
+	case strings.Count(s, "\n") >= 1 && len(words) >= 4:
+		return true
+	case len(words) < 5:
+		return false
+	}
+	plain := 0
+	for _, w := range words {
+		if plainWord(w) {
+			plain++
+		}
+	}
+	return plain*2 >= len(words)
+}
+
+// cjkText reports Japanese or Chinese prose: 10+ CJK characters making
+// at least half of the runes. Such text has no spaces between words.
+func cjkText(s string) bool {
+	cjk, all := 0, 0
+	for _, r := range s {
+		all++
+		if unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana) {
+			cjk++
+		}
+	}
+	return cjk >= 10 && cjk*2 >= all
+}
+
+// plainWord reports a word of letters (any script), with at most one
+// trailing punctuation mark.
+func plainWord(w string) bool {
+	w = strings.TrimRight(w, ".,:;!?)")
+	w = strings.TrimLeft(w, "(")
+	if w == "" {
+		return false
+	}
+	for _, r := range w {
+		if !unicode.IsLetter(r) && r != '-' && r != '\'' {
+			return false
+		}
+	}
+	return true
 }

@@ -50,15 +50,28 @@ func pathSegments(v string) (string, bool, error) {
 	return strings.Join(PathSegments(v), Sep), true, nil
 }
 
-// textGate (t:mamoriTextGate) empties long free text (LongText), so that
-// a rule written for short parameters does not fire on prose or code.
+// textGate (t:mamoriTextGate) drops the parts of a value that are long
+// free text (LongText), so that a rule written for short parameters does
+// not fire on prose or code; short parts (a GraphQL document's string
+// arguments) stay.
 func textGate(v string) (string, bool, error) {
-	for _, part := range strings.Split(v, Sep) {
-		if LongText(part) {
+	if !strings.Contains(v, Sep) {
+		if LongText(v) {
 			return "", true, nil
 		}
+		return v, false, nil
 	}
-	return v, false, nil
+	parts := strings.Split(v, Sep)
+	kept := parts[:0]
+	for _, part := range parts {
+		if !LongText(part) {
+			kept = append(kept, part)
+		}
+	}
+	if len(kept) == len(parts) {
+		return v, false, nil
+	}
+	return strings.Join(kept, Sep), true, nil
 }
 
 // partsOperator runs libinjection on each Sep-separated part, and records

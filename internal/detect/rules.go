@@ -49,7 +49,19 @@ var promoted = []int{}
 // article text, changelogs and code samples: generic Unix/Windows command
 // patterns, PHP and JavaScript call syntax, OS file names and SQL
 // operator patterns. With TextGate they do not score in long free text.
-var gated = []int{}
+var gated = []int{
+	921130, 930100, 930110, 930120, 932120, 932125, 932130, 932140, 932160,
+	932230, 932235, 932250, 932260, 932280, 932340, 932370, 932380, 933135,
+	933160, 933180, 933210, 934110, 941100, 941120, 941160, 941180, 941390,
+	942100, 942140, 942151, 942190, 942350, 942360, 942550,
+}
+
+// demoted are gated rules whose match alone, in short values, is too
+// weak to block: on the benign corpus they fire on single words of
+// technical text (SQL function names, "update", shell builtins, file
+// name brace lists). With TextGate they score as a warning (3): they
+// block together with another match.
+var demoted = []int{932120, 932140, 932280, 941390, 942151, 942360, 942550}
 
 // Detection rule IDs: CRS's ID minus 900000 plus a base per copy.
 const (
@@ -84,6 +96,9 @@ func Rules(o Options, level int) (string, error) {
 			continue
 		}
 		gate := on(o.TextGate) && slices.Contains(gated, r.ID)
+		if gate && slices.Contains(demoted, r.ID) {
+			r = r.demote()
+		}
 		if gate && !isPromoted {
 			// The rule itself, gated: same ID, so operators' exclusions apply.
 			fmt.Fprintf(&b, "SecRuleRemoveById %d\n", r.ID)
@@ -134,6 +149,10 @@ func (r crsRule) copy(id int, variables, decode string, gate, promote bool) stri
 			}
 		case a == "t:removeNulls" && decode != "":
 			continue // NUL separates the decoded parts
+		case a == "multiMatch" && gate:
+			// multiMatch runs the operator on the value before each
+			// transformation too, the gate's input included.
+			continue
 		case strings.HasPrefix(a, "msg:") && id != r.ID:
 			a = "msg:'" + strings.TrimSuffix(strings.TrimPrefix(a, "msg:'"), "'") + fmt.Sprintf(" (mamori: CRS %d%s)'", r.ID, copyNote(decode, promote))
 		case strings.HasPrefix(a, "tag:'paranoia-level/") && promote:
@@ -171,4 +190,20 @@ func copyNote(decode string, promote bool) string {
 		return ""
 	}
 	return ", " + strings.Join(notes, ", ")
+}
+
+// demote makes r score as a warning instead of critical.
+func (r crsRule) demote() crsRule {
+	actions := make([]string, len(r.Actions))
+	for i, a := range r.Actions {
+		switch {
+		case strings.HasPrefix(a, "severity:"):
+			a = "severity:'WARNING'"
+		case strings.HasPrefix(a, "setvar:"):
+			a = strings.ReplaceAll(a, "critical_anomaly_score", "warning_anomaly_score")
+		}
+		actions[i] = a
+	}
+	r.Actions = actions
+	return r
 }
