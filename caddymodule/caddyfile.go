@@ -58,6 +58,9 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //			admin_path <path>
 //			static_path <path>
 //		}
+//		detection on|off | detection {
+//			decode|placements|signatures|promote|text_gate on|off
+//		}
 //		block_page <template-file>
 //	}
 //
@@ -197,6 +200,10 @@ func (h *Handler) parseBlock(d *caddyfile.Dispenser, nesting int) error {
 			}
 		case "profile":
 			if err := parseProfile(d, h); err != nil {
+				return err
+			}
+		case "detection":
+			if err := parseDetection(d, &c.Detection); err != nil {
 				return err
 			}
 		case "block_page":

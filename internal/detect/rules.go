@@ -71,8 +71,17 @@ const (
 	pathBase      = 9700000
 )
 
+// headerTargets are the request headers whose values an application may
+// read as data: all but cookies (read one by one in REQUEST_COOKIES) and
+// the standard content-negotiation, caching and framing headers, whose
+// syntax (*/*, q=0.9) CRS's protocol rules check already.
+const headerTargets = "REQUEST_HEADERS|!REQUEST_HEADERS:Cookie|!REQUEST_HEADERS:Content-Type|!REQUEST_HEADERS:Content-Length|" +
+	"!REQUEST_HEADERS:Accept|!REQUEST_HEADERS:Accept-Language|!REQUEST_HEADERS:Accept-Encoding|!REQUEST_HEADERS:Accept-Charset|" +
+	"!REQUEST_HEADERS:Cache-Control|!REQUEST_HEADERS:Connection|!REQUEST_HEADERS:Pragma|!REQUEST_HEADERS:TE|" +
+	"!REQUEST_HEADERS:If-None-Match|!REQUEST_HEADERS:If-Modified-Since|!REQUEST_HEADERS:Range|!REQUEST_HEADERS:/^Sec-/"
+
 // placementTargets are the variables CRS leaves out (raw and decoded).
-const placementTargets = "REQUEST_HEADERS|!REQUEST_HEADERS:Cookie|!REQUEST_HEADERS:Content-Type|!REQUEST_HEADERS:Content-Length|XML://@*|MULTIPART_PART_HEADERS|FILES"
+const placementTargets = headerTargets + "|XML://@*|MULTIPART_PART_HEADERS|FILES"
 
 // Rules returns the SecLang of the enabled layers, to load after CRS's
 // detection rules and before its blocking evaluation (949). level is the

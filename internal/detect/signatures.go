@@ -15,10 +15,8 @@ type signature struct {
 	pattern    string // RE2 syntax
 }
 
-// signatureTargets are every placement but the path (read per segment)
-// and the headers whose values are structured (cookies, read one by one
-// in REQUEST_COOKIES) or were checked by protocol rules.
-const signatureTargets = "ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_COOKIES_NAMES|XML:/*|XML://@*|REQUEST_HEADERS|!REQUEST_HEADERS:Cookie|!REQUEST_HEADERS:Content-Type|MULTIPART_PART_HEADERS|FILES"
+// signatureTargets are every placement but the path (read per segment).
+const signatureTargets = "ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_COOKIES_NAMES|XML:/*|" + placementTargets
 
 var signatureList = []signature{
 	{9800001, "attack-ssti", "Server-side template injection", "",

@@ -36,8 +36,26 @@ func (p Placement) carries(v string) bool {
 
 // Request builds the request that carries v in placement p, against the
 // site at base (scheme://host[/prefix]).
+// Every request carries the headers a browser sends (a User-Agent,
+// Accept, Accept-Language), unless the placement sets them: a WAF scores
+// requests without them as suspicious, and real visitors send them.
 func (p Placement) Request(base, v string) (*http.Request, error) {
-	return p.build(strings.TrimSuffix(base, "/"), v)
+	r, err := p.build(strings.TrimSuffix(base, "/"), v)
+	if err != nil {
+		return nil, err
+	}
+	for name, value := range browserHeaders {
+		if r.Header.Get(name) == "" {
+			r.Header.Set(name, value)
+		}
+	}
+	return r, nil
+}
+
+var browserHeaders = map[string]string{
+	"User-Agent":      "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+	"Accept":          "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+	"Accept-Language": "ja,en-US;q=0.9,en;q=0.8",
 }
 
 // PlacementByName returns the named placement.

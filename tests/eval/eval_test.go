@@ -62,7 +62,10 @@ func TestEvaluation(t *testing.T) {
 	var reports []*evalcorpus.Report
 	for _, c := range configs {
 		m := harness.StartMamori(t, strings.Replace(caddyfile, "OPTIONS", c.options, 1), upstream)
-		r := &evalcorpus.Runner{Base: m.URL, Concurrency: 4}
+		// A host name, as real visitors send: CRS scores a numeric Host
+		// (920350) as a warning, which would add to every request here.
+		base := strings.Replace(m.URL, "127.0.0.1", "localhost", 1)
+		r := &evalcorpus.Runner{Base: base, Concurrency: 4}
 		rep := evalcorpus.Summarize(c.label, r.Run(context.Background(), cases))
 		rep.WriteText(os.Stdout, 40)
 		reports = append(reports, rep)
