@@ -40,12 +40,18 @@ type Result struct {
 	Error string `json:"error,omitempty"`
 }
 
+// NewClient returns the runner's default client: the timeout, redirects
+// not followed (a redirect is the site's answer).
+func NewClient(timeout time.Duration) *http.Client {
+	return &http.Client{Timeout: timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
 // Run sends every case and returns the results in case order.
 func (r *Runner) Run(ctx context.Context, cases []Case) []Result {
 	client := r.Client
 	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		client = NewClient(10 * time.Second)
 	}
 	n := r.Concurrency
 	if n <= 0 {
