@@ -46,10 +46,14 @@ func Decode(v string) []string {
 		d = next
 	}
 	parts := []string{d}
-	if lits := graphQLStrings(d); len(lits) > 0 {
-		for _, l := range lits {
-			parts = append(parts, Decode(l)...)
-		}
+	// The literals are read from the value as sent: decoding the whole
+	// document first would unescape the quotes that delimit them.
+	lits := graphQLStrings(v)
+	if len(lits) == 0 && d != v {
+		lits = graphQLStrings(d)
+	}
+	for _, l := range lits {
+		parts = append(parts, Decode(l)...)
 	}
 	return parts
 }
@@ -362,12 +366,13 @@ func cjkText(s string) bool {
 	return cjk >= 10 && cjk*2 >= all
 }
 
-// plainWord reports a word of letters (any script), with at most one
-// trailing punctuation mark.
+// plainWord reports a word of letters (any script) that starts with a
+// letter (not an option such as -f), hyphens and apostrophes allowed,
+// with trailing punctuation.
 func plainWord(w string) bool {
 	w = strings.TrimRight(w, ".,:;!?)")
 	w = strings.TrimLeft(w, "(")
-	if w == "" {
+	if w == "" || !unicode.IsLetter([]rune(w)[0]) {
 		return false
 	}
 	for _, r := range w {
