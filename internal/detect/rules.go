@@ -63,13 +63,31 @@ var gated = []int{
 // block together with another match.
 var demoted = []int{932120, 932140, 932280, 941390, 942151, 942360, 942550}
 
-// Detection rule IDs: CRS's ID minus 900000 plus a base per copy.
+// Detection rule IDs: CRS's ID minus 900000 plus a base per copy. The
+// signatures (signatureBase) are numbered in the family of the CRS file
+// closest to them (942 for SQL), so that ID ranges carry over.
 const (
 	promotedBase  = 9400000
 	decodedBase   = 9500000
 	placementBase = 9600000
 	pathBase      = 9700000
+	signatureBase = 9800000
 )
+
+// CopyRanges maps a CRS rule ID range (lo to hi, within 900000-999999) to
+// the ranges of mamori's rules derived from it: its promoted, decoded,
+// header and path copies and the signatures of its family. An exclusion
+// of CRS rules applies to these too. Other ranges map to nothing.
+func CopyRanges(lo, hi int) [][2]int {
+	if lo < 900000 || hi > 999999 || lo > hi {
+		return nil
+	}
+	var out [][2]int
+	for _, base := range []int{promotedBase, decodedBase, placementBase, pathBase, signatureBase} {
+		out = append(out, [2]int{base + lo - 900000, base + hi - 900000})
+	}
+	return out
+}
 
 // headerTargets are the request headers whose values an application may
 // read as data: all but cookies (read one by one in REQUEST_COOKIES) and

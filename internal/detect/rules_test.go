@@ -15,11 +15,11 @@ func TestRulesCompile(t *testing.T) {
 		want    []string
 		notWant []string
 	}{
-		{"defaults", Options{}, []string{"id:9542100,", "id:9642100,", "id:9742100,", "id:9800001,", "SecRuleRemoveById 942100", "t:mamoriTextGate"}, nil},
+		{"defaults", Options{}, []string{"id:9542100,", "id:9642100,", "id:9742100,", "id:9834901,", "SecRuleRemoveById 942100", "t:mamoriTextGate"}, nil},
 		{"off", Options{Off: true}, nil, []string{"SecRule"}},
 		{"no decode", Options{Decode: &off}, []string{"id:9642100,"}, []string{"id:9542100,"}},
 		{"no text gate", Options{TextGate: &off}, []string{"id:9542100,"}, []string{"SecRuleRemoveById", "t:mamoriTextGate"}},
-		{"no signatures", Options{Signatures: &off}, []string{"id:9542100,"}, []string{"id:9800001,"}},
+		{"no signatures", Options{Signatures: &off}, []string{"id:9542100,"}, []string{"id:9834901,"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -56,16 +56,16 @@ func TestSignatures(t *testing.T) {
 		value string
 		rule  int
 	}{
-		{"{{config.__class__.__init__.__globals__}}", 9800001},
-		{"*)(uid=*))(|(uid=*", 9800002},
-		{`{"$ne": null}`, 9800003},
-		{`<!DOCTYPE foo [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>`, 9800004},
-		{"qx{id}", 9800005},
-		{"& net user", 9800006},
-		{"gopher://127.0.0.1:6379/_x", 9800007},
-		{"x\r\nSet-Cookie: a=1", 9800008},
-		{"rO0ABXNyABFqYXZh", 9800009},
-		{"1 UNION ALL SELECT NULL", 9800010},
+		{"{{config.__class__.__init__.__globals__}}", 9834901},
+		{"*)(uid=*))(|(uid=*", 9834902},
+		{`{"$ne": null}`, 9842902},
+		{`<!DOCTYPE foo [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>`, 9834903},
+		{"qx{id}", 9832901},
+		{"& net user", 9832902},
+		{"gopher://127.0.0.1:6379/_x", 9831901},
+		{"x\r\nSet-Cookie: a=1", 9821901},
+		{"rO0ABXNyABFqYXZh", 9844901},
+		{"1 UNION ALL SELECT NULL", 9842901},
 		{"Template {{ .Name }} renders the name (Go's text/template).", 0},
 		{"Mr. O'Brien (the editor) and the net result of the union.", 0},
 		{"https://example.com/docs/install.html", 0},

@@ -7,7 +7,9 @@ import (
 
 // signature is one of mamori's own rules, for an attack class CRS does
 // not cover at paranoia level 1. Each reads every placement, raw and
-// decoded, and scores as a critical match.
+// decoded, and scores as a critical match. Its ID is signatureBase plus a
+// number in the family of the closest CRS file (9842901: SQL, like
+// 942xxx); its path-segment twin is the ID plus 50.
 type signature struct {
 	id         int
 	tag, msg   string
@@ -19,7 +21,7 @@ type signature struct {
 const signatureTargets = "ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_COOKIES_NAMES|XML:/*|" + placementTargets
 
 var signatureList = []signature{
-	{9800001, "attack-ssti", "Server-side template injection", "",
+	{9834901, "attack-ssti", "Server-side template injection", "",
 		`(?i)\{\{[^}]{0,200}?(?:\d\s*[*+/-]\s*\d|__\w+__|\bconfig\b|\bself\b|\brequest\.|\bpopen\b|\bsystem\b|\bimport\b|\bexec\b|\beval\b)` +
 			`|\{%-?\s*(?:import|include|extends)\s` +
 			`|[$#*@]\{\s*\d+\s*[*+/-]\s*\d+\s*\}` +
@@ -27,27 +29,27 @@ var signatureList = []signature{
 			`|\$\{\s*T\s*\(` +
 			`|__(?:class|mro|subclasses|globals|builtins|init)__` +
 			`|#\{[^}]{0,100}\.(?:getClass|getClassLoader|forName)\b`},
-	{9800002, "attack-ldap", "LDAP filter injection", "",
+	{9834902, "attack-ldap", "LDAP filter injection", "",
 		`(?i)\)\s*\(\s*[|&!]|\*\s*\)\s*\(|\)\s*\(\s*(?:uid|cn|sn|mail|objectclass|userpassword|password|description|samaccountname)\s*[~<>]?=|\(\s*[|&]\s*\(\s*(?:uid|cn|objectclass|userpassword|password)\s*=`},
-	{9800003, "attack-nosql", "NoSQL operator injection", "",
+	{9842902, "attack-nosql", "NoSQL operator injection", "",
 		`(?i)\{\s*"?\$(?:ne|gt|gte|lt|lte|eq|in|nin|regex|where|exists|or|and|not|nor|expr|elemmatch)"?\s*:` +
 			`|\[\s*\$(?:ne|gt|gte|lt|lte|eq|in|nin|regex|where|exists|or|and|not|nor)\s*\]` +
 			`|\$where\b|'\s*;\s*return\s+(?:true|1)\b|'\s*\|\|\s*'[^']*'\s*==\s*'`},
-	{9800004, "attack-xxe", "XML external entity or XInclude", "",
+	{9834903, "attack-xxe", "XML external entity or XInclude", "",
 		`(?i)<!DOCTYPE[^>]*\[|<!ENTITY\b|<!DOCTYPE\s+\S+\s+SYSTEM\s|<xi:include\b|xmlns:xi\s*=\s*["']http://www\.w3\.org/2001/XInclude`},
-	{9800005, "attack-rce", "Perl code injection", "",
+	{9832901, "attack-rce", "Perl code injection", "",
 		"(?i)\\bqx\\s*[{(\\[/|!]|\\buse\\s+IO::Socket|IO::Socket::INET\\s*->\\s*new|\\bopen\\s*\\(\\s*\\w+\\s*,\\s*[\"']\\s*\\||\\beval\\s*\\{\\s*(?:system|exec)\\b|\\bprint\\s*\\x60|\\b(?:system|exec)\\s*\\(\\s*[\"'](?:/bin/|/usr/bin/|cat\\s|id\\b|sh\\b|bash\\b|nc\\s|wget\\s|curl\\s)"},
-	{9800006, "attack-rce", "Windows command injection", "t:cmdLine",
+	{9832902, "attack-rce", "Windows command injection", "t:cmdLine",
 		`(?:^|[&|])\s*(?:net\s+(?:user|localgroup|view|share)\b|dir\s+[a-z]:|type\s+[a-z]:|ipconfig\s*/all|whoami\s*/(?:all|priv|groups)|certutil\s+-urlcache|cmd(?:\.exe)?\s+/[ck]\b|powershell(?:\.exe)?\s+-(?:enc|encodedcommand|command|c|nop|noprofile|e)\b)`},
-	{9800007, "attack-rfi", "Remote file inclusion or server-side request forgery", "",
+	{9831901, "attack-rfi", "Remote file inclusion or server-side request forgery", "",
 		`(?i)^\s*(?:gopher|dict|ldap|jar|netdoc|tftp|expect|phar)://` +
 			`|^\s*(?:https?|ftp)://(?:127\.\d+\.\d+\.\d+|localhost|0\.0\.0\.0|\[::1?\]|169\.254\.169\.254|metadata\.google\.internal|10\.\d+\.\d+\.\d+|192\.168\.\d+\.\d+|172\.(?:1[6-9]|2\d|3[01])\.\d+\.\d+)(?:[:/]|$)` +
 			`|^\s*(?:https?|ftp)://[^?#\s]+\.(?:php|txt|sh|pl|py|jsp|aspx?|exe|cgi)\?+\s*$`},
-	{9800008, "attack-protocol", "CRLF injection: a header or response inside a value", "",
+	{9821901, "attack-protocol", "CRLF injection: a header or response inside a value", "",
 		`(?i)[\r\n][\t ]*(?:set-cookie|location|content-(?:length|type)|refresh|x-[a-z-]+)[\t ]*:|\r?\n\r?\n[\t ]*(?:http/\d|<)`},
-	{9800009, "attack-java", "Java code injection or serialized object", "",
+	{9844901, "attack-java", "Java code injection or serialized object", "",
 		`\brO0AB[A-Za-z0-9+/]|\xac\xed\x00\x05|%\{\s*\(?\s*#|@java\.lang\.Runtime@|#_memberAccess|java\.lang\.(?:Runtime|ProcessBuilder)\b|Class\.forName\s*\(|\.getClass\s*\(\s*\)\s*\.getClassLoader|Runtime\.getRuntime\s*\(`},
-	{9800010, "attack-sqli", "SQL injection: UNION SELECT, stacked query, time delay or tautology", "t:lowercase",
+	{9842901, "attack-sqli", "SQL injection: UNION SELECT, stacked query, time delay or tautology", "t:lowercase",
 		`\bunion(?:\s|/\*.*?\*/|\()+(?:all(?:\s|/\*.*?\*/)+|distinct(?:\s|/\*.*?\*/)+)?select\b|@@version\b|\b(?:sleep|pg_sleep|benchmark)\s*\(\s*\d|\bwaitfor\s+delay\b|\bextractvalue\s*\(|\bupdatexml\s*\(|\bconvert\s*\(\s*int\s*,|;\s*(?:drop|truncate|alter)\s+table\b|'\s*(?:or|and)\s*\(?\s*'[^']*'\s*=\s*'|\b(?:or|and)\s+(\d+)\s*=\s*\d+\s*(?:--|#|$)|'\s*(?:--|#)\s*$|^\s*'?\s*\)\s*(?:or|and)\s*\(`},
 }
 
@@ -67,7 +69,7 @@ func writeSignatures(b *strings.Builder) {
 				"msg:'%s (mamori)',logdata:'Matched Data: %%{TX.0} found within %%{MATCHED_VAR_NAME}',"+
 				"tag:'%s',tag:'mamori-detect',tag:'paranoia-level/1',severity:'CRITICAL',"+
 				"setvar:'tx.inbound_anomaly_score_pl1=+%%{tx.critical_anomaly_score}'\"\n",
-				target.vars, escapeQuotes(s.pattern), s.id+i*100, t, s.msg, s.tag)
+				target.vars, escapeQuotes(s.pattern), s.id+i*50, t, s.msg, s.tag)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 )
 
@@ -56,10 +57,14 @@ var userAgents = []string{
 
 // Benign returns the benign corpus, each text in the placements real
 // traffic puts it in.
-func Benign() ([]Case, error) {
+func Benign() ([]Case, error) { return BenignFrom(bytes.NewReader(benignJSONL)) }
+
+// BenignFrom reads a benign corpus in gen/main.go's format (to check
+// another extraction, such as a held-out one made with gen -reverse).
+func BenignFrom(r io.Reader) ([]Case, error) {
 	var out []Case
 	turn := map[string]int{}
-	sc := bufio.NewScanner(bytes.NewReader(benignJSONL))
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		var e benignEntry

@@ -24,6 +24,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -74,6 +75,7 @@ func (c *collector) add(kind, src, text string) {
 
 func main() {
 	out := flag.String("out", "internal/evalcorpus/benign.jsonl", "output file")
+	reverse := flag.Bool("reverse", false, "read the sources in reverse order: a held-out corpus of other texts, to check that rule choices made on the committed corpus carry over")
 	flag.Parse()
 	c := &collector{perSource: map[string]int{}, seen: map[string]bool{}, kind: map[string]int{}, max: map[string]int{
 		"prose": 900, "technical": 500, "code": 300, "search": 400, "ja": 450,
@@ -98,6 +100,9 @@ func main() {
 		return nil
 	})
 	sort.Strings(mdFiles)
+	if *reverse {
+		slices.Reverse(mdFiles)
+	}
 	// Every third file, for variety across modules within the caps.
 	for _, p := range mdFiles {
 		rel, _ := filepath.Rel(modcache, p)
