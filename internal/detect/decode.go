@@ -322,7 +322,7 @@ func PathSegments(uri string) []string {
 // LongText reports free text: article bodies, comments, code samples.
 // CRS's generic command, code and SQL patterns match such text by
 // accident; in it, mamori's gated rules give way to the specific ones.
-// Free text is prose (40+ bytes, 5+ words, at least half of them plain
+// Free text is prose (60+ bytes, 5+ words, at least half of them plain
 // words; or 10+ CJK characters, half the text), several lines (40+ bytes, 2+ lines, 4+ words), or long
 // (100+ bytes, 10+ words). Attack payloads are short single lines of
 // operators, paths and URLs; one padded into long text is left to the
@@ -341,7 +341,7 @@ func LongText(s string) bool {
 		return true
 	case strings.Count(s, "\n") >= 1 && len(words) >= 4:
 		return true
-	case len(words) < 5:
+	case len(s) < 60 || len(words) < 5:
 		return false
 	}
 	plain := 0

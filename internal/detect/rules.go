@@ -96,7 +96,8 @@ func CopyRanges(lo, hi int) [][2]int {
 const headerTargets = "REQUEST_HEADERS|!REQUEST_HEADERS:Cookie|!REQUEST_HEADERS:Content-Type|!REQUEST_HEADERS:Content-Length|" +
 	"!REQUEST_HEADERS:Accept|!REQUEST_HEADERS:Accept-Language|!REQUEST_HEADERS:Accept-Encoding|!REQUEST_HEADERS:Accept-Charset|" +
 	"!REQUEST_HEADERS:Cache-Control|!REQUEST_HEADERS:Connection|!REQUEST_HEADERS:Pragma|!REQUEST_HEADERS:TE|" +
-	"!REQUEST_HEADERS:If-None-Match|!REQUEST_HEADERS:If-Modified-Since|!REQUEST_HEADERS:Range|!REQUEST_HEADERS:/^Sec-/"
+	"!REQUEST_HEADERS:If-None-Match|!REQUEST_HEADERS:If-Modified-Since|!REQUEST_HEADERS:Range|!REQUEST_HEADERS:/^Sec-/|" +
+	"!REQUEST_HEADERS:Origin|!REQUEST_HEADERS:Upgrade"
 
 // placementTargets are the variables CRS leaves out (raw and decoded).
 const placementTargets = headerTargets + "|XML://@*|MULTIPART_PART_HEADERS|FILES"

@@ -17,6 +17,12 @@ type signature struct {
 	pattern    string // RE2 syntax
 }
 
+// signatureExclude are targets a signature leaves out.
+var signatureExclude = map[int]string{
+	// A Referer naming an intranet or local host is ordinary.
+	9831901: "|!REQUEST_HEADERS:Referer",
+}
+
 // signatureTargets are every placement but the path (read per segment).
 const signatureTargets = "ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_COOKIES_NAMES|XML:/*|" + placementTargets
 
@@ -58,7 +64,7 @@ var signatureList = []signature{
 func writeSignatures(b *strings.Builder) {
 	for _, s := range signatureList {
 		for i, target := range []struct{ vars, decode string }{
-			{signatureTargets, "t:mamoriDecodeAll"},
+			{signatureTargets + signatureExclude[s.id], "t:mamoriDecodeAll"},
 			{"REQUEST_URI_RAW", "t:mamoriPath"},
 		} {
 			t := "t:none," + target.decode
