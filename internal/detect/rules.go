@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -117,13 +118,12 @@ func Rules(o Options, level int) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("reading CRS: %w", err)
 	}
-	var b strings.Builder
-	b.WriteString("# mamori detection layers (internal/detect), generated.\n")
+	var own, decoded, placed, path strings.Builder
 	for _, r := range crs {
 		if !r.isAttackRule() {
 			continue
 		}
-		isPromoted := on(o.Promote) && r.Level > level && slices.Contains(promoted, r.ID)
+		isPromoted := on(o.Promote) && r.Level > level && slices.Contains(promoted, r.ID) && !r.byteRegex()
 		if r.Level > level && !isPromoted {
 			continue
 		}
@@ -133,21 +133,40 @@ func Rules(o Options, level int) (string, error) {
 		}
 		if gate && !isPromoted {
 			// The rule itself, gated: same ID, so operators' exclusions apply.
-			fmt.Fprintf(&b, "SecRuleRemoveById %d\n", r.ID)
-			b.WriteString(r.copy(r.ID, r.Variables, "", gate, false))
+			fmt.Fprintf(&own, "SecRuleRemoveById %d\n", r.ID)
+			own.WriteString(r.copy(r.ID, r.Variables, "", gate, false))
 		}
 		if isPromoted {
-			b.WriteString(r.copy(promotedBase+r.ID-900000, r.Variables, "", gate, true))
+			own.WriteString(r.copy(promotedBase+r.ID-900000, r.Variables, "", gate, true))
 		}
-		if on(o.Decode) {
-			b.WriteString(r.copy(decodedBase+r.ID-900000, r.Variables, "t:mamoriDecode", gate, isPromoted))
+		decoded.WriteString(r.copy(decodedBase+r.ID-900000, r.Variables, "t:mamoriDecode", gate, isPromoted))
+		if !r.byteRegex() {
+			placed.WriteString(r.copy(placementBase+r.ID-900000, placementTargets+r.headersRead(), "t:mamoriDecodeAll", gate, isPromoted))
 		}
-		if on(o.Placements) {
-			b.WriteString(r.copy(placementBase+r.ID-900000, placementTargets, "t:mamoriDecodeAll", gate, isPromoted))
-			if !strings.Contains(r.Variables, "REQUEST_FILENAME") {
-				b.WriteString(r.copy(pathBase+r.ID-900000, "REQUEST_URI_RAW", "t:mamoriPath", gate, isPromoted))
-			}
+		if !strings.Contains(r.Variables, "REQUEST_FILENAME") {
+			path.WriteString(r.copy(pathBase+r.ID-900000, "REQUEST_URI_RAW", "t:mamoriPath", gate, isPromoted))
 		}
+	}
+	var b strings.Builder
+	b.WriteString("# mamori detection layers (internal/detect), generated.\n")
+	b.WriteString(own.String())
+	if on(o.Decode) {
+		// Most requests hold nothing encoded: one rule finds out, and the
+		// copies are skipped (their per-argument cost is the layer's cost).
+		fmt.Fprintf(&b, "SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_COOKIES_NAMES|XML:/* \"@rx .\" \"id:%d,phase:2,pass,nolog,t:none,t:mamoriDecode,setvar:tx.mamori_decoded=1\"\n", decodedBase)
+		fmt.Fprintf(&b, "SecRule &TX:mamori_decoded \"@eq 0\" \"id:%d,phase:2,pass,nolog,skipAfter:END-MAMORI-DECODED\"\n", decodedBase+1)
+		b.WriteString(decoded.String())
+		b.WriteString("SecMarker END-MAMORI-DECODED\n")
+	}
+	if on(o.Placements) {
+		b.WriteString(placed.String())
+		// Path segments of letters (any script), digits and ._~- (slugs)
+		// hold no attack: the path copies are skipped for them. (No \x80
+		// escape: it would send the expression to the slow byte matcher.)
+		fmt.Fprintf(&b, "SecRule REQUEST_URI_RAW \"@rx [^\\x00A-Za-z0-9._~\\-\\p{L}\\p{M}\\p{N}]\" \"id:%d,phase:2,pass,nolog,t:none,t:mamoriPath,setvar:tx.mamori_path=1\"\n", pathBase)
+		fmt.Fprintf(&b, "SecRule &TX:mamori_path \"@eq 0\" \"id:%d,phase:2,pass,nolog,skipAfter:END-MAMORI-PATH\"\n", pathBase+1)
+		b.WriteString(path.String())
+		b.WriteString("SecMarker END-MAMORI-PATH\n")
 	}
 	if on(o.Signatures) {
 		writeSignatures(&b)
@@ -238,4 +257,27 @@ func (r crsRule) demote() crsRule {
 	}
 	r.Actions = actions
 	return r
+}
+
+// headersRead excludes (for the header copy) the headers r reads itself,
+// such as User-Agent and Referer: CRS reads them raw, and the decoded
+// copy (r's own variables) reads their decoded forms.
+func (r crsRule) headersRead() string {
+	var out strings.Builder
+	for _, v := range strings.Split(r.Variables, "|") {
+		if h, ok := strings.CutPrefix(v, "REQUEST_HEADERS:"); ok && !strings.HasPrefix(h, "/") {
+			out.WriteString("|!REQUEST_HEADERS:" + h)
+		}
+	}
+	return out.String()
+}
+
+var byteEscape = regexp.MustCompile(`\\x[89a-fA-F][0-9a-fA-F]`)
+
+// byteRegex reports an expression that matches bytes beyond UTF-8 (\x80
+// to \xff): internal/rx runs those with a backtracking-free but slow byte
+// matcher, too slow to run on every header of every request (933180, a
+// PHP variable-function pattern, and 934120, an SSRF pattern).
+func (r crsRule) byteRegex() bool {
+	return strings.HasPrefix(r.Operator, "@rx ") && byteEscape.MatchString(r.Operator)
 }

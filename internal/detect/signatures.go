@@ -54,7 +54,7 @@ var signatureList = []signature{
 	{9821901, "attack-protocol", "CRLF injection: a header or response inside a value", "",
 		`(?i)[\r\n][\t ]*(?:set-cookie|location|content-(?:length|type)|refresh|x-[a-z-]+)[\t ]*:|\r?\n\r?\n[\t ]*(?:http/\d|<)`},
 	{9844901, "attack-java", "Java code injection or serialized object", "",
-		`\brO0AB[A-Za-z0-9+/]|\xac\xed\x00\x05|%\{\s*\(?\s*#|@java\.lang\.Runtime@|#_memberAccess|java\.lang\.(?:Runtime|ProcessBuilder)\b|Class\.forName\s*\(|\.getClass\s*\(\s*\)\s*\.getClassLoader|Runtime\.getRuntime\s*\(`},
+		`\brO0AB[A-Za-z0-9+/]|%\{\s*\(?\s*#|@java\.lang\.Runtime@|#_memberAccess|java\.lang\.(?:Runtime|ProcessBuilder)\b|Class\.forName\s*\(|\.getClass\s*\(\s*\)\s*\.getClassLoader|Runtime\.getRuntime\s*\(`},
 	{9842901, "attack-sqli", "SQL injection: UNION SELECT, stacked query, time delay or tautology", "t:lowercase",
 		`\bunion(?:\s|/\*.*?\*/|\()+(?:all(?:\s|/\*.*?\*/)+|distinct(?:\s|/\*.*?\*/)+)?select\b|@@version\b|\b(?:sleep|pg_sleep|benchmark)\s*\(\s*\d|\bwaitfor\s+delay\b|\bextractvalue\s*\(|\bupdatexml\s*\(|\bconvert\s*\(\s*int\s*,|;\s*(?:drop|truncate|alter)\s+table\b|'\s*(?:or|and)\s*\(?\s*'[^']*'\s*=\s*'|\b(?:or|and)\s+(\d+)\s*=\s*\d+\s*(?:--|#|$)|'\s*(?:--|#)\s*$|^\s*'?\s*\)\s*(?:or|and)\s*\(`},
 }
