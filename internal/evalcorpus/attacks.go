@@ -9,7 +9,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
-	"sort"
 	"strings"
 	"unicode"
 )
@@ -378,13 +377,4 @@ func PayloadCount() int {
 		n += len(l)
 	}
 	return n
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
