@@ -5,6 +5,9 @@ import (
 	"strings"
 )
 
+// Patterns anchor at the start of a value or of a decoded part (the
+// parts of a GraphQL document or a path are separated by NUL, Sep).
+
 // signature is one of mamori's own rules, for an attack class CRS does
 // not cover at paranoia level 1. Each reads every placement, raw and
 // decoded, and scores as a critical match. Its ID is signatureBase plus a
@@ -48,9 +51,11 @@ var signatureList = []signature{
 	{9832902, "attack-rce", "Windows command injection", "t:cmdLine",
 		`(?:^|[&|])\s*(?:net\s+(?:user|localgroup|view|share)\b|dir\s+[a-z]:|type\s+[a-z]:|ipconfig\s*/all|whoami\s*/(?:all|priv|groups)|certutil\s+-urlcache|cmd(?:\.exe)?\s+/[ck]\b|powershell(?:\.exe)?\s+-(?:enc|encodedcommand|command|c|nop|noprofile|e)\b)`},
 	{9831901, "attack-rfi", "Remote file inclusion or server-side request forgery", "",
-		`(?i)^\s*(?:gopher|dict|ldap|jar|netdoc|tftp|expect|phar)://` +
-			`|^\s*(?:https?|ftp)://(?:127\.\d+\.\d+\.\d+|localhost|0\.0\.0\.0|\[::1?\]|169\.254\.169\.254|metadata\.google\.internal|10\.\d+\.\d+\.\d+|192\.168\.\d+\.\d+|172\.(?:1[6-9]|2\d|3[01])\.\d+\.\d+)(?:[:/]|$)` +
-			`|^\s*(?:https?|ftp)://[^?#\s]+\.(?:php|txt|sh|pl|py|jsp|aspx?|exe|cgi)\?+\s*$`},
+		`(?i)(?:^|\x00)\s*(?:gopher|dict|ldap|jar|netdoc|tftp|expect|phar)://` +
+			`|(?:^|\x00)\s*(?:https?|ftp)://(?:127\.\d+\.\d+\.\d+|localhost|0\.0\.0\.0|\[::1?\]|169\.254\.169\.254|metadata\.google\.internal|10\.\d+\.\d+\.\d+|192\.168\.\d+\.\d+|172\.(?:1[6-9]|2\d|3[01])\.\d+\.\d+)(?:[:/]|$|\x00)` +
+			`|(?:^|\x00)\s*(?:https?|ftp)://[^?#\s\x00]+\.(?:php|txt|sh|pl|py|jsp|aspx?|exe|cgi)\?+\s*(?:$|\x00)`},
+	{9832903, "attack-rce", "Unix command injection: a bare command after a separator", "",
+		`(?:^|\x00)\s*(?:[;|&]+|\$\(|\x60)\s*(?:id|whoami|uname(?:\s+-[a-z]+)?|ls(?:\s+-[a-z]+)*(?:\s+/\S*)?|pwd|hostname|ifconfig|env|printenv)\s*(?:\)|\x60)?\s*;?\s*(?:$|\x00)`},
 	{9821901, "attack-protocol", "CRLF injection: a header or response inside a value", "",
 		`(?i)[\r\n][\t ]*(?:set-cookie|location|content-(?:length|type)|refresh|x-[a-z-]+)[\t ]*:|\r?\n\r?\n[\t ]*(?:http/\d|<)`},
 	{9844901, "attack-java", "Java code injection or serialized object", "",
