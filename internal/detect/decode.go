@@ -322,13 +322,20 @@ func PathSegments(uri string) []string {
 // LongText reports free text: article bodies, comments, code samples.
 // CRS's generic command, code and SQL patterns match such text by
 // accident; in it, mamori's gated rules give way to the specific ones.
-// Free text is prose (60+ bytes, 5+ words, at least half of them plain
+// Free text is prose (40+ bytes, 5+ words, at least half of them plain
 // words; or 10+ CJK characters, half the text), several lines (40+ bytes, 2+ lines, 4+ words), or long
 // (100+ bytes, 10+ words). Attack payloads are short single lines of
 // operators, paths and URLs; one padded into long text is left to the
 // rules that are not gated (libinjection's XSS, CRS's specific SQL,
 // traversal, Java and PHP patterns, mamori's signatures).
-func LongText(s string) bool {
+func LongText(s string) bool { return longText(s, 40) }
+
+// LongProse is LongText with prose from 60 bytes: the gate of
+// libinjection, which judges a short SQL statement ("1' UNION SELECT
+// name, password FROM users--") better than any pattern.
+func LongProse(s string) bool { return longText(s, 60) }
+
+func longText(s string, minProse int) bool {
 	if len(s) < 40 {
 		return false
 	}
@@ -341,7 +348,7 @@ func LongText(s string) bool {
 		return true
 	case strings.Count(s, "\n") >= 1 && len(words) >= 4:
 		return true
-	case len(s) < 60 || len(words) < 5:
+	case len(s) < minProse || len(words) < 5:
 		return false
 	}
 	plain := 0

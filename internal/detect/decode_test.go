@@ -70,6 +70,13 @@ func TestLongText(t *testing.T) {
 	}
 }
 
+func TestLongProse(t *testing.T) {
+	sqli := "1' UNION SELECT username, password FROM users--"
+	if !LongText(sqli) || LongProse(sqli) {
+		t.Errorf("%q: LongText %v LongProse %v, want true false", sqli, LongText(sqli), LongProse(sqli))
+	}
+}
+
 func TestTransformations(t *testing.T) {
 	if v, _, _ := decodedOnly("plain"); v != "" {
 		t.Errorf("mamoriDecode of a plain value = %q, want empty", v)
@@ -81,7 +88,7 @@ func TestTransformations(t *testing.T) {
 		t.Errorf("mamoriDecode = %q", v)
 	}
 	long := "The quick brown fox jumps over the lazy dog near the river bank."
-	if v, _, _ := textGate(long + Sep + "' OR 1=1"); v != "' OR 1=1" {
+	if v, _, _ := gate(long+Sep+"' OR 1=1", LongText); v != "' OR 1=1" {
 		t.Errorf("mamoriTextGate kept %q, want the short part only", v)
 	}
 	sqli := partsOperator{match: func(s string) bool { return s == "bad" }}

@@ -14,7 +14,8 @@ func init() {
 	plugins.RegisterTransformation("mamoriDecode", decodedOnly)
 	plugins.RegisterTransformation("mamoriDecodeAll", decodedAll)
 	plugins.RegisterTransformation("mamoriPath", pathSegments)
-	plugins.RegisterTransformation("mamoriTextGate", textGate)
+	plugins.RegisterTransformation("mamoriTextGate", func(v string) (string, bool, error) { return gate(v, LongText) })
+	plugins.RegisterTransformation("mamoriProseGate", func(v string) (string, bool, error) { return gate(v, LongProse) })
 	plugins.RegisterOperator("mamoriSQLi", func(plugintypes.OperatorOptions) (plugintypes.Operator, error) {
 		return partsOperator{match: func(s string) bool { ok, _ := libinjection.IsSQLi(s); return ok }}, nil
 	})
@@ -50,13 +51,13 @@ func pathSegments(v string) (string, bool, error) {
 	return strings.Join(PathSegments(v), Sep), true, nil
 }
 
-// textGate (t:mamoriTextGate) drops the parts of a value that are long
-// free text (LongText), so that a rule written for short parameters does
-// not fire on prose or code; short parts (a GraphQL document's string
-// arguments) stay.
-func textGate(v string) (string, bool, error) {
+// gate (t:mamoriTextGate with LongText, t:mamoriProseGate with
+// LongProse) drops the parts of a value that are long free text, so that
+// a rule written for short parameters does not fire on prose or code;
+// short parts (a GraphQL document's string arguments) stay.
+func gate(v string, long func(string) bool) (string, bool, error) {
 	if !strings.Contains(v, Sep) {
-		if LongText(v) {
+		if long(v) {
 			return "", true, nil
 		}
 		return v, false, nil
@@ -64,7 +65,7 @@ func textGate(v string) (string, bool, error) {
 	parts := strings.Split(v, Sep)
 	kept := parts[:0]
 	for _, part := range parts {
-		if !LongText(part) {
+		if !long(part) {
 			kept = append(kept, part)
 		}
 	}

@@ -196,7 +196,7 @@ func (r crsRule) copy(id int, variables, decode string, gate, promote bool) stri
 				a += "," + decode
 			}
 			if gate {
-				a += ",t:mamoriTextGate"
+				a += "," + gateFor(r.Operator)
 			}
 		case a == "t:removeNulls" && decode != "":
 			continue // NUL separates the decoded parts
@@ -280,4 +280,13 @@ var byteEscape = regexp.MustCompile(`\\x[89a-fA-F][0-9a-fA-F]`)
 // PHP variable-function pattern, and 934120, an SSRF pattern).
 func (r crsRule) byteRegex() bool {
 	return strings.HasPrefix(r.Operator, "@rx ") && byteEscape.MatchString(r.Operator)
+}
+
+// gateFor is the free-text gate of a rule: libinjection's gate starts at
+// longer prose (LongProse) than the patterns' (LongText).
+func gateFor(operator string) string {
+	if strings.HasPrefix(operator, "@detect") || strings.HasPrefix(operator, "@mamoriSQLi") || strings.HasPrefix(operator, "@mamoriXSS") {
+		return "t:mamoriProseGate"
+	}
+	return "t:mamoriTextGate"
 }
