@@ -96,6 +96,9 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		}
 //		session off | { see parseSession }
 //		login_throttle <N> per <duration> [redis_failure open|closed] | off
+//		detection on|off | detection {
+//			decode|placements|signatures|promote|text_gate on|off
+//		}
 //		block_page <template-file>
 //		access_log off | [<file>] {
 //			output <log writer> ...
@@ -286,6 +289,10 @@ func (h *Handler) parseBlock(d *caddyfile.Dispenser, nesting int) error {
 			}
 		case "log_secret_fields":
 			if err := parseSecretFields(d, h); err != nil {
+				return err
+			}
+		case "detection":
+			if err := parseDetection(d, &c.Detection); err != nil {
 				return err
 			}
 		case "block_page":

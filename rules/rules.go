@@ -20,8 +20,11 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"text/template"
+
+	"github.com/mamori-waf/mamori/internal/detect"
 )
 
 //go:embed profiles/*.conf patches/*.conf
@@ -132,9 +135,26 @@ func Render(name string, site Site) (Pack, error) {
 // one action per line, for use inside a rule's action list:
 //
 //	{{exclude "attack-xss attack-sqli 921130" "ARGS:text ARGS:excerpt"}}
+//
+// mamori's detection layers (internal/detect) follow: a CRS rule ID also
+// removes its decoded, placement and path copies, and the tag OWASP_CRS
+// also removes mamori's own rules (tag mamori-detect). Attack tags cover
+// both already: the copies and signatures carry them.
 func exclude(rules, targets string) string {
-	var actions []string
+	var expanded []string
 	for _, rule := range strings.Fields(rules) {
+		expanded = append(expanded, rule)
+		if rule == "OWASP_CRS" {
+			expanded = append(expanded, "mamori-detect")
+		}
+		if id, err := strconv.Atoi(rule); err == nil {
+			for _, r := range detect.CopyRanges(id, id) {
+				expanded = append(expanded, strconv.Itoa(r[0]))
+			}
+		}
+	}
+	var actions []string
+	for _, rule := range expanded {
 		kind := "Tag"
 		if strings.Trim(rule, "0123456789") == "" {
 			kind = "Id"

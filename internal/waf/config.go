@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/mamori-waf/mamori/internal/detect"
 )
 
 // Mode says whether the WAF enforces its verdicts.
@@ -85,6 +87,11 @@ type Config struct {
 	// own copy of Coraza's prefilter with a fix: Coraza v3.8.1's misses CRS
 	// regression tests 932311-7 and 942220-2.
 	RegexPrefilter *bool `json:"regex_prefilter,omitempty"`
+	// Detection switches mamori's detection layers beyond CRS (decoding,
+	// every placement, own signatures, promoted PL2 rules, the free-text
+	// scoring), loaded between CRS's detection rules and its blocking
+	// evaluation. All on by default; see docs/detection.md.
+	Detection detect.Options `json:"detection,omitempty"`
 }
 
 // RulePack is one of mamori's rule files rendered for a site.
@@ -243,6 +250,31 @@ func (e Exclusion) Validate() error {
 
 func (e Exclusion) isTag() bool { return strings.HasPrefix(e.Rules, "tag:") }
 
+// ruleSpecs is e's rule ID or range followed by the same for mamori's
+// detection copies of the CRS rules it names (detect.CopyRanges), so an
+// exclusion written for a CRS rule also covers its decoded, header, path
+// and promoted copies and mamori's signatures of the same family.
+func (e Exclusion) ruleSpecs() []string {
+	specs := []string{e.Rules}
+	lo, hi, isRange := strings.Cut(e.Rules, "-")
+	if !isRange {
+		hi = lo
+	}
+	l, err1 := strconv.Atoi(lo)
+	h, err2 := strconv.Atoi(hi)
+	if err1 != nil || err2 != nil {
+		return specs
+	}
+	for _, r := range detect.CopyRanges(l, h) {
+		if r[0] == r[1] {
+			specs = append(specs, strconv.Itoa(r[0]))
+		} else {
+			specs = append(specs, fmt.Sprintf("%d-%d", r[0], r[1]))
+		}
+	}
+	return specs
+}
+
 // startupDirective is the SecLang that applies e once, when the rules load
 // (no path condition).
 func (e Exclusion) startupDirective() string {
@@ -252,24 +284,30 @@ func (e Exclusion) startupDirective() string {
 	case e.isTag():
 		return fmt.Sprintf("SecRuleUpdateTargetByTag %q \"!%s\"", strings.TrimPrefix(e.Rules, "tag:"), e.Target)
 	case e.Target == "":
-		return "SecRuleRemoveById " + e.Rules
+		return "SecRuleRemoveById " + strings.Join(e.ruleSpecs(), " ")
 	default:
-		return fmt.Sprintf("SecRuleUpdateTargetById %s \"!%s\"", e.Rules, e.Target)
+		return fmt.Sprintf("SecRuleUpdateTargetById %s \"!%s\"", strings.Join(e.ruleSpecs(), " "), e.Target)
 	}
 }
 
-// ctlAction is the ctl action that applies e to one transaction.
-func (e Exclusion) ctlAction() string {
+// ctlActions are the ctl actions that apply e to one transaction: one
+// for e's rules and one for each range of mamori's copies (ruleSpecs).
+func (e Exclusion) ctlActions() []string {
 	switch {
 	case e.isTag() && e.Target == "":
-		return "ctl:ruleRemoveByTag=" + strings.TrimPrefix(e.Rules, "tag:")
+		return []string{"ctl:ruleRemoveByTag=" + strings.TrimPrefix(e.Rules, "tag:")}
 	case e.isTag():
-		return "ctl:ruleRemoveTargetByTag=" + strings.TrimPrefix(e.Rules, "tag:") + ";" + e.Target
-	case e.Target == "":
-		return "ctl:ruleRemoveById=" + e.Rules
-	default:
-		return "ctl:ruleRemoveTargetById=" + e.Rules + ";" + e.Target
+		return []string{"ctl:ruleRemoveTargetByTag=" + strings.TrimPrefix(e.Rules, "tag:") + ";" + e.Target}
 	}
+	var ctl []string
+	for _, spec := range e.ruleSpecs() {
+		if e.Target == "" {
+			ctl = append(ctl, "ctl:ruleRemoveById="+spec)
+		} else {
+			ctl = append(ctl, "ctl:ruleRemoveTargetById="+spec+";"+e.Target)
+		}
+	}
+	return ctl
 }
 
 // SecLang compiles c (after defaults) into the SecLang that loads
@@ -327,7 +365,7 @@ func (c Config) SecLang() string {
 		if e.PathPrefix == "" {
 			continue
 		}
-		fmt.Fprintf(&b, "SecRule REQUEST_FILENAME \"@beginsWith %s\" \"id:%d,phase:1,pass,nolog,t:none,%s\"\n", e.PathPrefix, id, e.ctlAction())
+		fmt.Fprintf(&b, "SecRule REQUEST_FILENAME \"@beginsWith %s\" \"id:%d,phase:1,pass,nolog,t:none,%s\"\n", e.PathPrefix, id, strings.Join(e.ctlActions(), ","))
 		id++
 	}
 

@@ -7,14 +7,18 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
+	"testing/fstest"
 
 	coreruleset "github.com/corazawaf/coraza-coreruleset/v4"
 	"github.com/corazawaf/coraza/v3"
 	"github.com/corazawaf/coraza/v3/experimental"
 
+	"github.com/mamori-waf/mamori/internal/detect"
 	// mamori's @rx: RE2 behind a literal prefilter (see internal/rx).
 	_ "github.com/mamori-waf/mamori/internal/rx"
 	// The operators mamori's virtual patches call (rules/patches).
@@ -37,6 +41,10 @@ type Compiled struct {
 	Config      Config
 	Directives  string
 	Fingerprint string
+	// Detection is the SecLang of mamori's detection layers, served as
+	// the rule file DetectionFile among CRS's (after its 944 detection
+	// rules, before its 949 blocking evaluation).
+	Detection string
 }
 
 // Compile applies defaults, validates c, expands its include globs and
@@ -57,7 +65,12 @@ func Compile(c Config) (*Compiled, error) {
 	resolved.Includes = files
 	directives := resolved.SecLang()
 	h.Write([]byte(directives))
-	return &Compiled{Config: resolved, Directives: directives, Fingerprint: hex.EncodeToString(h.Sum(nil))}, nil
+	detection, err := detect.Rules(c.Detection, c.ParanoiaLevel)
+	if err != nil {
+		return nil, err
+	}
+	h.Write([]byte(detection))
+	return &Compiled{Config: resolved, Directives: directives, Detection: detection, Fingerprint: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
 // readIncludes expands include patterns to absolute file names and writes
@@ -110,7 +123,7 @@ func IncludeDigest(patterns []string) string {
 // file (or "directives") and line.
 func New(c *Compiled) (*Engine, error) {
 	cfg := coraza.NewWAFConfig().
-		WithRootFS(rulesFS{}).
+		WithRootFS(rulesFS{detection: c.Detection}).
 		WithDirectives(c.Directives)
 	w, err := coraza.NewWAF(cfg)
 	if err != nil {
@@ -143,7 +156,13 @@ func (e *Engine) Close() error {
 // Written by hand because Coraza reads includes through one fs.FS and
 // mergefs would add a dependency for these few lines; absolute paths are
 // allowed on purpose (rule files are named by absolute path).
-type rulesFS struct{}
+// It also serves mamori's generated detection rules as DetectionFile, a
+// file of CRS's directory whose name sorts between CRS's detection rules
+// and its blocking evaluation.
+type rulesFS struct{ detection string }
+
+// DetectionFile is the name under which mamori's detection layers load.
+const DetectionFile = "@owasp_crs/REQUEST-948-MAMORI-DETECTION.conf"
 
 func (rulesFS) crs(name string) (string, bool) {
 	if i := strings.Index(name, "@"); i >= 0 {
@@ -154,6 +173,9 @@ func (rulesFS) crs(name string) (string, bool) {
 
 func (f rulesFS) Open(name string) (fs.File, error) {
 	if n, ok := f.crs(name); ok {
+		if n == DetectionFile && f.detection != "" {
+			return fstest.MapFS{n: {Data: []byte(f.detection)}}.Open(n)
+		}
 		return coreruleset.FS.Open(n)
 	}
 	return os.Open(name)
@@ -161,6 +183,9 @@ func (f rulesFS) Open(name string) (fs.File, error) {
 
 func (f rulesFS) ReadFile(name string) ([]byte, error) {
 	if n, ok := f.crs(name); ok {
+		if n == DetectionFile && f.detection != "" {
+			return []byte(f.detection), nil
+		}
 		return fs.ReadFile(coreruleset.FS, n)
 	}
 	return os.ReadFile(name)
@@ -168,7 +193,15 @@ func (f rulesFS) ReadFile(name string) ([]byte, error) {
 
 func (f rulesFS) Glob(pattern string) ([]string, error) {
 	if n, ok := f.crs(pattern); ok {
-		return fs.Glob(coreruleset.FS, n)
+		names, err := fs.Glob(coreruleset.FS, n)
+		if err != nil || f.detection == "" {
+			return names, err
+		}
+		if ok, _ := path.Match(n, DetectionFile); ok {
+			names = append(names, DetectionFile)
+			sort.Strings(names)
+		}
+		return names, nil
 	}
 	return filepath.Glob(pattern)
 }

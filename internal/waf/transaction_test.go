@@ -719,6 +719,8 @@ func TestTransactionExclusions(t *testing.T) {
 		{Rules: "941000-941999", Target: "ARGS:html", PathPrefix: "/cms"},
 		{Rules: "tag:attack-xss", Target: "ARGS:comment"},
 		{Rules: "942100", PathPrefix: "/only-942100"},
+		// mamori's SQL signature (internal/detect) also sees the payload.
+		{Rules: "9842901", PathPrefix: "/only-942100"},
 	}})
 	up := newEchoUpstream()
 	h := newHarness(t, e, up)

@@ -1,0 +1,90 @@
+package detect
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/corazawaf/coraza/v3"
+)
+
+func TestRulesCompile(t *testing.T) {
+	off := false
+	tests := []struct {
+		name    string
+		o       Options
+		want    []string
+		notWant []string
+	}{
+		{"defaults", Options{}, []string{"id:9542100,", "id:9642100,", "id:9742100,", "id:9834901,", "SecRuleRemoveById 942100", "t:mamoriTextGate"}, nil},
+		{"off", Options{Off: true}, nil, []string{"SecRule"}},
+		{"no decode", Options{Decode: &off}, []string{"id:9642100,"}, []string{"id:9542100,"}},
+		{"no text gate", Options{TextGate: &off}, []string{"id:9542100,"}, []string{"SecRuleRemoveById", "t:mamoriTextGate"}},
+		{"no signatures", Options{Signatures: &off}, []string{"id:9542100,"}, []string{"id:9834901,"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Rules(tc.o, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(s, w) {
+					t.Errorf("rules lack %q", w)
+				}
+			}
+			for _, w := range tc.notWant {
+				if strings.Contains(s, w) {
+					t.Errorf("rules hold %q", w)
+				}
+			}
+		})
+	}
+}
+
+// The signatures compile and match what they are for, and not the text
+// around them.
+func TestSignatures(t *testing.T) {
+	var rules strings.Builder
+	writeSignatures(&rules)
+	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives("SecRuleEngine On\n" +
+		`SecAction "id:1,phase:1,pass,nolog,setvar:tx.critical_anomaly_score=5"` + "\n" +
+		strings.ReplaceAll(rules.String(), "block,", "deny,")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		value string
+		rule  int
+	}{
+		{"{{config.__class__.__init__.__globals__}}", 9834901},
+		{"*)(uid=*))(|(uid=*", 9834902},
+		{`{"$ne": null}`, 9842902},
+		{`<!DOCTYPE foo [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>`, 9834903},
+		{"qx{id}", 9832901},
+		{"& net user", 9832902},
+		{"gopher://127.0.0.1:6379/_x", 9831901},
+		{"x\r\nSet-Cookie: a=1", 9821901},
+		{"rO0ABXNyABFqYXZh", 9844901},
+		{"1 UNION ALL SELECT NULL", 9842901},
+		{"| id", 9832903},
+		{"$(whoami)", 9832903},
+		{"The id field holds the user's ID; ls lists files.", 0},
+		{"Template {{ .Name }} renders the name (Go's text/template).", 0},
+		{"Mr. O'Brien (the editor) and the net result of the union.", 0},
+		{"https://example.com/docs/install.html", 0},
+	}
+	for _, tc := range tests {
+		tx := w.NewTransaction()
+		tx.AddGetRequestArgument("v", tc.value)
+		tx.ProcessRequestHeaders()
+		it, _ := tx.ProcessRequestBody()
+		got := 0
+		if it != nil {
+			got = it.RuleID
+		}
+		if got != tc.rule {
+			t.Errorf("%q: rule %d, want %d", tc.value, got, tc.rule)
+		}
+		_ = tx.Close()
+	}
+}

@@ -1,0 +1,89 @@
+package detect
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Patterns anchor at the start of a value or of a decoded part (the
+// parts of a GraphQL document or a path are separated by NUL, Sep).
+
+// signature is one of mamori's own rules, for an attack class CRS does
+// not cover at paranoia level 1. Each reads every placement, raw and
+// decoded, and scores as a critical match. Its ID is signatureBase plus a
+// number in the family of the closest CRS file (9842901: SQL, like
+// 942xxx); its path-segment twin is the ID plus 50.
+type signature struct {
+	id         int
+	tag, msg   string
+	transforms string // after the decoding, e.g. "t:cmdLine"
+	pattern    string // RE2 syntax
+}
+
+// signatureExclude are targets a signature leaves out.
+var signatureExclude = map[int]string{
+	// A Referer naming an intranet or local host is ordinary.
+	9831901: "|!REQUEST_HEADERS:Referer",
+}
+
+// signatureTargets are every placement but the path (read per segment).
+const signatureTargets = "ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_COOKIES_NAMES|XML:/*|" + placementTargets
+
+var signatureList = []signature{
+	{9834901, "attack-ssti", "Server-side template injection", "",
+		`(?i)\{\{[^}]{0,200}?(?:\d\s*[*+/-]\s*\d|__\w+__|\bconfig\b|\bself\b|\brequest\.|\bpopen\b|\bsystem\b|\bimport\b|\bexec\b|\beval\b)` +
+			`|\{%-?\s*(?:import|include|extends)\s` +
+			`|[$#*@]\{\s*\d+\s*[*+/-]\s*\d+\s*\}` +
+			`|<%=?\s*\d+\s*[*+/-]\s*\d+\s*%>` +
+			`|\$\{\s*T\s*\(` +
+			`|__(?:class|mro|subclasses|globals|builtins|init)__` +
+			`|#\{[^}]{0,100}\.(?:getClass|getClassLoader|forName)\b`},
+	{9834902, "attack-ldap", "LDAP filter injection", "",
+		`(?i)\)\s*\(\s*[|&!]|\*\s*\)\s*\(|\)\s*\(\s*(?:uid|cn|sn|mail|objectclass|userpassword|password|description|samaccountname)\s*[~<>]?=|\(\s*[|&]\s*\(\s*(?:uid|cn|objectclass|userpassword|password)\s*=`},
+	{9842902, "attack-nosql", "NoSQL operator injection", "",
+		`(?i)\{\s*"?\$(?:ne|gt|gte|lt|lte|eq|in|nin|regex|where|exists|or|and|not|nor|expr|elemmatch)"?\s*:` +
+			`|\[\s*\$(?:ne|gt|gte|lt|lte|eq|in|nin|regex|where|exists|or|and|not|nor)\s*\]` +
+			`|\$where\b|'\s*;\s*return\s+(?:true|1)\b|'\s*\|\|\s*'[^']*'\s*==\s*'`},
+	{9834903, "attack-xxe", "XML external entity or XInclude", "",
+		`(?i)<!DOCTYPE[^>]*\[|<!ENTITY\b|<!DOCTYPE\s+\S+\s+SYSTEM\s|<xi:include\b|xmlns:xi\s*=\s*["']http://www\.w3\.org/2001/XInclude`},
+	{9832901, "attack-rce", "Perl code injection", "",
+		"(?i)\\bqx\\s*[{(\\[/|!]|\\buse\\s+IO::Socket|IO::Socket::INET\\s*->\\s*new|\\bopen\\s*\\(\\s*\\w+\\s*,\\s*[\"']\\s*\\||\\beval\\s*\\{\\s*(?:system|exec)\\b|\\bprint\\s*\\x60|\\b(?:system|exec)\\s*\\(\\s*[\"'](?:/bin/|/usr/bin/|cat\\s|id\\b|sh\\b|bash\\b|nc\\s|wget\\s|curl\\s)"},
+	{9832902, "attack-rce", "Windows command injection", "t:cmdLine",
+		`(?:^|[&|])\s*(?:net\s+(?:user|localgroup|view|share)\b|dir\s+[a-z]:|type\s+[a-z]:|ipconfig\s*/all|whoami\s*/(?:all|priv|groups)|certutil\s+-urlcache|cmd(?:\.exe)?\s+/[ck]\b|powershell(?:\.exe)?\s+-(?:enc|encodedcommand|command|c|nop|noprofile|e)\b)`},
+	{9831901, "attack-rfi", "Remote file inclusion or server-side request forgery", "",
+		`(?i)(?:^|\x00)\s*(?:gopher|dict|ldap|jar|netdoc|tftp|expect|phar)://` +
+			`|(?:^|\x00)\s*(?:https?|ftp)://(?:127\.\d+\.\d+\.\d+|localhost|0\.0\.0\.0|\[::1?\]|169\.254\.169\.254|metadata\.google\.internal|10\.\d+\.\d+\.\d+|192\.168\.\d+\.\d+|172\.(?:1[6-9]|2\d|3[01])\.\d+\.\d+)(?:[:/]|$|\x00)` +
+			`|(?:^|\x00)\s*(?:https?|ftp)://[^?#\s\x00]+\.(?:php|txt|sh|pl|py|jsp|aspx?|exe|cgi)\?+\s*(?:$|\x00)`},
+	{9832903, "attack-rce", "Unix command injection: a bare command after a separator", "",
+		`(?:^|\x00)\s*(?:[;|&]+|\$\(|\x60)\s*(?:id|whoami|uname(?:\s+-[a-z]+)?|ls(?:\s+-[a-z]+)*(?:\s+/\S*)?|pwd|hostname|ifconfig|env|printenv)\s*(?:\)|\x60)?\s*;?\s*(?:$|\x00)`},
+	{9821901, "attack-protocol", "CRLF injection: a header or response inside a value", "",
+		`(?i)[\r\n][\t ]*(?:set-cookie|location|content-(?:length|type)|refresh|x-[a-z-]+)[\t ]*:|\r?\n\r?\n[\t ]*http/\d`},
+	{9844901, "attack-java", "Java code injection or serialized object", "",
+		`\brO0AB[A-Za-z0-9+/]|%\{\s*\(?\s*#|@java\.lang\.Runtime@|#_memberAccess|java\.lang\.(?:Runtime|ProcessBuilder)\b|Class\.forName\s*\(|\.getClass\s*\(\s*\)\s*\.getClassLoader|Runtime\.getRuntime\s*\(`},
+	{9842901, "attack-sqli", "SQL injection: UNION SELECT, stacked query, time delay or tautology", "t:lowercase",
+		`\bunion(?:\s|/\*.*?\*/|\()+(?:all(?:\s|/\*.*?\*/)+|distinct(?:\s|/\*.*?\*/)+)?select\b|@@version\b|\b(?:sleep|pg_sleep|benchmark)\s*\(\s*\d|\bwaitfor\s+delay\b|\bextractvalue\s*\(|\bupdatexml\s*\(|\bconvert\s*\(\s*int\s*,|;\s*(?:drop|truncate|alter)\s+table\b|'\s*(?:or|and)\s*\(?\s*'[^']*'\s*=\s*'|\b(?:or|and)\s+(\d+)\s*=\s*\d+\s*(?:--|#|$)|'\s*(?:--|#)\s*$|^\s*'?\s*\)\s*(?:or|and)\s*\(`},
+}
+
+// writeSignatures writes each signature twice: for the placements, and for
+// the URL path's segments.
+func writeSignatures(b *strings.Builder) {
+	for _, s := range signatureList {
+		for i, target := range []struct{ vars, decode string }{
+			{signatureTargets + signatureExclude[s.id], "t:mamoriDecodeAll"},
+			{"REQUEST_URI_RAW", "t:mamoriPath"},
+		} {
+			t := "t:none," + target.decode
+			if s.transforms != "" {
+				t += "," + s.transforms
+			}
+			fmt.Fprintf(b, "SecRule %s \"@rx %s\" \"id:%d,phase:2,block,capture,%s,"+
+				"msg:'%s (mamori)',logdata:'Matched Data: %%{TX.0} found within %%{MATCHED_VAR_NAME}',"+
+				"tag:'%s',tag:'mamori-detect',tag:'paranoia-level/1',severity:'CRITICAL',"+
+				"setvar:'tx.inbound_anomaly_score_pl1=+%%{tx.critical_anomaly_score}'\"\n",
+				target.vars, escapeQuotes(s.pattern), s.id+i*50, t, s.msg, s.tag)
+		}
+	}
+}
+
+// escapeQuotes escapes double quotes for a SecLang quoted argument.
+func escapeQuotes(s string) string { return strings.ReplaceAll(s, `"`, `\"`) }
