@@ -6,7 +6,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build demo test lint bench clean
+.PHONY: build demo test lint fuzz bench clean
 
 build:
 	go build -o bin/mamori ./cmd/mamori
@@ -27,10 +27,27 @@ lint:
 # The CRS suite runs verbosely so that its pass-rate line is printed.
 test: build lint
 	tests/setup.sh
+	$(MAKE) fuzz
 	MAMORI_BIN=$(CURDIR)/bin/mamori UPSTREAM_BIN=$(CURDIR)/bin/upstream \
 		go test -count=1 -timeout 20m $$(go list ./... | grep -v /tests/crs)
 	MAMORI_BIN=$(CURDIR)/bin/mamori UPSTREAM_BIN=$(CURDIR)/bin/upstream \
 		go test -count=1 -timeout 30m -v ./tests/crs/ | grep -v -e '^=== RUN'
+
+# Every parser and decoder of untrusted input, fuzzed briefly (their seed
+# corpora also run in every `go test`). FUZZTIME=1m for a longer run.
+FUZZTIME ?= 5s
+FUZZ_TARGETS := \
+	internal/session:FuzzOpen internal/session:FuzzDecodeEnvelope internal/session:FuzzCookieHeader \
+	internal/auth:FuzzParams internal/form:FuzzScanURLEncoded internal/password:FuzzParseBody \
+	internal/csrf:FuzzCheck internal/paths:FuzzNormalize internal/limits:FuzzScanner \
+	internal/detect:FuzzDecode internal/vpatch:FuzzXMLRPCMethod internal/vpatch:FuzzUnsafeFilterItems \
+	internal/events:FuzzRedactQuery internal/logchain:FuzzParse internal/headers:FuzzReadCSPReports
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
+		go test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) ./$$pkg/ > /tmp/mamori-fuzz.log 2>&1 || { cat /tmp/mamori-fuzz.log; exit 1; }; \
+	done
 
 # Load benchmark: plain Caddy (baseline), mamori and coraza-caddy under wrk.
 bench:

@@ -305,7 +305,10 @@ func splitHostPort(hostport, scheme string) (host, port string, ok bool) {
 	if strings.Contains(host, ":") && net.ParseIP(host) == nil {
 		return "", "", false
 	}
-	if host == "" {
+	// One trailing dot names the same host (a fully qualified name);
+	// nothing else may be left empty or end in a dot.
+	host = strings.TrimSuffix(host, ".")
+	if host == "" || strings.HasSuffix(host, ".") {
 		return "", "", false
 	}
 	if port == "" {
@@ -315,7 +318,7 @@ func splitHostPort(hostport, scheme string) (host, port string, ok bool) {
 	if port == "" {
 		return "", "", false
 	}
-	return strings.ToLower(strings.TrimSuffix(host, ".")), port, true
+	return strings.ToLower(host), port, true
 }
 
 // join serialises an origin the way browsers do: the default port left
