@@ -4,6 +4,7 @@
 #
 #   tests/bench/run.sh                      # 10s per measurement
 #   BENCH_DURATION=5s tests/bench/run.sh    # shorter run
+#   BENCH_MAMORI_OPTIONS="detection off" tests/bench/run.sh   # mamori without its detection layers
 set -euo pipefail
 
 export GOTOOLCHAIN="${GOTOOLCHAIN:-go1.27.3}"
@@ -16,6 +17,9 @@ WARMUP="${BENCH_WARMUP:-2s}"
 CACHE="${BENCH_CACHE:-/tmp/mamori-bench}"
 PORT_BASE="${BENCH_PORT_BASE:-}"
 REBUILD="${BENCH_REBUILD:-0}"
+# Options inside mamori's block, e.g. BENCH_MAMORI_OPTIONS="detection off"
+# to measure CRS alone; empty = mamori's defaults.
+MAMORI_OPTIONS="${BENCH_MAMORI_OPTIONS:-}"
 THREADS=2
 CONNS=32
 WRK_TIMEOUT=10s # wrk's default (2s) turns slow WAF answers on a busy host into "errors"
@@ -217,7 +221,9 @@ $GLOBAL_OPTS
 }
 
 http://127.0.0.1:${PORT[mamori]} {
-	mamori
+	mamori {
+		$MAMORI_OPTIONS
+	}
 	reverse_proxy 127.0.0.1:$UPSTREAM_PORT
 }
 EOF
