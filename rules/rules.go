@@ -8,9 +8,9 @@
 //
 // Rule IDs (outside every CRS range, documented in docs/profiles.md):
 //
-//	9600000-9609999  Movable Type profile
-//	9610000-9619999  WordPress profile
-//	9700000-9799999  virtual patches, 9700000 + 1000·n for the n-th file
+//	9900000-9909999  Movable Type profile
+//	9910000-9919999  WordPress profile
+//	9920000-9999999  virtual patches, 9920000 + 1000·n for the n-th file
 package rules
 
 import (

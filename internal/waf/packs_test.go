@@ -9,7 +9,7 @@ import (
 // path exclusions), their text is in the fingerprint, the include digest
 // is not, and a broken pack is reported by name and line.
 func TestRulePacks(t *testing.T) {
-	pack := RulePack{Name: "patches/CVE-0000-0001.conf", SecLang: `SecRule ARGS:x "@streq 1" "id:9700001,phase:1,deny,status:403,log"` + "\n"}
+	pack := RulePack{Name: "patches/CVE-0000-0001.conf", SecLang: `SecRule ARGS:x "@streq 1" "id:9920001,phase:1,deny,status:403,log"` + "\n"}
 	fp := func(c Config) *Compiled {
 		t.Helper()
 		compiled, err := Compile(c)
@@ -32,7 +32,7 @@ func TestRulePacks(t *testing.T) {
 	if fp(Config{Packs: []RulePack{pack}, IncludeDigest: "abc"}).Fingerprint != with.Fingerprint {
 		t.Error("the include digest changed the fingerprint (it must only change the adapted config)")
 	}
-	broken := RulePack{Name: "profiles/x.conf", SecLang: "# ok\nSecRule ARGS:x \"@streq 1\" \"id:9600001,phase:1,pass,nolog\"\nSecRule ARGS:y \"@streq 1\" \"id:9600002,phase:1,bogus\"\n"}
+	broken := RulePack{Name: "profiles/x.conf", SecLang: "# ok\nSecRule ARGS:x \"@streq 1\" \"id:9900001,phase:1,pass,nolog\"\nSecRule ARGS:y \"@streq 1\" \"id:9900002,phase:1,bogus\"\n"}
 	_, err := New(fp(Config{Packs: []RulePack{pack, broken}}))
 	if err == nil || !strings.Contains(err.Error(), "rule pack profiles/x.conf:3") {
 		t.Errorf("broken pack: %v, want it named with line 3", err)

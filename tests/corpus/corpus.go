@@ -40,7 +40,7 @@ type Entry struct {
 	// default header (Accept, User-Agent, ...).
 	Headers map[string]string `yaml:"headers"`
 	// Rule, for attacks, is a rule ID or CVE tag the block must name
-	// ("9703001", "CVE-2021-20837"); empty means any rule.
+	// ("9923001", "CVE-2021-20837"); empty means any rule.
 	Rule string `yaml:"rule"`
 }
 
