@@ -302,7 +302,11 @@ func splitHostPort(hostport, scheme string) (host, port string, ok bool) {
 	} else if strings.Contains(hostport, ":") {
 		return "", "", false // a bare IPv6 address or a bad port
 	}
-	if strings.Contains(host, ":") && net.ParseIP(host) == nil {
+	if strings.Contains(host, ":") {
+		if net.ParseIP(host) == nil {
+			return "", "", false
+		}
+	} else if !validRegName(host) {
 		return "", "", false
 	}
 	// One trailing dot names the same host (a fully qualified name);
@@ -319,6 +323,22 @@ func splitHostPort(hostport, scheme string) (host, port string, ok bool) {
 		return "", "", false
 	}
 	return strings.ToLower(host), port, true
+}
+
+// validRegName reports whether host is a host name or IPv4 address as an
+// origin carries it (browsers send IDNs as punycode): letters, digits and
+// RFC 3986's unreserved and sub-delimiter characters, no brackets.
+func validRegName(host string) bool {
+	for i := 0; i < len(host); i++ {
+		c := host[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("-._~%!$&'()*+,;=", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // join serialises an origin the way browsers do: the default port left
