@@ -14,30 +14,7 @@ import (
 
 // cmsCaddyfile is a Movable Type site: the admin script is a protected
 // path for the CSRF guard and its password forms are checked.
-const cmsCaddyfile = `{
-	admin 127.0.0.1:{ADMIN}
-	log default {
-		output stderr
-		level ERROR
-		exclude mamori.events
-	}
-	log events {
-		output file {DIR}/events.log
-		include mamori.events
-	}
-}
-http://:{PORT} {
-	bind 127.0.0.1
-	log {
-		output file {DIR}/access.log
-	}
-	mamori {
-		profile movabletype
-		EXTRA
-	}
-	reverse_proxy {UPSTREAM}
-}
-`
+var cmsCaddyfile = caddyfile("", "profile movabletype\n\t\tEXTRA", "")
 
 var markers atomic.Int64
 

@@ -24,9 +24,16 @@ import (
 	"github.com/mamori-waf/mamori/tests/harness"
 )
 
-const siteCaddyfile = `{
-	admin 127.0.0.1:{ADMIN}
-	log default {
+// caddyfile is the e2e test site: the admin endpoint, Caddy's log without
+// events, events in {DIR}/events.log, the access log in {DIR}/access.log,
+// a mamori block holding mamori, and the proxy to {UPSTREAM} with
+// proxyOptions. global adds global options (whole lines).
+func caddyfile(global, mamori, proxyOptions string) string {
+	proxy := "reverse_proxy {UPSTREAM}"
+	if proxyOptions != "" {
+		proxy += " {\n\t\t" + proxyOptions + "\n\t}"
+	}
+	return "{\n\tadmin 127.0.0.1:{ADMIN}\n" + global + `	log default {
 		output stderr
 		level ERROR
 		exclude mamori.events
@@ -42,13 +49,15 @@ http://:{PORT} {
 		output file {DIR}/access.log
 	}
 	mamori {
-		mode MODE
+		` + mamori + `
 	}
-	reverse_proxy {UPSTREAM} {
-		flush_interval -1
-	}
+	` + proxy + `
 }
 `
+}
+
+// siteCaddyfile is the plain test site; MODE is block or detect.
+var siteCaddyfile = caddyfile("", "mode MODE", "flush_interval -1")
 
 type site struct {
 	*harness.Mamori

@@ -17,34 +17,7 @@ import (
 // single instance with the memory store, for WordPress and Movable Type's
 // Data API; the shared-Redis cases are in session_test.go.
 
-const wordpressCaddyfile = `{
-	admin 127.0.0.1:{ADMIN}
-	log default {
-		output stderr
-		level ERROR
-		exclude mamori.events
-	}
-	log events {
-		output file {DIR}/events.log
-		include mamori.events
-		level INFO
-	}
-	mamori {
-		key_file {DIR}/keys/seal.key
-	}
-}
-http://:{PORT} {
-	bind 127.0.0.1
-	log {
-		output file {DIR}/access.log
-	}
-	mamori {
-		profile PROFILE
-		THROTTLE
-	}
-	reverse_proxy {UPSTREAM}
-}
-`
+var wordpressCaddyfile = caddyfile("\tmamori {\n\t\tkey_file {DIR}/keys/seal.key\n\t}\n", "profile PROFILE\n\t\tTHROTTLE", "")
 
 func auditSite(t *testing.T, upstream, profile, throttle string) *site {
 	t.Helper()

@@ -23,30 +23,7 @@ import (
 
 // profileCaddyfile is the e2e site with a CMS profile (PROFILE, "" for
 // none) at a paranoia level (PL).
-const profileCaddyfile = `{
-	admin 127.0.0.1:{ADMIN}
-	log default {
-		output stderr
-		level ERROR
-		exclude mamori.events
-	}
-	log events {
-		output file {DIR}/events.log
-		include mamori.events
-	}
-}
-http://:{PORT} {
-	bind 127.0.0.1
-	log {
-		output file {DIR}/access.log
-	}
-	mamori {
-		paranoia PL
-		PROFILE
-	}
-	reverse_proxy {UPSTREAM}
-}
-`
+var profileCaddyfile = caddyfile("", "paranoia PL\n\t\tPROFILE", "")
 
 func startProfileSite(t *testing.T, upstream, profile string, pl int) *site {
 	t.Helper()

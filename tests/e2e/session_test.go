@@ -25,38 +25,14 @@ import (
 // testSealKey is the seal key both instances of a shared-Redis test use.
 const testSealKey = "c2Vzc2lvbi10ZXN0LWtleS0zMi1ieXRlcy1sb25nISE="
 
-const sessionCaddyfile = `{
-	admin 127.0.0.1:{ADMIN}
-	servers {
+var sessionCaddyfile = caddyfile(`	servers {
 		trusted_proxies static 127.0.0.1/32
 		client_ip_headers X-Forwarded-For
-	}
-	log default {
-		output stderr
-		level ERROR
-		exclude mamori.events
-	}
-	log events {
-		output file {DIR}/events.log
-		include mamori.events
-		level INFO
 	}
 	mamori {
 		GLOBAL
 	}
-}
-http://:{PORT} {
-	bind 127.0.0.1
-	log {
-		output file {DIR}/access.log
-	}
-	mamori {
-		profile movabletype
-		SITE
-	}
-	reverse_proxy {UPSTREAM}
-}
-`
+`, "profile movabletype\n\t\tSITE", "")
 
 func sessionSite(t *testing.T, upstream, global, siteOptions string) *site {
 	t.Helper()
