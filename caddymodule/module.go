@@ -291,6 +291,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return nil
 	}
 
+	h.recognizeLogin(r, o, sst, tx)
 	if h.loginRequest(w, r, o, sst) {
 		return nil
 	}

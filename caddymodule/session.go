@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
-	"path"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -14,6 +14,7 @@ import (
 
 	"github.com/mamori-waf/mamori/internal/auth"
 	"github.com/mamori-waf/mamori/internal/events"
+	"github.com/mamori-waf/mamori/internal/profile"
 	"github.com/mamori-waf/mamori/internal/session"
 	"github.com/mamori-waf/mamori/internal/waf"
 )
@@ -107,8 +108,9 @@ func withAudit(action, result string) func(*events.Event) {
 }
 
 // sessionRequest opens the sealed session cookies (dropping forged, stolen,
-// expired and revoked ones before anything else sees them), recognises a
-// login or logout, and revokes the session at logout.
+// expired and revoked ones before anything else sees them) and notes
+// whether the request is for an admin path; recognizeLogin does the rest
+// once the WAF has read the body.
 func (h *Handler) sessionRequest(r *http.Request, o *outcome) *sessionState {
 	sg := h.sessions
 	if sg == nil {
@@ -138,16 +140,35 @@ func (h *Handler) sessionRequest(r *http.Request, o *outcome) *sessionState {
 	if h.profile == nil {
 		return st
 	}
+	st.private = h.profile.IsAdmin(profile.CleanPath(r.URL.Path))
+	return st
+}
+
+// recognizeLogin finds out, after the WAF's request phases, whether the
+// request is one of the profile's logins (kept for the throttle and the
+// audit of its outcome) or logouts (the presented sessions are revoked and
+// the logout audited). It reads the form from the body the WAF buffered,
+// and reads (and replays) the body itself only when the WAF did not keep
+// all of it.
+func (h *Handler) recognizeLogin(r *http.Request, o *outcome, st *sessionState, tx *waf.Transaction) {
+	if st == nil || h.profile == nil {
+		return
+	}
+	sg := h.sessions
 	// Match on the cleaned path: /cgi-bin/mt//mt.cgi reaches the same
 	// script and must not escape the login throttle.
-	urlPath := path.Clean("/" + r.URL.Path)
-	st.private = h.profile.IsAdmin(urlPath)
+	urlPath := profile.CleanPath(r.URL.Path)
 	if !auth.MatchPath(h.profile, r.Method, urlPath) {
-		return st
+		return
 	}
 	// Errors leave what was read: a body over the limit is refused by the
 	// WAF (413) before it reaches the CMS.
-	params, _ := auth.Params(r, sg.fields, sg.bodyLimit)
+	var params url.Values
+	if body, ok := tx.BufferedRequestBody(); ok {
+		params, _ = auth.ParamsFromBody(body, r.Header.Get("Content-Type"), r.URL.RawQuery, sg.fields)
+	} else {
+		params, _ = auth.Params(r, sg.fields, sg.bodyLimit)
+	}
 	st.attempt = auth.Match(h.profile, r.Method, urlPath, params)
 	st.logout = h.profile.IsLogout(r, urlPath, params)
 	if st.logout {
@@ -172,7 +193,6 @@ func (h *Handler) sessionRequest(r *http.Request, o *outcome) *sessionState {
 		}
 		o.event("auth", events.VerdictAllowed, "logout", "logout", 0, withAudit("logout", outcome), withUser(user), withRef(ref))
 	}
-	return st
 }
 
 func sessionReason(f session.Finding) string {

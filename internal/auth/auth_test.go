@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -58,6 +59,11 @@ func TestParams(t *testing.T) {
 				t.Errorf("the upstream would get %d bytes, not the %d sent", len(rest), len(tt.body))
 			}
 			_ = r.Body.Close()
+			// The same fields from a body the WAF has already buffered.
+			buffered, err := ParamsFromBody(strings.NewReader(tt.body), tt.contentType, tt.query, want)
+			if err != nil || !reflect.DeepEqual(buffered, params) {
+				t.Errorf("ParamsFromBody = %v, %v; Params = %v", buffered, err, params)
+			}
 		})
 	}
 	t.Run("over_the_limit", func(t *testing.T) {

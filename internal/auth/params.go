@@ -67,13 +67,7 @@ func Params(r *http.Request, want map[string]bool, limit int64) (url.Values, err
 	}
 	sp := &spool{}
 	src := io.TeeReader(io.LimitReader(r.Body, limit+1), sp)
-	var err error
-	ct, ctParams, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if ct == "multipart/form-data" && ctParams["boundary"] != "" {
-		err = scanMultipart(src, ctParams["boundary"], want, params)
-	} else {
-		err = scanURLEncoded(src, want, params)
-	}
+	err := scanBody(src, r.Header.Get("Content-Type"), want, params)
 	// Keep the rest of the body too, whatever the scan stopped at.
 	_, cerr := io.Copy(io.Discard, src)
 	err = errors.Join(err, cerr)
@@ -88,6 +82,26 @@ func Params(r *http.Request, want map[string]bool, limit int64) (url.Values, err
 	// Query after the body, as Movable Type merges them.
 	_ = scanURLEncoded(strings.NewReader(r.URL.RawQuery), want, params)
 	return params, err
+}
+
+// ParamsFromBody is Params for a body someone else has already read and
+// kept (the WAF's buffered copy): the request's own body is not touched,
+// so no byte of it is read twice.
+func ParamsFromBody(body io.Reader, contentType, rawQuery string, want map[string]bool) (url.Values, error) {
+	params := url.Values{}
+	err := scanBody(body, contentType, want, params)
+	_ = scanURLEncoded(strings.NewReader(rawQuery), want, params)
+	return params, err
+}
+
+// scanBody reads a form body of the content type: multipart, or anything
+// else as urlencoded.
+func scanBody(body io.Reader, contentType string, want map[string]bool, out url.Values) error {
+	ct, ctParams, _ := mime.ParseMediaType(contentType)
+	if ct == "multipart/form-data" && ctParams["boundary"] != "" {
+		return scanMultipart(body, ctParams["boundary"], want, out)
+	}
+	return scanURLEncoded(body, want, out)
 }
 
 // scanURLEncoded keeps the (decoded) values of wanted names, read as the
