@@ -38,8 +38,7 @@ test: build lint
 FUZZTIME ?= 5s
 FUZZ_TARGETS := \
 	internal/session:FuzzOpen internal/session:FuzzDecodeEnvelope internal/session:FuzzCookieHeader \
-	internal/auth:FuzzParams internal/form:FuzzScanURLEncoded internal/password:FuzzParseBody \
-	internal/csrf:FuzzCheck internal/paths:FuzzNormalize internal/limits:FuzzScanner \
+	internal/csrf:FuzzCheck internal/request:FuzzNormalize internal/request:FuzzView internal/limits:FuzzScanner \
 	internal/detect:FuzzDecode internal/vpatch:FuzzXMLRPCMethod internal/vpatch:FuzzUnsafeFilterItems \
 	internal/events:FuzzRedactQuery internal/logchain:FuzzParse internal/headers:FuzzReadCSPReports
 fuzz:

@@ -38,7 +38,7 @@ func (h *Handler) checkCSRF(w http.ResponseWriter, r *http.Request, o *outcome) 
 	if h.csrf == nil {
 		return false
 	}
-	d := h.csrf.Check(r)
+	d := h.csrf.CheckPath(r, o.view.Path)
 	if d.Checked {
 		// The answer depends on these headers; caches must know.
 		w.Header().Add("Vary", csrf.VaryHeaders)

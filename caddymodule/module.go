@@ -26,6 +26,7 @@ import (
 	"github.com/mamori-waf/mamori/internal/password"
 	"github.com/mamori-waf/mamori/internal/paths"
 	"github.com/mamori-waf/mamori/internal/profile"
+	"github.com/mamori-waf/mamori/internal/request"
 	"github.com/mamori-waf/mamori/internal/session"
 	"github.com/mamori-waf/mamori/internal/waf"
 )
@@ -97,6 +98,7 @@ type Handler struct {
 	app         *App             // the global mamori app, once loaded
 	sessions    *sessionGuards   // nil without a profile or session cookies
 	profile     *profile.Profile // nil without a profile
+	dialect     request.Dialect  // how the CMS parses requests (Union without a profile)
 	limits      *limits.Compiled
 	paths       *paths.Guard
 	csrf        *csrf.Guard       // nil when off
@@ -159,6 +161,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 			return err
 		}
 		h.profile = p
+		h.dialect = request.DialectOf(p.Name)
 	}
 	if err := h.provisionRulePacks(); err != nil {
 		return fmt.Errorf("profile: %w", err)
@@ -238,8 +241,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		extra.Set(zap.String("mamori.request_id", id))
 	}
 
+	// The request as the CMS will read it, built once: every guard
+	// decides on this view (package request).
+	view := request.New(r, h.dialect)
+	r = r.WithContext(request.WithView(r.Context(), view))
 	clientIP, clientPort := clientAddress(r)
-	o := &outcome{h: h, r: r, id: id, clientIP: clientIP, extra: extra}
+	o := &outcome{h: h, r: r, id: id, clientIP: clientIP, extra: extra, view: view}
 	// One access-log line for every request, however it ends (S5).
 	w, rec := h.startAccess(w)
 	defer h.logAccess(o, rec, start, &err)
@@ -285,6 +292,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if it != nil {
 		o.report(tx.Verdict(), it.Status)
 		return h.interrupt(w, r, it, id)
+	}
+	// The body as the CMS reads it, from the WAF's buffer: a part the
+	// CMS reads as a field must have been inspected as one.
+	if h.checkBody(w, r, o, tx) {
+		return nil
 	}
 	// Password observation, after the WAF's request phases (SPEC.md).
 	if h.checkPassword(w, r, o, tx) {
@@ -337,6 +349,7 @@ type outcome struct {
 	replaced int   // status of mamori's answer in place of the upstream's (502 unsafe headers, 404 listing)
 	body     *limits.Body
 	listing  *paths.ListingWriter
+	view     *request.View // the request as the CMS reads it
 	h        *Handler
 	r        *http.Request
 	id       string

@@ -81,7 +81,7 @@ func (h *Handler) perimeter(w http.ResponseWriter, r *http.Request, o *outcome) 
 		h.serveCSPReport(w, r, o)
 		return true
 	}
-	if d := h.paths.Check(r, o.clientIP); d != nil {
+	if d := h.paths.Check(o.view, o.clientIP); d != nil {
 		if detect {
 			o.event("paths", events.VerdictDetected, d.Rule, d.Reason, d.Status)
 			return false

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -14,7 +13,6 @@ import (
 
 	"github.com/mamori-waf/mamori/internal/auth"
 	"github.com/mamori-waf/mamori/internal/events"
-	"github.com/mamori-waf/mamori/internal/profile"
 	"github.com/mamori-waf/mamori/internal/session"
 	"github.com/mamori-waf/mamori/internal/waf"
 )
@@ -26,8 +24,6 @@ type sessionGuards struct {
 	guard            *session.Guard // nil: session guard off
 	throttle         *auth.Throttle // nil: throttle off
 	throttleFailOpen bool
-	fields           map[string]bool // parameters logins and logouts are recognised by
-	bodyLimit        int64           // the WAF's request body limit: larger bodies get 413
 }
 
 // provisionSessions builds the session guard and login throttle: on by
@@ -48,13 +44,7 @@ func (h *Handler) provisionSessions(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
-	sg := &sessionGuards{bodyLimit: h.WAF.RequestBodyLimit}
-	if sg.bodyLimit == 0 {
-		sg.bodyLimit = waf.DefaultRequestBodyLimit
-	}
-	if h.profile != nil {
-		sg.fields = auth.Fields(h.profile)
-	}
+	sg := &sessionGuards{}
 	if sessionOn {
 		cfg := session.Config{}
 		if h.Session != nil {
@@ -118,6 +108,12 @@ func (h *Handler) sessionRequest(r *http.Request, o *outcome) *sessionState {
 	}
 	st := &sessionState{client: session.Client{IP: o.clientIP, UserAgent: r.UserAgent()}}
 	if sg.guard != nil {
+		// A cookie the CMS reads under a session cookie's name but sent
+		// under another spelling (mt%5Fuser, after a ",", PHP's "." for
+		// "_") is never the proxy's sealed cookie: drop it.
+		for _, d := range o.view.DropDisguisedCookies(r.Header, sg.guard.Governs) {
+			o.event("session", events.VerdictBlocked, "session-disguised", "cookie "+d.Sent+" is read by the CMS as "+d.Read+" (a session cookie under another spelling); removed", 0)
+		}
 		ctx, cancel := storeContext(r.Context())
 		st.req = sg.guard.Inbound(ctx, r.Header, st.client)
 		cancel()
@@ -140,7 +136,7 @@ func (h *Handler) sessionRequest(r *http.Request, o *outcome) *sessionState {
 	if h.profile == nil {
 		return st
 	}
-	st.private = h.profile.IsAdmin(profile.CleanPath(r.URL.Path))
+	st.private = h.profile.IsAdmin(o.view.Path) || h.profile.IsAdmin(o.view.Script)
 	return st
 }
 
@@ -155,20 +151,17 @@ func (h *Handler) recognizeLogin(r *http.Request, o *outcome, st *sessionState, 
 		return
 	}
 	sg := h.sessions
-	// Match on the cleaned path: /cgi-bin/mt//mt.cgi reaches the same
-	// script and must not escape the login throttle.
-	urlPath := profile.CleanPath(r.URL.Path)
+	// Match on the script the path runs: /cgi-bin/mt//mt.cgi and
+	// /cgi-bin/mt/mt.cgi/ (PATH_INFO) reach the same script and must not
+	// escape the login throttle.
+	urlPath := o.view.Script
 	if !auth.MatchPath(h.profile, r.Method, urlPath) {
 		return
 	}
 	// Errors leave what was read: a body over the limit is refused by the
 	// WAF (413) before it reaches the CMS.
-	var params url.Values
-	if body, ok := tx.BufferedRequestBody(); ok {
-		params, _ = auth.ParamsFromBody(body, r.Header.Get("Content-Type"), r.URL.RawQuery, sg.fields)
-	} else {
-		params, _ = auth.Params(r, sg.fields, sg.bodyLimit)
-	}
+	_ = h.readBody(r, o, tx)
+	params := o.view.Values()
 	st.attempt = auth.Match(h.profile, r.Method, urlPath, params)
 	st.logout = h.profile.IsLogout(r, urlPath, params)
 	if st.logout {

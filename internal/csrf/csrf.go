@@ -151,11 +151,16 @@ type Decision struct {
 // Check decides about r from its method, path and headers; it never reads
 // the body.
 func (g *Guard) Check(r *http.Request) Decision {
+	return g.CheckPath(r, profile.CleanPath(r.URL.Path))
+}
+
+// CheckPath is Check with the request's path already cleaned (mamori's
+// request view gives it).
+func (g *Guard) CheckPath(r *http.Request, p string) Decision {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
 		return Decision{Allowed: true}
 	}
-	p := profile.CleanPath(r.URL.Path)
 	if g.matches(g.exempt, p) {
 		return Decision{Allowed: true}
 	}

@@ -1,6 +1,9 @@
 package request
 
-import "strings"
+import (
+	"net/http"
+	"strings"
+)
 
 // Pair is one name=value pair of a request's Cookie header, split on ";"
 // and kept as sent, so that a guard can rebuild the header with only its
@@ -138,6 +141,81 @@ func phpCookies(header string) []Field {
 			seen[name] = true
 		}
 		out = append(out, Field{Name: name, Keys: keys, Value: unescape(v, false, false)})
+	}
+	return out
+}
+
+// Disguised is a cookie the CMS reads under a name other than the one sent.
+type Disguised struct {
+	// Sent is the pair's name as sent; Read the name the CMS reads.
+	Sent, Read string
+}
+
+// DropDisguisedCookies removes from h (and the view) every Cookie pair
+// that a reading of the view takes for a cookie governed reports true
+// for, under a name other than the one sent: "mt%5Fuser" (CGI::Cookie
+// unescapes names), "a=1, mt_user=x" (CGI::Cookie splits on ","),
+// "wordpress.logged.in" (PHP turns "." into "_"). A guard matching the
+// sent names would never see them; the CMS would. It returns what it
+// dropped.
+func (v *View) DropDisguisedCookies(h http.Header, governed func(name string) bool) []Disguised {
+	var dropped []Disguised
+	kept := v.Cookie[:0:0]
+	for _, p := range v.Cookie {
+		raw := p.Name
+		if !p.NoEquals {
+			raw += "=" + p.Value
+		}
+		bad := ""
+		for _, rd := range v.readings {
+			fs := phpCookies(raw)
+			if rd.Dialect == CGI {
+				fs = cgiCookies(raw)
+			}
+			for _, f := range fs {
+				if f.Name != p.Name && governed(f.Name) {
+					bad = f.Name
+				}
+			}
+		}
+		if bad != "" {
+			dropped = append(dropped, Disguised{Sent: p.Name, Read: bad})
+			continue
+		}
+		kept = append(kept, p)
+	}
+	if len(dropped) == 0 {
+		return nil
+	}
+	v.Cookie = kept
+	if len(kept) == 0 {
+		h.Del("Cookie")
+	} else {
+		h.Set("Cookie", FormatCookieHeader(kept))
+	}
+	cookie := strings.Join(h.Values("Cookie"), "; ")
+	for _, rd := range v.readings {
+		if rd.Dialect == PHP {
+			rd.Cookies = phpCookies(cookie)
+		} else {
+			rd.Cookies = cgiCookies(cookie)
+		}
+	}
+	return dropped
+}
+
+// HTTPCookies are the dialect readings' plain cookies as net/http
+// cookies (first of a name wins), for guards that take those.
+func (v *View) HTTPCookies() []*http.Cookie {
+	var out []*http.Cookie
+	seen := map[string]bool{}
+	for _, rd := range v.readings {
+		for _, f := range rd.Cookies {
+			if f.Keys == nil && !seen[f.Name] {
+				seen[f.Name] = true
+				out = append(out, &http.Cookie{Name: f.Name, Value: f.Value})
+			}
+		}
 	}
 	return out
 }

@@ -129,6 +129,13 @@ func New(c Config, o Options) (*Guard, error) {
 }
 
 // rule returns the first rule matching a cookie name.
+// Governs reports whether the guard seals or hardens cookies of this
+// name (a rule other than off matches it).
+func (g *Guard) Governs(name string) bool {
+	r, ok := g.rule(name)
+	return ok && r.Mode != ModeOff
+}
+
 func (g *Guard) rule(name string) (CookieRule, bool) {
 	for _, r := range g.rules {
 		if r.Name == name {
