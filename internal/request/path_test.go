@@ -59,4 +59,3 @@ func FuzzNormalize(f *testing.F) {
 		}
 	})
 }
-

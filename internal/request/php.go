@@ -9,8 +9,8 @@ const phpMaxNesting = 64
 // phpName reads a variable name as php_register_variable_ex does: leading
 // spaces skipped, the name ends at a NUL, " " and "." in the base name
 // become "_", "[" starts array keys ("a[b][]" is a, keys b and ""), a "["
-// without a closing "]" becomes "_" (so "XDEBUG[SESSION_START" is
-// "XDEBUG_SESSION_START"), and anything after the last "]" that is not
+// without a closing "]" becomes "_" with the spaces, dots and "[" after it
+// (so "XDEBUG[SESSION_START" is "XDEBUG_SESSION_START"), and anything after the last "]" that is not
 // another "[" is ignored. ok is false when PHP drops the variable (empty
 // name, too deep).
 func phpName(raw string) (name string, keys []string, ok bool) {
@@ -43,8 +43,15 @@ func phpName(raw string) (name string, keys []string, ok bool) {
 		end := strings.IndexByte(rest, ']')
 		if end < 0 {
 			if len(keys) == 0 {
-				// Not an array: the "[" is a "_" and the rest stays.
-				return name + "_" + rest[1:], nil, true
+				// Not an array: the "[" is a "_", and so are the
+				// spaces, dots and "[" after it (PHP 8).
+				tail := []byte(rest[1:])
+				for i, c := range tail {
+					if c == ' ' || c == '.' || c == '[' {
+						tail[i] = '_'
+					}
+				}
+				return name + "_" + string(tail), nil, true
 			}
 			break
 		}
