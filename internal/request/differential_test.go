@@ -478,4 +478,3 @@ func normalizeSlashes(s string) string {
 	}
 	return strings.TrimSuffix(s, "/")
 }
-
