@@ -9,6 +9,10 @@ command -v rsyslogd >/dev/null || [ -x /usr/sbin/rsyslogd ] || need+=(rsyslog)
 command -v hey >/dev/null || need+=(hey)
 # rsyslog's TLS driver, for the SIEM shipping test over TLS.
 ls /usr/lib/*/rsyslog/lmnsd_gtls.so >/dev/null 2>&1 || need+=(rsyslog-gnutls)
+# The real request parsers of the CMSs, for the request view's differential
+# tests (internal/request) and the PATH_INFO/multipart/cookie regressions.
+perl -MCGI -MCGI::Cookie -e1 >/dev/null 2>&1 || need+=(libcgi-pm-perl)
+command -v php >/dev/null || need+=(php-cli)
 if [ ${#need[@]} -gt 0 ]; then
 	sudo=""
 	[ "$(id -u)" -eq 0 ] || sudo="sudo"
