@@ -117,6 +117,7 @@ func (h *Handler) sessionRequest(r *http.Request, o *outcome) *sessionState {
 		ctx, cancel := storeContext(r.Context())
 		st.req = sg.guard.Inbound(ctx, r.Header, st.client)
 		cancel()
+		o.view.RereadCookies(r.Header) // the values the CMS will get
 		if len(st.req.Findings) > 0 && o.extra != nil {
 			reasons := make([]string, len(st.req.Findings))
 			for i, f := range st.req.Findings {

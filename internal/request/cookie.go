@@ -187,12 +187,21 @@ func (v *View) DropDisguisedCookies(h http.Header, governed func(name string) bo
 	if len(dropped) == 0 {
 		return nil
 	}
-	v.Cookie = kept
 	if len(kept) == 0 {
 		h.Del("Cookie")
 	} else {
 		h.Set("Cookie", FormatCookieHeader(kept))
 	}
+	v.RereadCookies(h)
+	return dropped
+}
+
+// RereadCookies reads the Cookie header again after a guard changed what
+// the upstream will get (the session guard restores the upstream's values
+// of sealed cookies and drops refused ones), so that later guards see the
+// cookies the CMS will see.
+func (v *View) RereadCookies(h http.Header) {
+	v.Cookie = ParseCookieHeader(h.Values("Cookie"))
 	cookie := strings.Join(h.Values("Cookie"), "; ")
 	for _, rd := range v.readings {
 		if rd.Dialect == PHP {
@@ -201,7 +210,6 @@ func (v *View) DropDisguisedCookies(h http.Header, governed func(name string) bo
 			rd.Cookies = cgiCookies(cookie)
 		}
 	}
-	return dropped
 }
 
 // HTTPCookies are the dialect readings' plain cookies as net/http

@@ -15,7 +15,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 )
 
 // Dialect is the parser family of the CMS behind mamori.
@@ -118,17 +117,14 @@ func New(r *http.Request, d Dialect) *View {
 	if d == Union || d == PHP {
 		v.readings = append(v.readings, &Reading{Dialect: PHP})
 	}
-	cookie := strings.Join(r.Header.Values("Cookie"), "; ")
-	v.Cookie = ParseCookieHeader(r.Header.Values("Cookie"))
 	for _, rd := range v.readings {
 		if rd.Dialect == PHP {
 			rd.Query = parsePHP(r.URL.RawQuery)
-			rd.Cookies = phpCookies(cookie)
 		} else {
 			rd.Query = parseCGI(r.URL.RawQuery)
-			rd.Cookies = cgiCookies(cookie)
 		}
 	}
+	v.RereadCookies(r.Header)
 	return v
 }
 
