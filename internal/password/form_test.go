@@ -1,8 +1,6 @@
 package password
 
 import (
-	"bytes"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -11,23 +9,6 @@ import (
 
 	"github.com/mamori-waf/mamori/internal/profile"
 )
-
-func multipartBody(t testing.TB, fields [][2]string, file bool) (string, string) {
-	t.Helper()
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	for _, f := range fields {
-		if err := mw.WriteField(f[0], f[1]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if file {
-		fw, _ := mw.CreateFormFile("userpic", "me.png")
-		fw.Write(bytes.Repeat([]byte("P"), 200<<10))
-	}
-	mw.Close()
-	return mw.FormDataContentType(), buf.String()
-}
 
 func TestIsForm(t *testing.T) {
 	for ct, want := range map[string]bool{

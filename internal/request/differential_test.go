@@ -147,7 +147,15 @@ func (g gen) multipart() (ct string, body string) {
 	for range n {
 		b.WriteString("--BOUNDARY\r\n")
 		name := g.pick("text", "user", "a.b", "a[]", "f")
-		switch g.r.IntN(7) {
+		switch g.r.IntN(11) {
+		case 7:
+			fmt.Fprintf(&b, "Content-Disposition: form-data; name=%q; filename=a.txt\r\n", name)
+		case 8:
+			fmt.Fprintf(&b, "Content-Disposition: form-data; name=%q; FILENAME=\"a.txt\"\r\n", name)
+		case 9:
+			fmt.Fprintf(&b, "Content-Disposition: form-data; name='%s'\r\n", strings.ReplaceAll(name, "[]", ""))
+		case 10:
+			fmt.Fprintf(&b, "Content-Disposition: form-data; filename=\"a.txt\"; name=%q\r\n", name)
 		case 0:
 			fmt.Fprintf(&b, "Content-Disposition: form-data; name=%q;filename=\"a.txt\"\r\n", name)
 		case 1:
