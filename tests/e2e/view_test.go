@@ -1,8 +1,8 @@
 package e2e
 
-// The issue 10 rows 1–5 against the built binary, with the real request
-// parsers behind mamori: Perl's CGI.pm and CGI::Cookie (Movable Type
-// profile) and PHP (WordPress profile), both echoing what they parsed
+// The issue 10 rows 1–5 (checklist V5, V6, S1, B4, V8, S8) against the
+// built binary, with the real request parsers behind mamori: Perl's
+// CGI.pm and CGI::Cookie (Movable Type profile) and PHP (WordPress profile), both echoing what they parsed
 // (internal/request/testdata). Each row is refused or inspected with an
 // event, and what the upstream received is checked.
 
