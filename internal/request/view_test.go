@@ -168,3 +168,18 @@ func FuzzView(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkView is the view's cost on a Movable Type entry save (about
+// 8 KiB urlencoded, a query and three cookies) in the Union dialect.
+func BenchmarkView(b *testing.B) {
+	body := "__mode=save_entry&_type=entry&title=Gardening+in+May&text=" + strings.Repeat("%3Cp%3ETomatoes+%26amp%3B+basil.%3C%2Fp%3E", 200) + "&magic_token=0123456789abcdef"
+	r := httptest.NewRequest("POST", "http://example.com/cgi-bin/mt/mt.cgi?__mode=save_entry&blog_id=1", nil)
+	r.Header.Set("Cookie", "mt_user=m1.abcdef; mt_commenter=x; _ga=GA1.2.3")
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		v := New(r, Union)
+		_ = v.ReadBody("POST", "application/x-www-form-urlencoded", strings.NewReader(body), 1<<20)
+		_ = v.Values()
+	}
+}
