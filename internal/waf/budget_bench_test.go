@@ -26,8 +26,10 @@ import (
 //
 // cpu-ns/op is the process CPU per request; status is what the request
 // got (413: refused by the work budget). Without MAMORI_BENCH_FULL the
-// multipart shapes are scaled down (48 and 10 fields instead of 480 and
-// 100) so the benchmark runs in seconds.
+// Base64 multipart shapes are scaled down (48 and 10 fields instead of
+// 480 and 100). The last three shapes are what the budget admits at
+// most: 3900 plain arguments and ~2 MB of prose (just under the 2 MiB of
+// inspected bytes), in multipart fields or url-encoded values.
 
 // nestedBase64 is benign text Base64-encoded n times, cut to size bytes.
 func nestedBase64(size, n int) string {
@@ -76,18 +78,18 @@ func worstShapes() []worstShape {
 	prose := strings.Repeat("The committee met on Tuesday to review the annual budget and the plans for the new library wing. ", 10)
 	var pb bytes.Buffer
 	pw := multipart.NewWriter(&pb)
-	for i := range 15 {
+	for i := range 31 {
 		_ = pw.WriteField("f"+strconv.Itoa(i), strings.Repeat(prose, 64<<10/len(prose)))
 	}
 	pw.Close()
-	one := url.Values{"text": {strings.Repeat(prose, 1000<<10/len(prose))}}
+	one := url.Values{"text": {strings.Repeat(prose, 1000<<10/len(prose))}, "more": {strings.Repeat(prose, 1000<<10/len(prose))}}
 	return []worstShape{
 		multi(big),
 		multi(mid),
 		{"urlencoded-3900-b64-args", "application/x-www-form-urlencoded", []byte(args.Encode())},
 		{"urlencoded-3900-plain-args", "application/x-www-form-urlencoded", []byte(plain.Encode())},
-		{"multipart-15x64KiB-prose", pw.FormDataContentType(), pb.Bytes()},
-		{"urlencoded-1000KiB-prose", "application/x-www-form-urlencoded", []byte(one.Encode())},
+		{"multipart-31x64KiB-prose", pw.FormDataContentType(), pb.Bytes()},
+		{"urlencoded-2x1000KiB-prose", "application/x-www-form-urlencoded", []byte(one.Encode())},
 	}
 }
 
