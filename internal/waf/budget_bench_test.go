@@ -138,3 +138,22 @@ func BenchmarkWorstCase(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkBudgetMeter is what the work budget adds to an ordinary
+// request: the 20-parameter query and the 2 KiB benign form of the load
+// benchmark, measured with the decode layer on.
+//
+//	go test ./internal/waf -run '^$' -bench BudgetMeter
+func BenchmarkBudgetMeter(b *testing.B) {
+	benchData()
+	q := strings.TrimPrefix(benchQuery, "/?")
+	b.ReportAllocs()
+	for b.Loop() {
+		m := newMeter(Budget{}, true)
+		m.query(q)
+		_ = m.body("application/x-www-form-urlencoded", bytes.NewReader(benchFormBody))
+		if m.err != nil {
+			b.Fatal(m.err)
+		}
+	}
+}
