@@ -198,6 +198,12 @@ func (h *Handler) parseBlock(d *caddyfile.Dispenser, nesting int) error {
 			default:
 				c.ResponseBodyLimit = int64(size)
 			}
+		case "budget":
+			// budget { inspected_bytes <size>|off  decoded_bytes <size>|off
+			//          decoded_values <n>|off  depth on|off }
+			if err := parseBudget(d, &c.Budget); err != nil {
+				return err
+			}
 		case "response_inspection", "regex_prefilter":
 			v, err := oneArg(d)
 			if err != nil {
@@ -469,5 +475,51 @@ func parseProfile(d *caddyfile.Dispenser, h *Handler) error {
 		return err
 	}
 	h.Profile = pc
+	return nil
+}
+
+// parseBudget reads the work budget's block (internal/waf Budget).
+func parseBudget(d *caddyfile.Dispenser, b *waf.Budget) error {
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		option := d.Val()
+		v, err := oneArg(d)
+		if err != nil {
+			return err
+		}
+		var n int64
+		switch {
+		case v == "off":
+			n = -1
+		case option == "depth" && v == "on":
+			n = 0
+		case option == "decoded_values":
+			i, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || i < 1 {
+				return d.Errf("budget: decoded_values %q is not a positive number or off", v)
+			}
+			n = i
+		case option == "inspected_bytes" || option == "decoded_bytes":
+			size, err := humanize.ParseBytes(v)
+			if err != nil || size == 0 || size > 1<<40 {
+				return d.Errf("budget: %s %q is not a size such as 2MiB, or off", option, v)
+			}
+			n = int64(size)
+		default:
+			return d.Errf("budget: unknown option %q or value %q (inspected_bytes, decoded_bytes, decoded_values, depth)", option, v)
+		}
+		switch option {
+		case "inspected_bytes":
+			b.InspectedBytes = n
+		case "decoded_bytes":
+			b.DecodedBytes = n
+		case "decoded_values":
+			b.DecodedValues = n
+		case "depth":
+			b.Depth = n
+		}
+	}
 	return nil
 }

@@ -39,6 +39,8 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 		{"sizes_in_si_and_iec_units", "mamori {\n\trequest_body_limit 10MB\n\trequest_body_memory_limit 256KiB\n\tresponse_body_limit 1MiB\n}",
 			Handler{WAF: waf.Config{RequestBodyLimit: 10_000_000, RequestBodyInMemoryLimit: 256 << 10, ResponseBodyLimit: 1 << 20}}},
 		{"size_in_plain_bytes", "mamori {\n\trequest_body_limit 4096\n}", Handler{WAF: waf.Config{RequestBodyLimit: 4096}}},
+		{"work_budget", "mamori {\n\tbudget {\n\t\tinspected_bytes 4MiB\n\t\tdecoded_bytes off\n\t\tdecoded_values 1000\n\t\tdepth on\n\t}\n}",
+			Handler{WAF: waf.Config{Budget: waf.Budget{InspectedBytes: 4 << 20, DecodedBytes: -1, DecodedValues: 1000}}}},
 		{"response_inspection_off", "mamori {\n\tresponse_inspection off\n}", Handler{WAF: waf.Config{InspectResponseBody: boolPtr(false)}}},
 		{"response_inspection_on", "mamori {\n\tresponse_inspection on\n}", Handler{WAF: waf.Config{InspectResponseBody: boolPtr(true)}}},
 		{"regex_prefilter_off", "mamori {\n\tregex_prefilter off\n}", Handler{WAF: waf.Config{RegexPrefilter: boolPtr(false)}}},

@@ -83,6 +83,11 @@ type AccessLog struct {
 	// typically mamori_syslog to a SIEM. They must never block; the
 	// output stays the system of record.
 	ShipRaw []json.RawMessage `json:"ship,omitempty" caddy:"namespace=caddy.logging.writers inline_key=output"`
+	// AnchorInterval, when set on a chained file, writes an anchor
+	// checkpoint (the chain's position) that often while requests are
+	// logged; shipped with the lines, anchors let the collector's copy
+	// show lines removed from the file (docs/logs.md). Default off.
+	AnchorInterval caddy.Duration `json:"anchor_interval,omitempty"`
 }
 
 // LogSettings are the handler's logging options.
@@ -159,7 +164,7 @@ func (h *Handler) provisionLogs(ctx caddy.Context) error {
 		poolKey += "|chained:" + keyID(key)
 	}
 	val, _, err := accessWriters.LoadOrNew(poolKey, func() (caddy.Destructor, error) {
-		w, err := openAccessWriter(output, ships, key)
+		w, err := openAccessWriter(output, ships, key, time.Duration(al.AnchorInterval))
 		if err != nil {
 			return nil, err
 		}
@@ -249,7 +254,7 @@ func resolveKey(source string) ([]byte, error) {
 
 // openAccessWriter opens output (chained under key, if any) and copies
 // every sealed line to the ship writers.
-func openAccessWriter(output caddy.WriterOpener, ships []caddy.WriterOpener, key []byte) (io.WriteCloser, error) {
+func openAccessWriter(output caddy.WriterOpener, ships []caddy.WriterOpener, key []byte, anchor time.Duration) (io.WriteCloser, error) {
 	base, err := output.OpenWriter()
 	if err != nil {
 		return nil, err
@@ -266,12 +271,13 @@ func openAccessWriter(output caddy.WriterOpener, ships []caddy.WriterOpener, key
 	if key == nil {
 		return &lockedWriter{w: t}, nil
 	}
-	return chain(output, t, key)
+	return chain(output, t, key, anchor)
 }
 
 // chain wraps w (opened from output) in a logchain writer that resumes
-// where the file's chain stopped.
-func chain(output caddy.WriterOpener, w io.WriteCloser, key []byte) (io.WriteCloser, error) {
+// where the file's chain stopped; on a file, with checkpoints and a head
+// record (truncation evidence) and anchors every anchor (0: none).
+func chain(output caddy.WriterOpener, w io.WriteCloser, key []byte, anchor time.Duration) (io.WriteCloser, error) {
 	c, err := logchain.New(key)
 	if err != nil {
 		w.Close()
@@ -286,6 +292,9 @@ func chain(output caddy.WriterOpener, w io.WriteCloser, key []byte) (io.WriteClo
 		if found {
 			c.Resume(seq, mac)
 		}
+		cw := &logchain.Writer{Chain: c, W: w, File: fw.Filename}
+		cw.StartAnchors(anchor)
+		return cw, nil
 	}
 	return &logchain.Writer{Chain: c, W: w}, nil
 }
@@ -523,6 +532,7 @@ func crsVersion() string {
 //	access_log [<file>] {
 //		output <writer> ...
 //		chain_key <key>
+//		anchor_interval <duration>
 //		ship <writer> ...
 //		<file writer options: roll_size, roll_keep_for, ...>
 //	}
@@ -569,6 +579,16 @@ func parseAccessLog(d *caddyfile.Dispenser, h *Handler) error {
 				return err
 			}
 			al.ChainKey = v
+		case "anchor_interval":
+			v, err := oneArg(d)
+			if err != nil {
+				return err
+			}
+			dur, err := caddy.ParseDuration(v)
+			if err != nil || dur <= 0 {
+				return d.Errf("access_log: anchor_interval %q is not a positive duration", v)
+			}
+			al.AnchorInterval = caddy.Duration(dur)
 		default:
 			// Retention options of the default (or named) file.
 			if file == nil {

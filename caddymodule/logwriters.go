@@ -17,6 +17,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
@@ -46,6 +47,9 @@ type ChainWriter struct {
 	// OutputRaw is the writer the sealed lines go to.
 	// (JSON key "writer": "output" names this module itself.)
 	OutputRaw json.RawMessage `json:"writer" caddy:"namespace=caddy.logging.writers inline_key=output"`
+	// AnchorInterval writes an anchor checkpoint (the chain's position)
+	// that often while lines are written to a file; default off.
+	AnchorInterval caddy.Duration `json:"anchor_interval,omitempty"`
 
 	output caddy.WriterOpener
 	key    []byte
@@ -95,7 +99,7 @@ func (cw ChainWriter) OpenWriter() (io.WriteCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	return chain(cw.output, w, cw.key)
+	return chain(cw.output, w, cw.key, time.Duration(cw.AnchorInterval))
 }
 
 // UnmarshalCaddyfile reads `mamori_chain { key <key>; output <writer> ... }`.
@@ -112,6 +116,16 @@ func (cw *ChainWriter) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return err
 			}
 			cw.Key = v
+		case "anchor_interval":
+			v, err := oneArg(d)
+			if err != nil {
+				return err
+			}
+			dur, err := caddy.ParseDuration(v)
+			if err != nil || dur <= 0 {
+				return d.Errf("mamori_chain: anchor_interval %q is not a positive duration", v)
+			}
+			cw.AnchorInterval = caddy.Duration(dur)
 		case "output":
 			if !d.NextArg() {
 				return d.ArgErr()

@@ -282,6 +282,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		if o.refuseBody(w) { // the body broke a limit while the WAF read it
 			return nil
 		}
+		if be := (*waf.BudgetError)(nil); errors.As(err, &be) { // too much inspection work
+			o.refuse(w, "budget", be.RuleID(), be.Error(), be.Status())
+			return nil
+		}
 		status := http.StatusInternalServerError
 		if errors.Is(err, waf.ErrBadRequestBody) {
 			status = http.StatusBadRequest

@@ -313,7 +313,7 @@ func (h *Handler) sessionDone(o *outcome, st *sessionState) {
 //
 //	session {
 //		cookie <name|glob> [seal|harden|off] [samesite lax|strict|none] [script_readable] [authenticated]
-//		bind ip_prefix <v4-bits> [<v6-bits>] | user_agent | off
+//		bind ip_prefix <v4-bits> [<v6-bits>] | user_agent [full|family|off] | off
 //		idle_timeout <duration>
 //		absolute_timeout <duration>
 //		samesite lax|strict|none
@@ -402,21 +402,30 @@ func parseSession(d *caddyfile.Dispenser, h *Handler) error {
 	return nil
 }
 
-// parseBind reads `bind ip_prefix <v4> [<v6>]`, `bind user_agent` and
-// `bind off`; several bind lines (or words on one line) combine.
+// parseBind reads `bind ip_prefix <v4> [<v6>]`, `bind user_agent
+// [full|family|off]` and `bind off`; several bind lines (or words on one
+// line) combine.
 func parseBind(d *caddyfile.Dispenser, c *session.Config, args []string) error {
 	if c.Bind == nil {
 		c.Bind = &session.Binding{}
 	}
 	if len(args) == 0 {
-		return d.Errf("usage: bind ip_prefix <v4-bits> [<v6-bits>] | user_agent | off")
+		return d.Errf("usage: bind ip_prefix <v4-bits> [<v6-bits>] | user_agent [full|family|off] | off")
 	}
 	for i := 0; i < len(args); i++ {
 		switch args[i] {
 		case "off":
 			c.Bind.Off = true
 		case "user_agent":
-			c.Bind.UserAgent = true
+			// `bind user_agent` alone is the exact header, as before.
+			c.Bind.UserAgent = session.UAFull
+			if i+1 < len(args) {
+				switch m := args[i+1]; m {
+				case session.UAFull, session.UAFamily, session.UAOff:
+					c.Bind.UserAgent = session.UABinding(m)
+					i++
+				}
+			}
 		case "ip_prefix":
 			var bits []int
 			for i+1 < len(args) && len(bits) < 2 {
@@ -435,7 +444,7 @@ func parseBind(d *caddyfile.Dispenser, c *session.Config, args []string) error {
 				c.Bind.IPv6Prefix = &bits[1]
 			}
 		default:
-			return d.Errf("bind: unknown %q (ip_prefix <v4> [<v6>], user_agent, off)", args[i])
+			return d.Errf("bind: unknown %q (ip_prefix <v4> [<v6>], user_agent [full|family|off], off)", args[i])
 		}
 	}
 	return nil

@@ -92,6 +92,10 @@ type Config struct {
 	// scoring), loaded between CRS's detection rules and its blocking
 	// evaluation. All on by default; see docs/detection.md.
 	Detection detect.Options `json:"detection,omitempty"`
+	// Budget bounds the inspection work per request (bytes inspected,
+	// bytes and values decoded, nesting depth); a request over it is
+	// refused with 413 before the body rules run. See docs/perimeter.md.
+	Budget Budget `json:"budget,omitzero"`
 }
 
 // RulePack is one of mamori's rule files rendered for a site.
