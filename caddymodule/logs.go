@@ -117,6 +117,7 @@ func (h *Handler) provisionLogs(ctx caddy.Context) error {
 		return fmt.Errorf("metrics: %w", err)
 	}
 	h.metrics = m
+	h.caddyAccess = ctx.Logger(httpAppModule{}).Named("log.access")
 	m.RuleSetLoaded(crsVersion(), h.fingerprint[:12], h.engine.RulesCount(), string(h.engine.Config().Mode))
 
 	al := h.Logs.AccessLog
@@ -403,7 +404,7 @@ func (h *Handler) writeAccessLine(o *outcome, rec *accessRecorder, start time.Ti
 		zap.String("url.domain", r.Host),
 		zap.String("url.original", events.Truncate(events.RedactURI(r.RequestURI), 4096)),
 		zap.String("user_agent.original", events.Truncate(r.UserAgent(), 512)),
-		zap.Int64("http.request.body.bytes", r.ContentLength),
+		zap.Int64("http.request.body.bytes", o.body.BytesRead()), // what arrived, not the declared length
 		zap.Object("http.request.headers", caddyhttp.LoggableHTTPHeader{Header: events.RedactHeader(r.Header)}),
 		zap.Int("http.response.status_code", status),
 		zap.Int64("http.response.body.bytes", rec.bytes),

@@ -109,6 +109,7 @@ type Handler struct {
 	logger      *zap.Logger
 	events      *zap.Logger
 	access      *zap.Logger // nil with access_log off
+	caddyAccess *zap.Logger // Caddy's access logger, for lines mamori masks (redact.go)
 	accessKey   string
 	metrics     *metrics.Metrics
 }
@@ -240,12 +241,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 	clientIP, clientPort := clientAddress(r)
 	o := &outcome{h: h, r: r, id: id, clientIP: clientIP, extra: extra}
+	// Caddy's own access line, masked when it would hold a secret (S8):
+	// taken before mamori changes r.
+	caddyLine := h.maskCaddyLog(w, r, o)
+	defer caddyLine.finish(&err)
 	// One access-log line for every request, however it ends (S5).
 	w, rec := h.startAccess(w)
 	defer h.logAccess(o, rec, start, &err)
-	// Everything mamori or the upstream answers passes the header policy.
-	w = &headers.ResponseWriter{ResponseWriter: w, Policy: h.headers, HTTPS: r.TLS != nil, Request: r,
+	// Everything mamori or the upstream answers passes the header policy;
+	// so does the error status Caddy writes after mamori returns.
+	hw := &headers.ResponseWriter{ResponseWriter: w, Policy: h.headers, HTTPS: r.TLS != nil, Request: r,
 		Refuse: func(uw http.ResponseWriter, err error) { o.refuseHeaders(uw, err) }}
+	w = hw
+	defer func() { hw.Failed(err) }()
 
 	// Guards before the WAF, in this order (SPEC.md "A request's way
 	// through"): limits, path guards, CSRF, session unseal and binding.

@@ -205,5 +205,14 @@ func (b *Body) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// BytesRead is how many body bytes arrived and were read so far (0 for
+// no body): what the access logs report, not the declared Content-Length.
+func (b *Body) BytesRead() int64 {
+	if b == nil {
+		return 0
+	}
+	return b.n
+}
+
 // Close closes the underlying body.
 func (b *Body) Close() error { return b.body.Close() }
