@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -19,7 +18,6 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -95,14 +93,6 @@ type LogSettings struct {
 	SecretFields []string `json:"secret_fields,omitempty"`
 }
 
-// accessWriters shares one open access-log writer (and its chain) among
-// the sites and configurations that name the same output.
-var accessWriters = caddy.NewUsagePool()
-
-type pooledWriter struct{ io.WriteCloser }
-
-func (p pooledWriter) Destruct() error { return p.Close() }
-
 // provisionLogs sets up redaction, metrics and the access log.
 func (h *Handler) provisionLogs(ctx caddy.Context) error {
 	events.AddSecretNames(h.Logs.SecretFields...)
@@ -152,25 +142,21 @@ func (h *Handler) provisionLogs(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("access_log: %w", err)
 	}
-	poolKey := "access|" + output.WriterKey()
-	for _, s := range ships {
-		poolKey += "|" + s.WriterKey()
-	}
-	if key != nil {
-		poolKey += "|chained:" + keyID(key)
-	}
-	val, _, err := accessWriters.LoadOrNew(poolKey, func() (caddy.Destructor, error) {
-		w, err := openAccessWriter(output, ships, key)
-		if err != nil {
-			return nil, err
-		}
-		return pooledWriter{w}, nil
-	})
+	// One writer and one chain per file, whatever the sites and reloads
+	// say (logwriters.go); sites of one configuration must agree. The
+	// configuration's file-system map is the one value every module of a
+	// configuration load shares, and a new load gets a new one: it names
+	// the configuration.
+	w, err := openShared(output, key, ships, ctx.FileSystems())
 	if err != nil {
+		var conflict *settingsConflict
+		if errors.As(err, &conflict) {
+			return fmt.Errorf("access_log: %w", err)
+		}
 		return fmt.Errorf("access_log: %s: %w (mamori logs every request by default: set $%s, "+
 			"`access_log <file>` or `access_log off`)", output, err, LogDirEnv)
 	}
-	h.accessKey = poolKey
+	h.accessWriter = w
 	if key == nil {
 		h.logger.Warn("access log is not tamper-evident: set access_log { chain_key ... } or $" + LogKeyEnv)
 	}
@@ -179,14 +165,16 @@ func (h *Handler) provisionLogs(ctx caddy.Context) error {
 		EncodeTime: zapcore.RFC3339NanoTimeEncoder, EncodeLevel: zapcore.LowercaseLevelEncoder,
 		EncodeDuration: zapcore.SecondsDurationEncoder, LineEnding: "\n",
 	})
-	h.access = zap.New(zapcore.NewCore(enc, zapcore.AddSync(val.(pooledWriter)), zapcore.InfoLevel)).Named(AccessLoggerName)
+	h.access = zap.New(zapcore.NewCore(enc, zapcore.AddSync(w), zapcore.InfoLevel)).Named(AccessLoggerName)
 	return nil
 }
 
 // cleanupLogs releases the access-log writer.
 func (h *Handler) cleanupLogs() {
-	if h.accessKey != "" {
-		_, _ = accessWriters.Delete(h.accessKey)
+	if h.accessWriter != nil {
+		if err := h.accessWriter.Close(); err != nil {
+			h.logger.Error("closing the access log", zap.Error(err))
+		}
 	}
 }
 
@@ -247,85 +235,6 @@ func resolveKey(source string) ([]byte, error) {
 	}
 	return []byte(key), nil
 }
-
-// openAccessWriter opens output (chained under key, if any) and copies
-// every sealed line to the ship writers.
-func openAccessWriter(output caddy.WriterOpener, ships []caddy.WriterOpener, key []byte) (io.WriteCloser, error) {
-	base, err := output.OpenWriter()
-	if err != nil {
-		return nil, err
-	}
-	t := &tee{main: base}
-	for _, s := range ships {
-		w, err := s.OpenWriter()
-		if err != nil {
-			t.Close()
-			return nil, fmt.Errorf("ship %s: %w", s, err)
-		}
-		t.copies = append(t.copies, w)
-	}
-	if key == nil {
-		return &lockedWriter{w: t}, nil
-	}
-	return chain(output, t, key)
-}
-
-// chain wraps w (opened from output) in a logchain writer that resumes
-// where the file's chain stopped.
-func chain(output caddy.WriterOpener, w io.WriteCloser, key []byte) (io.WriteCloser, error) {
-	c, err := logchain.New(key)
-	if err != nil {
-		w.Close()
-		return nil, err
-	}
-	if fw, ok := output.(*logging.FileWriter); ok {
-		seq, mac, found, err := logchain.ResumeFrom(fw.Filename)
-		if err != nil {
-			w.Close()
-			return nil, fmt.Errorf("resuming the chain of %s: %w", fw.Filename, err)
-		}
-		if found {
-			c.Resume(seq, mac)
-		}
-	}
-	return &logchain.Writer{Chain: c, W: w}, nil
-}
-
-// tee writes to main, the system of record, and copies to the others,
-// whose errors are theirs (a shipper never fails a write).
-type tee struct {
-	main   io.WriteCloser
-	copies []io.WriteCloser
-}
-
-func (t *tee) Write(p []byte) (int, error) {
-	n, err := t.main.Write(p)
-	for _, c := range t.copies {
-		_, _ = c.Write(p)
-	}
-	return n, err
-}
-
-func (t *tee) Close() error {
-	err := t.main.Close()
-	for _, c := range t.copies {
-		err = errors.Join(err, c.Close())
-	}
-	return err
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.WriteCloser
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
-func (l *lockedWriter) Close() error { return l.w.Close() }
 
 // accessRecorder notes what the client got: status and body bytes.
 type accessRecorder struct {

@@ -6,6 +6,7 @@ package caddymodule
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -94,24 +95,24 @@ type Handler struct {
 	// more secret field names (see logs.go, docs/logs.md).
 	Logs LogSettings `json:"logs,omitempty"`
 
-	app         *App             // the global mamori app, once loaded
-	sessions    *sessionGuards   // nil without a profile or session cookies
-	profile     *profile.Profile // nil without a profile
-	limits      *limits.Compiled
-	paths       *paths.Guard
-	csrf        *csrf.Guard       // nil when off
-	passwords   *password.Checker // nil when off or without password forms
-	watcher     *waf.Watcher      // nil unless Watch is set
-	engine      *waf.Engine
-	fingerprint string
-	headers     *headers.Compiled
-	page        *blockpage.Page
-	logger      *zap.Logger
-	events      *zap.Logger
-	access      *zap.Logger // nil with access_log off
-	caddyAccess *zap.Logger // Caddy's access logger, for lines mamori masks (redact.go)
-	accessKey   string
-	metrics     *metrics.Metrics
+	app          *App             // the global mamori app, once loaded
+	sessions     *sessionGuards   // nil without a profile or session cookies
+	profile      *profile.Profile // nil without a profile
+	limits       *limits.Compiled
+	paths        *paths.Guard
+	csrf         *csrf.Guard       // nil when off
+	passwords    *password.Checker // nil when off or without password forms
+	watcher      *waf.Watcher      // nil unless Watch is set
+	engine       *waf.Engine
+	fingerprint  string
+	headers      *headers.Compiled
+	page         *blockpage.Page
+	logger       *zap.Logger
+	events       *zap.Logger
+	access       *zap.Logger // nil with access_log off
+	caddyAccess  *zap.Logger // Caddy's access logger, for lines mamori masks (redact.go)
+	accessWriter io.Closer   // the shared access-log file's handle (logwriters.go)
+	metrics      *metrics.Metrics
 }
 
 // ProfileConfig selects a CMS profile and adapts it to the site's layout.

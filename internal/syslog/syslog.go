@@ -30,6 +30,9 @@ var severities = map[string]int{
 	"debug": 7, "info": 6, "warn": 4, "error": 3, "dpanic": 2, "panic": 2, "fatal": 0,
 }
 
+// DefaultFacility is mamori's facility when none is configured: local0.
+const DefaultFacility = 16
+
 // Config is a collector and how to reach it.
 type Config struct {
 	// Network is "tcp" or "tls".
@@ -38,7 +41,8 @@ type Config struct {
 	Address string
 	// TLS is the client configuration for "tls" (server name, roots).
 	TLS *tls.Config
-	// Facility is the syslog facility, 0-23 (default 16, local0).
+	// Facility is the syslog facility, 0-23, as given: 0 is kern (callers
+	// wanting mamori's default pass DefaultFacility).
 	Facility int
 	// AppName is the APP-NAME field (default "mamori").
 	AppName string
@@ -86,9 +90,6 @@ func New(cfg Config) (*Shipper, error) {
 	}
 	if cfg.Facility < 0 || cfg.Facility > 23 {
 		return nil, fmt.Errorf("syslog: facility %d is not 0 to 23", cfg.Facility)
-	}
-	if cfg.Facility == 0 {
-		cfg.Facility = 16
 	}
 	if cfg.AppName == "" {
 		cfg.AppName = "mamori"

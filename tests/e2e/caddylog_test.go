@@ -11,6 +11,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -190,5 +192,39 @@ func TestBodyBytesAreWhatArrived(t *testing.T) {
 	}
 	if got := upstreamGot(t, s.upstream, mark); got != 0 {
 		t.Errorf("the upstream got %d requests for the aborted upload", got)
+	}
+}
+
+// TestOneWriterPerAccessLogFile (S6, issue 15): two sites whose access_log
+// names one file share one writer and one chain; when they differ only in
+// chain_key or ship, validate says so instead of opening two chains on
+// the file (which `logs verify` would report as tampering).
+func TestOneWriterPerAccessLogFile(t *testing.T) {
+	bin, _ := harness.Binaries(t)
+	dir := t.TempDir()
+	site := func(port int, options string) string {
+		return fmt.Sprintf("http://127.0.0.1:%d {\n\tmamori {\n\t\taccess_log %s/shared.log {\n%s\t\t}\n\t}\n\trespond ok\n}\n", port, dir, options)
+	}
+	key := "\t\t\tchain_key one-writer-key-0123456789\n"
+	for _, tc := range []struct {
+		name, second string
+		ok           bool
+	}{
+		{"same_settings", key, true},
+		{"chain_key_differs", "\t\t\tchain_key other-writer-key-0123456789\n", false},
+		{"chain_key_missing", "", false},
+		{"ship_differs", key + "\t\t\tship mamori_syslog tcp://127.0.0.1:9 \n", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, "Caddyfile")
+			conf := "{\n\tadmin off\n}\n" + site(8081, key) + site(8082, tc.second)
+			if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out, err := runCmdEnv(bin, []string{"MAMORI_LOG_DIR=" + dir}, "validate", "--config", path, "--adapter", "caddyfile")
+			if tc.ok != (err == nil) || (!tc.ok && !strings.Contains(out, "different chain_key or ship settings")) {
+				t.Errorf("validate: %v\n%s", err, out)
+			}
+		})
 	}
 }
