@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/caddyserver/caddy/v2/modules/logging"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -250,4 +252,23 @@ func TestShipperSettingsAndMetrics(t *testing.T) {
 		t.Errorf("sent_total %v after one shipper closed, want still 6", got)
 	}
 	ws[1].Close()
+}
+
+// TestServerTimeoutDefaults (V1, issue 15): a server mamori runs in gets
+// mamori's timeouts where its configuration sets none, and keeps those it
+// sets.
+func TestServerTimeoutDefaults(t *testing.T) {
+	unset := &caddyhttp.Server{}
+	set := &caddyhttp.Server{ReadHeaderTimeout: caddy.Duration(time.Minute), ReadIdleTimeout: caddy.Duration(time.Hour), IdleTimeout: caddy.Duration(time.Hour)}
+	for _, srv := range []*caddyhttp.Server{unset, set} {
+		serverTimeouts(caddy.Context{Context: context.WithValue(context.Background(), caddyhttp.ServerCtxKey, srv)})
+	}
+	if unset.ReadHeaderTimeout != caddy.Duration(DefaultReadHeaderTimeout) || unset.ReadIdleTimeout != caddy.Duration(DefaultBodyTimeout) ||
+		unset.ReadMinRate != DefaultBodyMinRate || unset.IdleTimeout != caddy.Duration(DefaultIdleTimeout) {
+		t.Errorf("unset server got %+v", unset)
+	}
+	if set.ReadHeaderTimeout != caddy.Duration(time.Minute) || set.ReadIdleTimeout != caddy.Duration(time.Hour) ||
+		set.ReadMinRate != 0 || set.IdleTimeout != caddy.Duration(time.Hour) {
+		t.Errorf("configured server changed: %+v", set)
+	}
 }

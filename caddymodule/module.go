@@ -155,6 +155,7 @@ func (p pooledEngine) Destruct() error { return p.Close() }
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
 	h.events = ctx.Logger(eventsModule{})
+	serverTimeouts(ctx) // timeouts.go
 	if h.Profile != nil {
 		p, err := profile.Get(h.Profile.Name, h.Profile.Options)
 		if err != nil {

@@ -184,3 +184,66 @@ func TestMalformedHeadersAreRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestSlowBodyIsCut (V1, issue 15): a body that trickles in slower than
+// the minimum rate is cut with 408, one event and one access line, and
+// nothing reaches the upstream: with mamori's default (20 s plus 1 s per
+// 500 bytes, where Caddy alone never cuts a trickle) and with a shorter
+// allowance set in the Caddyfile.
+func TestSlowBodyIsCut(t *testing.T) {
+	upstream := harness.Upstream(t)
+	for _, tc := range []struct{ name, global string }{
+		{"mamori_default", ""},
+		{"configured_2s", "\tservers {\n\t\ttimeouts {\n\t\t\tread_body_idle 2s 500\n\t\t}\n\t}\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := harness.StartMamori(t, caddyfile(tc.global, "mode block", ""), upstream)
+			slowBody(t, &site{Mamori: m, upstream: upstream})
+		})
+	}
+}
+
+// slowBody sends a body a byte a second and expects mamori's 408.
+func slowBody(t *testing.T, s *site) {
+	mark := marker(t)
+	conn, err := net.Dial("tcp", hostPort(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /echo?m=%s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\na=", mark)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() { // a byte a second, far below 500 bytes a second
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Second):
+				if _, err := conn.Write([]byte("x")); err != nil {
+					return
+				}
+			}
+		}
+	}()
+	_ = conn.SetReadDeadline(time.Now().Add(60 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to the slow body: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestTimeout {
+		t.Fatalf("status %d, want 408", resp.StatusCode)
+	}
+	id := resp.Header.Get("X-Request-Id")
+	ev, ok := findLine[guardEvent](t, s, "events.log", "transaction.id", id)
+	if !ok || ev.Guard != "limits" || ev.RuleID != "body-timeout" || ev.Status != 408 {
+		t.Errorf("event %+v (found %v), want limits/body-timeout 408", ev, ok)
+	}
+	if line, ok := findLine[accessLine](t, s, "access.log", "mamori.request_id", id); !ok || line.Status != 408 {
+		t.Errorf("access line %+v (found %v), want status 408", line, ok)
+	}
+	if n := upstreamGot(t, s.upstream, mark); n != 0 {
+		t.Errorf("the upstream got %d requests for the slow body", n)
+	}
+}
