@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mamori-waf/mamori/internal/logchain"
+	"github.com/mamori-waf/mamori/internal/syslog"
 )
 
 // chainLinks parses every line of a chained file.
@@ -240,7 +241,8 @@ func TestShipperSettingsAndMetrics(t *testing.T) {
 		}
 		return -1
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	// Delivered means confirmed: syslog.ConfirmAfter after the write.
+	deadline := time.Now().Add(syslog.ConfirmAfter + 20*time.Second)
 	for sent() < 6 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
