@@ -63,19 +63,19 @@ type Shipper struct {
 	cfg      Config
 	hostname string
 
-	mu     sync.Mutex
-	queue  [][]byte // ring buffer of framed messages
-	head   int      // index of the oldest
-	count  int
+	mu    sync.Mutex
+	queue [][]byte // ring buffer of framed messages
+	head  int      // index of the oldest
+	count int
 	// The first inflight messages of the queue were written on the
 	// current connection and are not confirmed yet; marks says when,
 	// batch by batch (see confirm).
 	inflight int
 	marks    []mark
-	wake   chan struct{}
-	ctx    context.Context
-	cancel context.CancelFunc
-	done   chan struct{}
+	wake     chan struct{}
+	ctx      context.Context
+	cancel   context.CancelFunc
+	done     chan struct{}
 
 	dropped atomic.Uint64
 	sent    atomic.Uint64
