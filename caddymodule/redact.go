@@ -94,14 +94,27 @@ var caddyMasked = map[string]bool{"Authorization": true, "Proxy-Authorization": 
 
 // caddyLine is a request whose Caddy access line mamori writes.
 type caddyLine struct {
-	h       *Handler
-	o       *outcome
-	req     *http.Request // the request as logged: secrets masked
-	respHdr http.Header
-	rec     caddyhttp.ResponseRecorder // Caddy's, for the final status and size; may be nil
-	names   any                        // logger names set before mamori ran, if any
-	err     error
-	done    chan struct{}
+	h     *Handler
+	o     *outcome
+	req   *http.Request // the request as logged: secrets masked
+	w     http.ResponseWriter
+	rec   caddyhttp.ResponseRecorder // Caddy's, for the final status and size; may be nil
+	names any                        // logger names set before mamori ran, if any
+	done  chan struct{}
+
+	// What finish notes in the request's goroutine: the request's
+	// variables and headers are not safe to read from another.
+	skip     bool
+	err      error
+	status   int           // from the error, if Caddy writes none
+	level    zapcore.Level // set by log_level, if levelSet
+	levelSet bool
+	start    time.Time
+	message  string
+	userID   string
+	respHdr  http.Header
+	loggers  []*zap.Logger
+	bodyRead int64
 }
 
 // maskCaddyLog takes over Caddy's access line for r when the line would
@@ -130,7 +143,7 @@ func (h *Handler) maskCaddyLog(w http.ResponseWriter, r *http.Request, o *outcom
 	lr := r.Clone(r.Context())
 	lr.Method, lr.RemoteAddr, lr.RequestURI = orig.Method, orig.RemoteAddr, uri
 	lr.Header = events.RedactHeader(r.Header)
-	l := &caddyLine{h: h, o: o, req: lr, respHdr: w.Header(), rec: findRecorder(w),
+	l := &caddyLine{h: h, o: o, req: lr, w: w, rec: findRecorder(w),
 		names: caddyhttp.GetVar(r.Context(), caddyhttp.AccessLoggerNameVarKey), done: make(chan struct{})}
 	caddyhttp.SetVar(r.Context(), caddyhttp.AccessLoggerNameVarKey, []any{})
 	// The request's context ends when Caddy has answered, error handling
@@ -138,86 +151,99 @@ func (h *Handler) maskCaddyLog(w http.ResponseWriter, r *http.Request, o *outcom
 	// client goes away: then the handler's end is awaited.
 	context.AfterFunc(r.Context(), func() {
 		<-l.done
-		l.write(r)
+		l.write()
 	})
 	return l
 }
 
-// finish records how the handler ended; Caddy's error handling still
-// runs after it.
+// finish notes how the handler ended, in the request's goroutine;
+// Caddy's error handling still runs after it.
 func (l *caddyLine) finish(errp *error) {
 	if l == nil {
 		return
 	}
+	defer close(l.done)
+	ctx := l.req.Context()
 	// A handler after mamori (log_name) may have named loggers: they get
 	// the masked line, Caddy none.
-	if names := caddyhttp.GetVar(l.req.Context(), caddyhttp.AccessLoggerNameVarKey); names != nil {
+	if names := caddyhttp.GetVar(ctx, caddyhttp.AccessLoggerNameVarKey); names != nil {
 		if s, ok := names.([]any); !ok || len(s) > 0 {
 			l.names = names
-			caddyhttp.SetVar(l.req.Context(), caddyhttp.AccessLoggerNameVarKey, []any{})
+			caddyhttp.SetVar(ctx, caddyhttp.AccessLoggerNameVarKey, []any{})
 		}
 	}
+	if skip, ok := caddyhttp.GetVar(ctx, caddyhttp.LogSkipVar).(bool); ok && skip {
+		l.skip = true
+		return
+	}
 	l.err = *errp
-	close(l.done)
+	if l.err != nil {
+		l.status = statusOf(l.err)
+	}
+	if name, ok := caddyhttp.GetVar(ctx, caddyhttp.LogLevelVar).(string); ok {
+		if lv, err := zapcore.ParseLevel(name); err == nil && lv >= zapcore.DebugLevel && lv <= zapcore.ErrorLevel {
+			l.level, l.levelSet = lv, true
+		}
+	}
+	l.start, _ = caddyhttp.GetVar(ctx, "start_time").(time.Time)
+	l.message = "handled request"
+	if nop, ok := caddyhttp.GetVar(ctx, "unhandled").(bool); ok && nop {
+		l.message = "NOP"
+	}
+	if repl, ok := ctx.Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
+		l.userID, _ = repl.GetString("http.auth.user.id")
+	}
+	l.respHdr = events.RedactHeader(l.w.Header())
+	l.loggers = l.chooseLoggers()
+	l.bodyRead = l.o.body.BytesRead()
 }
 
 // write writes the line as Caddy's logRequest would.
-func (l *caddyLine) write(r *http.Request) {
-	ctx := r.Context()
-	if skip, ok := caddyhttp.GetVar(ctx, caddyhttp.LogSkipVar).(bool); ok && skip {
+func (l *caddyLine) write() {
+	if l.skip {
 		return
 	}
 	status, size := 0, 0
 	if l.rec != nil {
 		status, size = l.rec.Status(), l.rec.Size()
 	}
-	if status == 0 && l.err != nil {
-		status = statusOf(l.err)
+	if status == 0 {
+		status = l.status
 	}
 	var duration time.Duration
-	if start, ok := caddyhttp.GetVar(ctx, "start_time").(time.Time); ok {
-		duration = time.Since(start)
+	if !l.start.IsZero() {
+		duration = time.Since(l.start)
 	}
 	level := zapcore.InfoLevel
 	if status >= 500 {
 		level = zapcore.ErrorLevel
 	}
-	if name, ok := caddyhttp.GetVar(ctx, caddyhttp.LogLevelVar).(string); ok {
-		if lv, err := zapcore.ParseLevel(name); err == nil && lv >= zapcore.DebugLevel && lv <= zapcore.ErrorLevel {
-			level = lv
-		}
-	}
-	message := "handled request"
-	if nop, ok := caddyhttp.GetVar(ctx, "unhandled").(bool); ok && nop {
-		message = "NOP"
+	if l.levelSet {
+		level = l.level
 	}
 	var fields []zap.Field
-	for _, logger := range l.loggers(r) {
-		ce := logger.Check(level, message)
+	for _, logger := range l.loggers {
+		ce := logger.Check(level, l.message)
 		if ce == nil {
 			continue
 		}
 		if fields == nil {
-			fields = l.fields(ctx, status, size, duration)
+			fields = l.fields(status, size, duration)
 		}
 		ce.Write(fields...)
 	}
 }
 
-func (l *caddyLine) fields(ctx context.Context, status, size int, duration time.Duration) []zap.Field {
-	userID := ""
-	if repl, ok := ctx.Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
-		userID, _ = repl.GetString("http.auth.user.id")
-	}
+func (l *caddyLine) fields(status, size int, duration time.Duration) []zap.Field {
 	o := l.o
 	f := []zap.Field{
 		zap.Object("request", caddyhttp.LoggableHTTPRequest{Request: l.req}),
-		zap.Int64("bytes_read", o.body.BytesRead()),
-		zap.String("user_id", userID),
+		zap.Int64("bytes_read", l.bodyRead),
+		zap.String("user_id", l.userID),
 		zap.Duration("duration", duration),
 		zap.Int("size", size),
 		zap.Int("status", status),
-		zap.Object("resp_headers", caddyhttp.LoggableHTTPHeader{Header: events.RedactHeader(l.respHdr)}),
+		zap.Object("resp_headers", caddyhttp.LoggableHTTPHeader{Header: l.respHdr}),
 		// mamori's own fields (log_append fields of other handlers are
 		// not in a masked line: Caddy keeps them out of reach).
 		zap.String("mamori.request_id", o.id),
@@ -235,8 +261,9 @@ func (l *caddyLine) fields(ctx context.Context, status, size int, duration time.
 	return f
 }
 
-// loggers are Caddy's access loggers for r, chosen as Caddy chooses them.
-func (l *caddyLine) loggers(r *http.Request) []*zap.Logger {
+// chooseLoggers are Caddy's access loggers for the request, chosen as
+// Caddy chooses them.
+func (l *caddyLine) chooseLoggers() []*zap.Logger {
 	var names []string
 	if s, ok := l.names.([]any); ok {
 		for _, n := range s {
@@ -244,8 +271,8 @@ func (l *caddyLine) loggers(r *http.Request) []*zap.Logger {
 				names = append(names, name)
 			}
 		}
-	} else if srv, ok := r.Context().Value(caddyhttp.ServerCtxKey).(*caddyhttp.Server); ok {
-		names = loggerNames(srv.Logs, r.Host)
+	} else if srv, ok := l.req.Context().Value(caddyhttp.ServerCtxKey).(*caddyhttp.Server); ok {
+		names = loggerNames(srv.Logs, l.req.Host)
 	}
 	out := make([]*zap.Logger, 0, len(names))
 	for _, n := range names {
