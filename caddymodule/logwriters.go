@@ -81,8 +81,10 @@ func (cw *ChainWriter) Provision(ctx caddy.Context) error {
 
 func (cw ChainWriter) String() string { return "mamori_chain:" + fmt.Sprint(cw.output) }
 
-// WriterKey shares one chain per inner writer and key: a new key (a
-// reload) opens a new writer, which resumes the file's sequence.
+// WriterKey names the writer by inner writer and key, so that a reload
+// with a new key gets a writer of its own from Caddy; underneath, both
+// share the file's one writer and chain (sharedFiles), the new key
+// continuing its sequence.
 func (cw ChainWriter) WriterKey() string {
 	return "mamori_chain:" + keyID(cw.key) + ":" + cw.output.WriterKey()
 }
