@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -19,7 +18,6 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -100,14 +98,6 @@ type LogSettings struct {
 	SecretFields []string `json:"secret_fields,omitempty"`
 }
 
-// accessWriters shares one open access-log writer (and its chain) among
-// the sites and configurations that name the same output.
-var accessWriters = caddy.NewUsagePool()
-
-type pooledWriter struct{ io.WriteCloser }
-
-func (p pooledWriter) Destruct() error { return p.Close() }
-
 // provisionLogs sets up redaction, metrics and the access log.
 func (h *Handler) provisionLogs(ctx caddy.Context) error {
 	events.AddSecretNames(h.Logs.SecretFields...)
@@ -122,6 +112,7 @@ func (h *Handler) provisionLogs(ctx caddy.Context) error {
 		return fmt.Errorf("metrics: %w", err)
 	}
 	h.metrics = m
+	h.caddyAccess = ctx.Logger(httpAppModule{}).Named("log.access")
 	m.RuleSetLoaded(crsVersion(), h.fingerprint[:12], h.engine.RulesCount(), string(h.engine.Config().Mode))
 
 	al := h.Logs.AccessLog
@@ -156,25 +147,21 @@ func (h *Handler) provisionLogs(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("access_log: %w", err)
 	}
-	poolKey := "access|" + output.WriterKey()
-	for _, s := range ships {
-		poolKey += "|" + s.WriterKey()
-	}
-	if key != nil {
-		poolKey += "|chained:" + keyID(key)
-	}
-	val, _, err := accessWriters.LoadOrNew(poolKey, func() (caddy.Destructor, error) {
-		w, err := openAccessWriter(output, ships, key, time.Duration(al.AnchorInterval))
-		if err != nil {
-			return nil, err
-		}
-		return pooledWriter{w}, nil
-	})
+	// One writer and one chain per file, whatever the sites and reloads
+	// say (logwriters.go); sites of one configuration must agree. The
+	// configuration's file-system map is the one value every module of a
+	// configuration load shares, and a new load gets a new one: it names
+	// the configuration.
+	w, err := openShared(output, key, ships, time.Duration(al.AnchorInterval), ctx.FileSystems())
 	if err != nil {
+		var conflict *settingsConflict
+		if errors.As(err, &conflict) {
+			return fmt.Errorf("access_log: %w", err)
+		}
 		return fmt.Errorf("access_log: %s: %w (mamori logs every request by default: set $%s, "+
 			"`access_log <file>` or `access_log off`)", output, err, LogDirEnv)
 	}
-	h.accessKey = poolKey
+	h.accessWriter = w
 	if key == nil {
 		h.logger.Warn("access log is not tamper-evident: set access_log { chain_key ... } or $" + LogKeyEnv)
 	}
@@ -183,14 +170,16 @@ func (h *Handler) provisionLogs(ctx caddy.Context) error {
 		EncodeTime: zapcore.RFC3339NanoTimeEncoder, EncodeLevel: zapcore.LowercaseLevelEncoder,
 		EncodeDuration: zapcore.SecondsDurationEncoder, LineEnding: "\n",
 	})
-	h.access = zap.New(zapcore.NewCore(enc, zapcore.AddSync(val.(pooledWriter)), zapcore.InfoLevel)).Named(AccessLoggerName)
+	h.access = zap.New(zapcore.NewCore(enc, zapcore.AddSync(w), zapcore.InfoLevel)).Named(AccessLoggerName)
 	return nil
 }
 
 // cleanupLogs releases the access-log writer.
 func (h *Handler) cleanupLogs() {
-	if h.accessKey != "" {
-		_, _ = accessWriters.Delete(h.accessKey)
+	if h.accessWriter != nil {
+		if err := h.accessWriter.Close(); err != nil {
+			h.logger.Error("closing the access log", zap.Error(err))
+		}
 	}
 }
 
@@ -251,89 +240,6 @@ func resolveKey(source string) ([]byte, error) {
 	}
 	return []byte(key), nil
 }
-
-// openAccessWriter opens output (chained under key, if any) and copies
-// every sealed line to the ship writers.
-func openAccessWriter(output caddy.WriterOpener, ships []caddy.WriterOpener, key []byte, anchor time.Duration) (io.WriteCloser, error) {
-	base, err := output.OpenWriter()
-	if err != nil {
-		return nil, err
-	}
-	t := &tee{main: base}
-	for _, s := range ships {
-		w, err := s.OpenWriter()
-		if err != nil {
-			t.Close()
-			return nil, fmt.Errorf("ship %s: %w", s, err)
-		}
-		t.copies = append(t.copies, w)
-	}
-	if key == nil {
-		return &lockedWriter{w: t}, nil
-	}
-	return chain(output, t, key, anchor)
-}
-
-// chain wraps w (opened from output) in a logchain writer that resumes
-// where the file's chain stopped; on a file, with checkpoints and a head
-// record (truncation evidence) and anchors every anchor (0: none).
-func chain(output caddy.WriterOpener, w io.WriteCloser, key []byte, anchor time.Duration) (io.WriteCloser, error) {
-	c, err := logchain.New(key)
-	if err != nil {
-		w.Close()
-		return nil, err
-	}
-	if fw, ok := output.(*logging.FileWriter); ok {
-		seq, mac, found, err := logchain.ResumeFrom(fw.Filename)
-		if err != nil {
-			w.Close()
-			return nil, fmt.Errorf("resuming the chain of %s: %w", fw.Filename, err)
-		}
-		if found {
-			c.Resume(seq, mac)
-		}
-		cw := &logchain.Writer{Chain: c, W: w, File: fw.Filename}
-		cw.StartAnchors(anchor)
-		return cw, nil
-	}
-	return &logchain.Writer{Chain: c, W: w}, nil
-}
-
-// tee writes to main, the system of record, and copies to the others,
-// whose errors are theirs (a shipper never fails a write).
-type tee struct {
-	main   io.WriteCloser
-	copies []io.WriteCloser
-}
-
-func (t *tee) Write(p []byte) (int, error) {
-	n, err := t.main.Write(p)
-	for _, c := range t.copies {
-		_, _ = c.Write(p)
-	}
-	return n, err
-}
-
-func (t *tee) Close() error {
-	err := t.main.Close()
-	for _, c := range t.copies {
-		err = errors.Join(err, c.Close())
-	}
-	return err
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.WriteCloser
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
-func (l *lockedWriter) Close() error { return l.w.Close() }
 
 // accessRecorder notes what the client got: status and body bytes.
 type accessRecorder struct {
@@ -412,7 +318,7 @@ func (h *Handler) writeAccessLine(o *outcome, rec *accessRecorder, start time.Ti
 		zap.String("url.domain", r.Host),
 		zap.String("url.original", events.Truncate(events.RedactURI(r.RequestURI), 4096)),
 		zap.String("user_agent.original", events.Truncate(r.UserAgent(), 512)),
-		zap.Int64("http.request.body.bytes", r.ContentLength),
+		zap.Int64("http.request.body.bytes", o.body.BytesRead()), // what arrived, not the declared length
 		zap.Object("http.request.headers", caddyhttp.LoggableHTTPHeader{Header: events.RedactHeader(r.Header)}),
 		zap.Int("http.response.status_code", status),
 		zap.Int64("http.response.body.bytes", rec.bytes),

@@ -6,6 +6,7 @@ package caddymodule
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -95,24 +96,25 @@ type Handler struct {
 	// more secret field names (see logs.go, docs/logs.md).
 	Logs LogSettings `json:"logs,omitempty"`
 
-	app         *App             // the global mamori app, once loaded
-	sessions    *sessionGuards   // nil without a profile or session cookies
-	profile     *profile.Profile // nil without a profile
-	dialect     request.Dialect  // how the CMS parses requests (Union without a profile)
-	limits      *limits.Compiled
-	paths       *paths.Guard
-	csrf        *csrf.Guard       // nil when off
-	passwords   *password.Checker // nil when off or without password forms
-	watcher     *waf.Watcher      // nil unless Watch is set
-	engine      *waf.Engine
-	fingerprint string
-	headers     *headers.Compiled
-	page        *blockpage.Page
-	logger      *zap.Logger
-	events      *zap.Logger
-	access      *zap.Logger // nil with access_log off
-	accessKey   string
-	metrics     *metrics.Metrics
+	app          *App             // the global mamori app, once loaded
+	sessions     *sessionGuards   // nil without a profile or session cookies
+	profile      *profile.Profile // nil without a profile
+	dialect      request.Dialect  // how the CMS parses requests (Union without a profile)
+	limits       *limits.Compiled
+	paths        *paths.Guard
+	csrf         *csrf.Guard       // nil when off
+	passwords    *password.Checker // nil when off or without password forms
+	watcher      *waf.Watcher      // nil unless Watch is set
+	engine       *waf.Engine
+	fingerprint  string
+	headers      *headers.Compiled
+	page         *blockpage.Page
+	logger       *zap.Logger
+	events       *zap.Logger
+	access       *zap.Logger // nil with access_log off
+	caddyAccess  *zap.Logger // Caddy's access logger, for lines mamori masks (redact.go)
+	accessWriter io.Closer   // the shared access-log file's handle (logwriters.go)
+	metrics      *metrics.Metrics
 }
 
 // ProfileConfig selects a CMS profile and adapts it to the site's layout.
@@ -155,6 +157,7 @@ func (p pooledEngine) Destruct() error { return p.Close() }
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
 	h.events = ctx.Logger(eventsModule{})
+	serverTimeouts(ctx) // timeouts.go
 	if h.Profile != nil {
 		p, err := profile.Get(h.Profile.Name, h.Profile.Options)
 		if err != nil {
@@ -247,12 +250,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	r = r.WithContext(request.WithView(r.Context(), view))
 	clientIP, clientPort := clientAddress(r)
 	o := &outcome{h: h, r: r, id: id, clientIP: clientIP, extra: extra, view: view}
+	// Caddy's own access line, masked when it would hold a secret (S8):
+	// taken before mamori changes r.
+	caddyLine := h.maskCaddyLog(w, r, o)
+	defer caddyLine.finish(&err)
 	// One access-log line for every request, however it ends (S5).
 	w, rec := h.startAccess(w)
 	defer h.logAccess(o, rec, start, &err)
-	// Everything mamori or the upstream answers passes the header policy.
-	w = &headers.ResponseWriter{ResponseWriter: w, Policy: h.headers, HTTPS: r.TLS != nil, Request: r,
+	// Everything mamori or the upstream answers passes the header policy;
+	// so does the error status Caddy writes after mamori returns.
+	hw := &headers.ResponseWriter{ResponseWriter: w, Policy: h.headers, HTTPS: r.TLS != nil, Request: r,
 		Refuse: func(uw http.ResponseWriter, err error) { o.refuseHeaders(uw, err) }}
+	w = hw
+	defer func() { hw.Failed(err) }()
 
 	// Guards before the WAF, in this order (SPEC.md "A request's way
 	// through"): limits, path guards, CSRF, session unseal and binding.

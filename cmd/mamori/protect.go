@@ -39,10 +39,10 @@ paths, session cookies, login and password forms and the rule exclusions
 its editors need; --admin-path moves its scripts (Movable Type's CGIPath,
 WordPress's site root).
 
-Security events go to standard error (or --events-log); --access-log writes
-Caddy's JSON access log, one line per request with mamori's verdict;
-without it, mamori's own access log goes to $MAMORI_LOG_DIR/access.log
-(default /var/log/mamori/access.log), rolled daily, kept 400 days.
+Security events go to standard error (or --events-log). mamori's access
+log (one JSON line per request with its verdict, secrets masked) goes to
+--access-log, or else to $MAMORI_LOG_DIR/access.log (default
+/var/log/mamori/access.log); rolled daily, kept 400 days.
 `,
 		CobraFunc: func(cmd *cobra.Command) {
 			cmd.Flags().String("from", "", "address to listen on (required)")
@@ -123,10 +123,15 @@ func (o protectOptions) config() (*caddy.Config, error) {
 	} else if o.adminPath != "" {
 		return nil, fmt.Errorf("--admin-path needs --profile")
 	}
-	if o.accessLog != "" || o.demo {
-		// --access-log gets Caddy's access log, which carries mamori's
-		// verdict and request ID; without it mamori's own access log
-		// goes to $MAMORI_LOG_DIR/access.log (/var/log/mamori).
+	switch {
+	case o.accessLog != "":
+		// mamori's own access log (secrets masked, one line per request)
+		// goes to the named file, with the default retention; Caddy's
+		// stays off.
+		fw := caddymodule.DefaultAccessFile()
+		fw.Filename = o.accessLog
+		handler.Logs.AccessLog = &caddymodule.AccessLog{OutputRaw: caddyconfig.JSONModuleObject(fw, "output", "file", nil)}
+	case o.demo:
 		handler.Logs.AccessLog = &caddymodule.AccessLog{Off: true}
 	}
 	if _, err := waf.Compile(handler.WAF); err != nil {
@@ -152,13 +157,6 @@ func (o protectOptions) config() (*caddy.Config, error) {
 
 	logs := map[string]*caddy.CustomLog{
 		"default": {BaseLog: caddy.BaseLog{}, Exclude: []string{"http.log.access"}},
-	}
-	if o.accessLog != "" {
-		server.Logs = &caddyhttp.ServerLogConfig{}
-		logs["access"] = &caddy.CustomLog{
-			BaseLog: caddy.BaseLog{WriterRaw: caddyconfig.JSONModuleObject(logging.FileWriter{Filename: o.accessLog}, "output", "file", nil)},
-			Include: []string{"http.log.access"},
-		}
 	}
 	if o.eventsLog != "" {
 		logs["default"].Exclude = append(logs["default"].Exclude, events.LoggerName)
