@@ -73,10 +73,25 @@ func TestValidate(t *testing.T) {
 			}
 		}
 	})
+	// Issue 15: the README's one-line detection setting parses as written.
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var detectionLine string
+	for _, l := range strings.Split(string(readme), "\n") {
+		if _, after, ok := strings.Cut(l, "# or: detection "); ok {
+			detectionLine = "detection " + after
+		}
+	}
+	if detectionLine == "" {
+		t.Fatal("README.md lost its one-line detection example")
+	}
 	tests := []struct {
 		name, caddyfile string
 		want            []string // empty: must be valid
 	}{
+		{"readme_detection_one_line", ":8080 {\n\tmamori {\n\t\t" + detectionLine + "\n\t}\n}\n", nil},
 		{"unknown_option", ":8080 {\n\tmamori {\n\t\tparanoya 2\n\t}\n}\n", []string{"Caddyfile:3", "unknown mamori option", "paranoya"}},
 		{"bad_paranoia", ":8080 {\n\tmamori {\n\t\tparanoia 7\n\t}\n}\n", []string{"Caddyfile:3", "paranoia level must be 1 to 4"}},
 		{"bad_mode", ":8080 {\n\tmamori {\n\t\tmode enforce\n\t}\n}\n", []string{"Caddyfile:3", "mode must be block or detect"}},
