@@ -38,6 +38,9 @@ func (h *Handler) provisionSessions(ctx caddy.Context) error {
 		sessionOn = true
 	}
 	throttleOn := h.profile != nil && (h.LoginThrottle == nil || !h.LoginThrottle.Off)
+	if h.Session != nil && !h.Session.Off && h.profile == nil && len(h.Session.Cookies) == 0 {
+		return fmt.Errorf("%s", errSessionNeedsCookies)
+	}
 	if h.LoginThrottle != nil && !h.LoginThrottle.Off && h.profile == nil {
 		return fmt.Errorf("login_throttle: needs a profile (it watches the profile's login requests)")
 	}
