@@ -12,8 +12,8 @@ import (
 
 	"github.com/mamori-waf/mamori/internal/headers"
 	"github.com/mamori-waf/mamori/internal/password"
-	"github.com/mamori-waf/mamori/internal/session"
 	"github.com/mamori-waf/mamori/internal/profile"
+	"github.com/mamori-waf/mamori/internal/session"
 	"github.com/mamori-waf/mamori/internal/waf"
 )
 
