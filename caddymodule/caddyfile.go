@@ -110,7 +110,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	}
 //
 // The WAF options may also be grouped in `crs { ... }` and the rule
-// options in `rules { ... }` blocks, as the SPEC's sketch writes them.
+// options in `rules { ... }` blocks.
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // directive name
 	if d.NextArg() {

@@ -247,8 +247,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	w = &headers.ResponseWriter{ResponseWriter: w, Policy: h.headers, HTTPS: r.TLS != nil, Request: r,
 		Refuse: func(uw http.ResponseWriter, err error) { o.refuseHeaders(uw, err) }}
 
-	// Guards before the WAF, in this order (SPEC.md "A request's way
-	// through"): limits, path guards, CSRF, session unseal and binding.
+	// Guards before the WAF, in this order (docs/design.md "A request's
+	// way through"): limits, path guards, CSRF, session unseal and binding.
 	// Each returns true when it has answered the request itself.
 	if h.perimeter(w, r, o) { // limits, CSP reports, path guards
 		return nil
@@ -286,7 +286,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		o.report(tx.Verdict(), it.Status)
 		return h.interrupt(w, r, it, id)
 	}
-	// Password observation, after the WAF's request phases (SPEC.md).
+	// Password observation, after the WAF's request phases (docs/design.md).
 	if h.checkPassword(w, r, o, tx) {
 		return nil
 	}

@@ -31,3 +31,32 @@ func TestScriptsLeaveTheMachineAlone(t *testing.T) {
 		}
 	}
 }
+
+// TestNoReferenceOutsideTheRepository (issue 15): code and docs explain
+// the design in the repository's own files (docs/design.md), not in a
+// SPEC.md that a maintainer does not have.
+func TestNoReferenceOutsideTheRepository(t *testing.T) {
+	spec := regexp.MustCompile(`\bSPEC\b`)
+	err := filepath.WalkDir("../..", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "bin" || d.Name() == "node_modules") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || (filepath.Ext(path) != ".go" && filepath.Ext(path) != ".md") || filepath.Base(path) == "hygiene_test.go" {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if loc := spec.FindIndex(b); loc != nil {
+			t.Errorf("%s cites SPEC (%q): say it in docs/design.md instead", path, b[max(0, loc[0]-30):loc[1]])
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
