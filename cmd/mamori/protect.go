@@ -62,7 +62,7 @@ use 'mamori run' for those.
 			cmd.Flags().String("admin-path", "", "the CMS's script directory, if not the profile's default")
 			cmd.Flags().String("access-log", "", "file for the access log")
 			cmd.Flags().String("events-log", "", "file for security events (default: standard error)")
-			cmd.RunE = caddycmd.WrapCommandFuncForCobra(cmdProtect)
+			command(cmd, cmdProtect)
 		},
 	})
 }

@@ -61,7 +61,7 @@ application behind a WAF that lets them through).
 			cmd.Flags().String("block-status", "400,403,406,501", "statuses that mean the request was refused")
 			cmd.Flags().Duration("timeout", 10*time.Second, "timeout of one request")
 			cmd.Flags().Int("list", 40, "misses and false positives listed in the text report (-1: all)")
-			cmd.RunE = caddycmd.WrapCommandFuncForCobra(cmdScan)
+			command(cmd, cmdScan)
 		},
 	})
 }

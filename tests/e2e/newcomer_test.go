@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -121,5 +122,42 @@ func TestProtectOnLoopback(t *testing.T) {
 	}
 	if strings.Contains(string(b), "920350") {
 		t.Errorf("CRS 920350 (numeric Host) flagged a loopback request:\n%s", b)
+	}
+}
+
+// TestHelpAndErrorsSayMamori: help and usage name the program mamori (not
+// caddy) and send mamori's own commands to mamori's docs; their errors are
+// one plain line, not a JSON log line.
+func TestHelpAndErrorsSayMamori(t *testing.T) {
+	bin, _ := harness.Binaries(t)
+	for _, args := range [][]string{{}, {"--help"}, {"help"}, {"help", "protect"}, {"help", "logs"}, {"protect", "--help"}, {"help", "scan"}, {"help", "demo"}, {"help", "reload-rules"}} {
+		out, err := exec.Command(bin, args...).CombinedOutput()
+		if err != nil {
+			t.Errorf("mamori %v: %v\n%s", args, err, out)
+		}
+		text := string(out)
+		for _, bad := range []string{"caddy protect", "caddy logs", "caddy scan", "caddy demo", "caddy run", "Caddy is an extensible", "Usage:\n  caddy"} {
+			if strings.Contains(text, bad) {
+				t.Errorf("mamori %v says %q:\n%s", args, bad, text)
+			}
+		}
+		if !strings.Contains(text, "README.md") {
+			t.Errorf("mamori %v does not point to mamori's docs:\n%s", args, text)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"protect", "--from", "127.0.0.1:1"}, "mamori protect: --from and --to are both required"},
+		{[]string{"scan", "not-a-url"}, `mamori scan: "not-a-url" is not an http:// or https:// URL`},
+	} {
+		out, err := exec.Command(bin, tc.args...).CombinedOutput()
+		if err == nil {
+			t.Errorf("mamori %v succeeded", tc.args)
+		}
+		if got := strings.TrimSpace(string(out)); got != tc.want {
+			t.Errorf("mamori %v printed %q, want the one plain line %q", tc.args, got, tc.want)
+		}
 	}
 }
