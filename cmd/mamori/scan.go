@@ -78,9 +78,10 @@ func cmdScan(fs caddycmd.Flags) (int, error) {
 	}
 	if h := u.Hostname(); h == "127.0.0.1" || h == "::1" {
 		// Scanned by name, as a site is reached: see the help text.
+		port := u.Port()
 		u.Host = "localhost"
-		if p := u.Port(); p != "" {
-			u.Host += ":" + p
+		if port != "" {
+			u.Host += ":" + port
 		}
 		base = u.String()
 	}
