@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mamori-waf/mamori/internal/auth"
+	"github.com/mamori-waf/mamori/internal/blockpage"
 	"github.com/mamori-waf/mamori/internal/events"
 	"github.com/mamori-waf/mamori/internal/profile"
 	"github.com/mamori-waf/mamori/internal/session"
@@ -245,7 +246,9 @@ func (h *Handler) loginRequest(w http.ResponseWriter, r *http.Request, o *outcom
 	}
 	secs := int((retry + time.Second - 1) / time.Second)
 	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
-	o.refuse(w, "auth", "login-throttled", fmt.Sprintf("more than %d failed logins in %v from this IP or for this account", th.Limit(), th.Window()), http.StatusTooManyRequests, user)
+	// The page says when to try again, not that the request was blocked.
+	o.refuseNotice(w, "auth", "login-throttled", fmt.Sprintf("more than %d failed logins in %v from this IP or for this account", th.Limit(), th.Window()), http.StatusTooManyRequests,
+		func(lang string) (string, string) { return blockpage.TryAgain(lang, retry) }, user)
 	return true
 }
 
