@@ -166,6 +166,7 @@ func (h *Handler) provisionLogs(ctx caddy.Context) error {
 		return pooledWriter{w}, nil
 	})
 	if err != nil {
+		logFileHint(err)
 		return fmt.Errorf("access_log: %s: %w (mamori logs every request by default: set $%s, "+
 			"`access_log <file>` or `access_log off`)", output, err, LogDirEnv)
 	}

@@ -161,3 +161,52 @@ func TestHelpAndErrorsSayMamori(t *testing.T) {
 		}
 	}
 }
+
+// TestUnwritableLogDirSaysSoPlainly: a first run by a user who may not
+// write the log directory (a non-root user on /var/log/mamori) gets one
+// plain line naming the directory and the ways out, not only a long JSON
+// error. As root the binary runs as nobody (setpriv).
+func TestUnwritableLogDirSaysSoPlainly(t *testing.T) {
+	bin, _ := harness.Binaries(t)
+	dir, err := os.MkdirTemp("", "mamori-nonroot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	logDir := filepath.Join(dir, "logs")
+	if err := os.Mkdir(logDir, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	self := filepath.Join(dir, "mamori")
+	if err := os.WriteFile(self, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(dir, "Caddyfile")
+	if err := os.WriteFile(conf, []byte(":8080 {\n\tmamori\n\trespond ok\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{self, "validate", "--config", conf}
+	if os.Geteuid() == 0 {
+		args = append([]string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"}, args...)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = append(os.Environ(), "MAMORI_LOG_DIR="+logDir, "HOME="+dir, "XDG_DATA_HOME="+filepath.Join(dir, "data"), "XDG_CONFIG_HOME="+filepath.Join(dir, "config"))
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("validate passed with an unwritable log directory:\n%s", out)
+	}
+	want := "mamori: cannot write its access log in " + logDir + " (permission denied): run as a user who may, set MAMORI_LOG_DIR"
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(l, want) && strings.Contains(l, "access_log off") {
+			return
+		}
+	}
+	t.Errorf("no plain line starting %q:\n%s", want, out)
+}
