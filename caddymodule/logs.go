@@ -251,13 +251,13 @@ func resolveKey(source string) ([]byte, error) {
 // openAccessWriter opens output (chained under key, if any) and copies
 // every sealed line to the ship writers.
 func openAccessWriter(output caddy.WriterOpener, ships []caddy.WriterOpener, key []byte) (io.WriteCloser, error) {
-	base, err := output.OpenWriter()
+	base, err := openWriter(output)
 	if err != nil {
 		return nil, err
 	}
 	t := &tee{main: base}
 	for _, s := range ships {
-		w, err := s.OpenWriter()
+		w, err := openWriter(s)
 		if err != nil {
 			t.Close()
 			return nil, fmt.Errorf("ship %s: %w", s, err)

@@ -91,7 +91,7 @@ func keyID(key []byte) string {
 
 // OpenWriter opens the inner writer and resumes its chain.
 func (cw ChainWriter) OpenWriter() (io.WriteCloser, error) {
-	w, err := cw.output.OpenWriter()
+	w, err := openWriter(cw.output)
 	if err != nil {
 		return nil, err
 	}

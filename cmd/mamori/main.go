@@ -13,12 +13,15 @@ import (
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 	"github.com/spf13/cobra"
 
-	_ "github.com/mamori-waf/mamori/caddymodule"
+	"github.com/mamori-waf/mamori/caddymodule"
 )
 
 func main() {
 	setVersion()
 	setHelp()
+	// `mamori validate` checks the log files could be written but
+	// creates none (caddymodule.Validating).
+	caddymodule.Validating = len(os.Args) > 1 && os.Args[1] == "validate"
 	if os.Getenv("GOGC") == "" {
 		// The compiled rule set is a large, long-lived heap that every
 		// collection walks, while requests allocate ~0.2-0.7 MiB each:

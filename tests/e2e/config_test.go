@@ -72,6 +72,13 @@ func TestValidate(t *testing.T) {
 				t.Errorf("the example warns about itself: %s", l)
 			}
 		}
+		// Validating opens no log file (issue 15): neither mamori's access
+		// log nor the chained events log is created.
+		for _, name := range []string{"access.log", "events.log"} {
+			if _, err := os.Stat(filepath.Join(dir, name)); !os.IsNotExist(err) {
+				t.Errorf("validate created %s (%v)", name, err)
+			}
+		}
 	})
 	// Issue 15: the README's one-line detection setting parses as written.
 	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
