@@ -210,3 +210,32 @@ func TestUnwritableLogDirSaysSoPlainly(t *testing.T) {
 	}
 	t.Errorf("no plain line starting %q:\n%s", want, out)
 }
+
+// TestSealKeyFromEnvironment: `seal_key {env.MAMORI_SEAL_KEY}` as README,
+// Caddyfile.example and docs/sessions.md write it validates with a key
+// exported, and without one fails naming the variable.
+func TestSealKeyFromEnvironment(t *testing.T) {
+	bin, _ := harness.Binaries(t)
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "Caddyfile")
+	if err := os.WriteFile(conf, []byte("{\n\tmamori {\n\t\tseal_key {env.MAMORI_SEAL_KEY}\n\t}\n}\n:8080 {\n\tmamori {\n\t\tprofile movabletype\n\t}\n\trespond ok\n}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		key   string
+		valid bool
+	}{
+		{testSealKey, true},
+		{"", false},
+	} {
+		cmd := exec.Command(bin, "validate", "--config", conf)
+		cmd.Env = append(os.Environ(), "MAMORI_SEAL_KEY="+tc.key)
+		out, err := cmd.CombinedOutput()
+		if tc.valid && (err != nil || !strings.Contains(string(out), "Valid configuration")) {
+			t.Errorf("with the key exported: %v\n%s", err, out)
+		}
+		if !tc.valid && (err == nil || !strings.Contains(string(out), "MAMORI_SEAL_KEY")) {
+			t.Errorf("without the key: %v, want an error naming MAMORI_SEAL_KEY\n%s", err, out)
+		}
+	}
+}
