@@ -166,6 +166,16 @@ func (a *App) loadKeys() ([][]byte, error) {
 		file = filepath.Join(caddy.AppDataDir(), "mamori", "seal.key")
 	}
 	b, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) && Validating {
+		// `mamori validate` creates no file: it checks the key file could
+		// be made and goes on with a key of its own.
+		if err := checkWritable(file); err != nil {
+			return nil, fmt.Errorf("mamori: key file: %w", err)
+		}
+		key := make([]byte, session.KeySize)
+		_, _ = rand.Read(key)
+		return [][]byte{key}, nil
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		if err := createKeyFile(file); err != nil {
 			return nil, err

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -49,5 +51,25 @@ func TestGlobalOptionPlaceholders(t *testing.T) {
 				t.Errorf("err = %v, want it to mention %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// Issue 15: `mamori validate` (Validating) creates no key file; a run does.
+func TestValidateCreatesNoKeyFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "mamori", "seal.key")
+	Validating = true
+	keys, err := (&App{KeyFile: file}).loadKeys()
+	Validating = false
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("validating: %d keys, %v", len(keys), err)
+	}
+	if _, err := os.Stat(filepath.Dir(file)); !os.IsNotExist(err) {
+		t.Fatalf("validating created %s (%v)", filepath.Dir(file), err)
+	}
+	if _, err := (&App{KeyFile: file}).loadKeys(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(file); err != nil {
+		t.Fatalf("a run did not create the key file: %v", err)
 	}
 }
