@@ -41,11 +41,13 @@ FUZZ_TARGETS := \
 	internal/csrf:FuzzCheck internal/request:FuzzNormalize internal/request:FuzzView internal/limits:FuzzScanner \
 	internal/detect:FuzzDecode internal/vpatch:FuzzXMLRPCMethod internal/vpatch:FuzzUnsafeFilterItems \
 	internal/events:FuzzRedactQuery internal/logchain:FuzzParse internal/headers:FuzzReadCSPReports
+# Each run's output goes to a fresh temporary file, removed afterwards.
 fuzz:
-	@for t in $(FUZZ_TARGETS); do \
+	@log=$$(mktemp); trap 'rm -f "$$log"' EXIT; \
+	for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \
 		echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
-		go test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) ./$$pkg/ > /tmp/mamori-fuzz.log 2>&1 || { cat /tmp/mamori-fuzz.log; exit 1; }; \
+		go test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) ./$$pkg/ > "$$log" 2>&1 || { cat "$$log"; exit 1; }; \
 	done
 
 # Load benchmark: plain Caddy (baseline), mamori and coraza-caddy under wrk.

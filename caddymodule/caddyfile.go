@@ -110,20 +110,35 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	}
 //
 // The WAF options may also be grouped in `crs { ... }` and the rule
-// options in `rules { ... }` blocks, as the SPEC's sketch writes them.
+// options in `rules { ... }` blocks.
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // directive name
 	if d.NextArg() {
 		return d.ArgErr()
 	}
-	if err := h.parseBlock(d, d.Nesting()); err != nil {
+	var needProfile profileChecks
+	if err := h.parseBlock(d, d.Nesting(), &needProfile); err != nil {
 		return err
+	}
+	if h.Profile == nil {
+		// Options that act on the profile's forms and cookies would be
+		// accepted and do nothing without one: an error at their line.
+		if needProfile.session != nil {
+			return needProfile.session
+		}
+		if needProfile.password != nil {
+			return needProfile.password
+		}
 	}
 	h.recordRuleFiles()
 	return nil
 }
 
-func (h *Handler) parseBlock(d *caddyfile.Dispenser, nesting int) error {
+// profileChecks hold the errors of options that need a profile, made at
+// their line and returned when the block turns out to have none.
+type profileChecks struct{ session, password error }
+
+func (h *Handler) parseBlock(d *caddyfile.Dispenser, nesting int, needProfile *profileChecks) error {
 	c := &h.WAF
 	for d.NextBlock(nesting) {
 		option := d.Val()
@@ -132,7 +147,7 @@ func (h *Handler) parseBlock(d *caddyfile.Dispenser, nesting int) error {
 			if d.NextArg() {
 				return d.ArgErr()
 			}
-			if err := h.parseBlock(d, d.Nesting()); err != nil {
+			if err := h.parseBlock(d, d.Nesting(), needProfile); err != nil {
 				return err
 			}
 		case "mode":
@@ -262,8 +277,12 @@ func (h *Handler) parseBlock(d *caddyfile.Dispenser, nesting int) error {
 				return err
 			}
 		case "password_policy":
+			atLine := d.Err(errPasswordPolicyNeedsProfile)
 			if err := parsePasswordPolicy(d, h); err != nil {
 				return err
+			}
+			if !h.PasswordPolicy.Off {
+				needProfile.password = atLine
 			}
 		case "limits":
 			if err := parseLimits(d, &h.Limits); err != nil {
@@ -278,8 +297,12 @@ func (h *Handler) parseBlock(d *caddyfile.Dispenser, nesting int) error {
 				return err
 			}
 		case "session":
+			atLine := d.Err(errSessionNeedsCookies)
 			if err := parseSession(d, h); err != nil {
 				return err
+			}
+			if !h.Session.Off && len(h.Session.Cookies) == 0 {
+				needProfile.session = atLine
 			}
 		case "login_throttle":
 			if err := parseLoginThrottle(d, h); err != nil {
@@ -438,6 +461,11 @@ func joinLines(a, b string) string {
 }
 
 var _ caddyfile.Unmarshaler = (*Handler)(nil)
+
+const (
+	errSessionNeedsCookies        = "session: needs a profile or `cookie <name> ...` lines: without them it guards no cookie"
+	errPasswordPolicyNeedsProfile = "password_policy: needs a profile: it checks the new passwords of the profile's password forms"
+)
 
 // parseProfile reads `profile <name> [{ admin_path <p>; static_path <p> }]`.
 func parseProfile(d *caddyfile.Dispenser, h *Handler) error {

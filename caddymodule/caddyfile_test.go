@@ -5,11 +5,15 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
 	"github.com/mamori-waf/mamori/internal/headers"
+	"github.com/mamori-waf/mamori/internal/password"
 	"github.com/mamori-waf/mamori/internal/profile"
+	"github.com/mamori-waf/mamori/internal/session"
 	"github.com/mamori-waf/mamori/internal/waf"
 )
 
@@ -196,5 +200,49 @@ func TestUnmarshalCaddyfileHeaders(t *testing.T) {
 				t.Errorf("got %+v\nwant %+v", h.Headers, tc.want)
 			}
 		})
+	}
+}
+
+// Issue 15: options that act on a profile's forms and cookies are an
+// error at their line without one, instead of being accepted and doing
+// nothing; with a profile, or session cookies named, they are fine.
+func TestOptionsThatNeedAProfile(t *testing.T) {
+	tests := []struct {
+		name, input, want string // want "": valid
+	}{
+		{"session_without_profile", "mamori {\n\tmode block\n\tsession {\n\t\tidle_timeout 1h\n\t}\n}", "needs a profile or `cookie <name> ...` lines: without them it guards no cookie, at Testfile:3"},
+		{"password_policy_without_profile", "mamori {\n\tpassword_policy {\n\t\tmin_length 12\n\t}\n}", "password_policy: needs a profile: it checks the new passwords of the profile's password forms, at Testfile:2"},
+		{"session_with_cookies", "mamori {\n\tsession {\n\t\tcookie sid seal\n\t}\n}", ""},
+		{"session_with_profile_after_it", "mamori {\n\tsession {\n\t\tidle_timeout 1h\n\t}\n\tprofile wordpress\n}", ""},
+		{"password_policy_with_profile", "mamori {\n\tprofile movabletype\n\tpassword_policy {\n\t\tmin_length 12\n\t}\n}", ""},
+		{"session_off", "mamori {\n\tsession off\n}", ""},
+		{"password_policy_off", "mamori {\n\tpassword_policy off\n}", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parse(tt.input)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+	// The same holds for JSON configurations, at provision.
+	for _, h := range []*Handler{
+		{Session: &session.Config{IdleTimeout: session.Duration(time.Hour)}},
+		{PasswordPolicy: password.Policy{MinLength: 12}},
+	} {
+		err := h.provisionSessions(caddy.Context{})
+		if err == nil {
+			err = h.provisionCSRFAndPasswords()
+		}
+		if err == nil || !strings.Contains(err.Error(), "needs a profile") {
+			t.Errorf("%+v: err = %v, want 'needs a profile'", h, err)
+		}
 	}
 }

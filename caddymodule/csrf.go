@@ -1,11 +1,14 @@
 package caddymodule
 
 import (
+	"errors"
 	"net/http"
+	"reflect"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
 	"github.com/mamori-waf/mamori/internal/csrf"
+	"github.com/mamori-waf/mamori/internal/password"
 )
 
 // provisionCSRFAndPasswords builds the CSRF guard (on unless turned off)
@@ -21,6 +24,9 @@ func (h *Handler) provisionCSRFAndPasswords() error {
 			return err
 		}
 		h.csrf = g
+	}
+	if !h.PasswordPolicy.Off && h.profile == nil && !reflect.DeepEqual(h.PasswordPolicy, password.Policy{}) {
+		return errors.New(errPasswordPolicyNeedsProfile)
 	}
 	if !h.PasswordPolicy.Off && h.profile != nil && len(h.profile.PasswordForms) > 0 {
 		c, err := h.PasswordPolicy.Compile()

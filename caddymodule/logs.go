@@ -158,6 +158,7 @@ func (h *Handler) provisionLogs(ctx caddy.Context) error {
 		if errors.As(err, &conflict) {
 			return fmt.Errorf("access_log: %w", err)
 		}
+		logFileHint(err)
 		return fmt.Errorf("access_log: %s: %w (mamori logs every request by default: set $%s, "+
 			"`access_log <file>` or `access_log off`)", output, err, LogDirEnv)
 	}
@@ -279,15 +280,30 @@ func (h *Handler) startAccess(w http.ResponseWriter) (http.ResponseWriter, *acce
 // logAccess writes the request's one access-log line. It is deferred
 // first in ServeHTTP, so it runs last: after the verdict is known, and
 // also while the chain unwinds with a panic (the proxy's way of giving up
-// on a client that hung up). It does not recover, so a panic keeps its
-// stack for Caddy's own recovery log.
+// on a client that hung up). A panic is passed on as it came, for Caddy's
+// own recovery; it tells the line that the response was cut short.
 func (h *Handler) logAccess(o *outcome, rec *accessRecorder, start time.Time, errp *error) {
-	if rec != nil {
-		h.writeAccessLine(o, rec, start, *errp)
+	if rec == nil {
+		return
 	}
+	if p := recover(); p != nil {
+		h.writeAccessLine(o, rec, start, *errp, true)
+		panic(p)
+	}
+	h.writeAccessLine(o, rec, start, *errp, false)
 }
 
-func (h *Handler) writeAccessLine(o *outcome, rec *accessRecorder, start time.Time, err error) {
+// cutShort reports a response the client did not get whole: the handler
+// chain unwound with a panic (the proxy aborting on a client that hung
+// up), or the request was cancelled (the client left) before an answer
+// was complete: none written, the proxy's 499, or an error. A context
+// cancelled after the whole answer went out — a client that read it and
+// closed the connection while the handler was finishing — is not one.
+func cutShort(panicking bool, cancelled bool, status int, err error) bool {
+	return panicking || (cancelled && (status == 0 || status == 499 || err != nil))
+}
+
+func (h *Handler) writeAccessLine(o *outcome, rec *accessRecorder, start time.Time, err error, panicking bool) {
 	ce := h.access.Check(zapcore.InfoLevel, "handled request")
 	if ce == nil {
 		return
@@ -297,8 +313,9 @@ func (h *Handler) writeAccessLine(o *outcome, rec *accessRecorder, start time.Ti
 	if status == 0 && err != nil {
 		status = statusOf(err) // Caddy's error handling answers after us
 	}
-	// The server cancels the request's context when the client goes away.
-	aborted := r.Context().Err() != nil
+	// The server cancels the request's context when the client goes away,
+	// also after it has read the whole answer (issue 15): see cutShort.
+	aborted := cutShort(panicking, r.Context().Err() != nil, rec.status, err)
 	verdict := o.verdict
 	if verdict == "" {
 		verdict = events.VerdictAllowed

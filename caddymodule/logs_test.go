@@ -136,7 +136,7 @@ func BenchmarkAccessLine(b *testing.B) {
 	rec := &accessRecorder{ResponseWriter: httptest.NewRecorder(), status: http.StatusOK, bytes: 5120}
 	start := time.Now()
 	for b.Loop() {
-		h.writeAccessLine(o, rec, start, nil)
+		h.writeAccessLine(o, rec, start, nil, false)
 	}
 }
 

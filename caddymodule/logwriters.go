@@ -213,7 +213,7 @@ type sharedHandle struct {
 func openShared(output caddy.WriterOpener, key []byte, ships []caddy.WriterOpener, anchor time.Duration, owner any) (io.WriteCloser, error) {
 	poolKey := "file|" + output.WriterKey()
 	val, _, err := sharedFiles.LoadOrNew(poolKey, func() (caddy.Destructor, error) {
-		base, err := output.OpenWriter()
+		base, err := openWriter(output)
 		if err != nil {
 			return nil, err
 		}
@@ -256,7 +256,7 @@ func (f *sharedFile) attach(owner any, id string, key []byte, anchor time.Durati
 	}
 	s := &fileSettings{owner: owner, id: id, key: key, anchor: anchor, users: 1}
 	for _, sh := range ships {
-		w, err := sh.OpenWriter()
+		w, err := openWriter(sh)
 		if err != nil {
 			closeAll(s.copies)
 			return nil, fmt.Errorf("ship %s: %w", sh, err)

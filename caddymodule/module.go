@@ -264,8 +264,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	w = hw
 	defer func() { hw.Failed(err) }()
 
-	// Guards before the WAF, in this order (SPEC.md "A request's way
-	// through"): limits, path guards, CSRF, session unseal and binding.
+	// Guards before the WAF, in this order (docs/design.md "A request's
+	// way through"): limits, path guards, CSRF, session unseal and binding.
 	// Each returns true when it has answered the request itself.
 	if h.perimeter(w, r, o) { // limits, CSP reports, path guards
 		return nil
@@ -312,7 +312,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if h.checkBody(w, r, o, tx) {
 		return nil
 	}
-	// Password observation, after the WAF's request phases (SPEC.md).
+	// Password observation, after the WAF's request phases (docs/design.md).
 	if h.checkPassword(w, r, o, tx) {
 		return nil
 	}

@@ -65,12 +65,12 @@ func (h *Handler) checkPassword(w http.ResponseWriter, r *http.Request, o *outco
 }
 
 // refuseNotice is refuse with a page that tells the user what to change.
-func (o *outcome) refuseNotice(w http.ResponseWriter, guard, ruleID, reason string, status int, message func(lang string) (title, text string)) {
+func (o *outcome) refuseNotice(w http.ResponseWriter, guard, ruleID, reason string, status int, message func(lang string) (title, text string), with ...func(*events.Event)) {
 	o.refused(guard, ruleID)
 	lang := blockpage.Language(o.r.Header.Get("Accept-Language"))
 	title, text := message(lang)
 	o.h.page.WriteNotice(w, o.r, status, o.id, lang, title, text)
-	o.event(guard, events.VerdictBlocked, ruleID, reason, status)
+	o.event(guard, events.VerdictBlocked, ruleID, reason, status, with...)
 }
 
 type replayBody struct {

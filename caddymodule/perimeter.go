@@ -50,7 +50,7 @@ func (h *Handler) provisionPerimeter() error {
 	return nil
 }
 
-// perimeter runs the guards before the WAF, in the SPEC's order: limits,
+// perimeter runs the guards before the WAF, in docs/design.md's order: limits,
 // then mamori's CSP report endpoint, then the path guards. It reports
 // whether it answered the request itself. In detect mode, like the WAF,
 // they let the request through and report what they would have refused.

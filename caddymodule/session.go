@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mamori-waf/mamori/internal/auth"
+	"github.com/mamori-waf/mamori/internal/blockpage"
 	"github.com/mamori-waf/mamori/internal/events"
 	"github.com/mamori-waf/mamori/internal/session"
 	"github.com/mamori-waf/mamori/internal/waf"
@@ -34,6 +35,9 @@ func (h *Handler) provisionSessions(ctx caddy.Context) error {
 		sessionOn = true
 	}
 	throttleOn := h.profile != nil && (h.LoginThrottle == nil || !h.LoginThrottle.Off)
+	if h.Session != nil && !h.Session.Off && h.profile == nil && len(h.Session.Cookies) == 0 {
+		return fmt.Errorf("%s", errSessionNeedsCookies)
+	}
 	if h.LoginThrottle != nil && !h.LoginThrottle.Off && h.profile == nil {
 		return fmt.Errorf("login_throttle: needs a profile (it watches the profile's login requests)")
 	}
@@ -236,7 +240,9 @@ func (h *Handler) loginRequest(w http.ResponseWriter, r *http.Request, o *outcom
 	}
 	secs := int((retry + time.Second - 1) / time.Second)
 	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
-	o.refuse(w, "auth", "login-throttled", fmt.Sprintf("more than %d failed logins in %v from this IP or for this account", th.Limit(), th.Window()), http.StatusTooManyRequests, user)
+	// The page says when to try again, not that the request was blocked.
+	o.refuseNotice(w, "auth", "login-throttled", fmt.Sprintf("more than %d failed logins in %v from this IP or for this account", th.Limit(), th.Window()), http.StatusTooManyRequests,
+		func(lang string) (string, string) { return blockpage.TryAgain(lang, retry) }, user)
 	return true
 }
 

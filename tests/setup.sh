@@ -20,10 +20,7 @@ if [ ${#need[@]} -gt 0 ]; then
 	$sudo apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-# The packages' own services are not needed: each test starts its own
-# instance on a loopback port.
-for svc in redis-server rsyslog; do
-	if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
-		systemctl stop "$svc" || true
-	fi
-done
+# The packages' own services (started by apt on install) are left as they
+# are: each test starts its own redis-server and rsyslogd on a free loopback
+# port with a configuration and working directory of its own, so they never
+# meet the machine's instances, and `make test` changes no service.

@@ -65,6 +65,7 @@ how long it is kept, whether it is chained and where it is shipped (S6).
 			retention.Flags().StringP("config", "c", "", "configuration file (default ./Caddyfile)")
 			retention.Flags().StringP("adapter", "a", "", "config adapter")
 			cmd.AddCommand(verify, retention)
+			command(cmd, nil)
 		},
 	})
 }

@@ -20,6 +20,24 @@ type signature struct {
 	pattern    string // RE2 syntax
 }
 
+// SignatureRanges maps a CRS rule ID range (within 900000-999999) to the
+// ID ranges of mamori's signatures of the same CRS families, with their
+// path twins (9842900-9842999 for any 942xxx rule): a signature is what
+// the layers add to the attack class of its family, so an operator's
+// exclusion of a family's rule, for a field that legitimately carries
+// SQL say, also covers the SQL signatures there.
+func SignatureRanges(lo, hi int) [][2]int {
+	if lo < 900000 || hi > 999999 || lo > hi {
+		return nil
+	}
+	var out [][2]int
+	for family := lo / 1000; family <= hi/1000; family++ {
+		first := signatureBase + (family-900)*1000 + 900
+		out = append(out, [2]int{first, first + 99})
+	}
+	return out
+}
+
 // signatureExclude are targets a signature leaves out.
 var signatureExclude = map[int]string{
 	// A Referer naming an intranet or local host is ordinary.

@@ -255,9 +255,11 @@ func (e Exclusion) Validate() error {
 func (e Exclusion) isTag() bool { return strings.HasPrefix(e.Rules, "tag:") }
 
 // ruleSpecs is e's rule ID or range followed by the same for mamori's
-// detection copies of the CRS rules it names (detect.CopyRanges), so an
-// exclusion written for a CRS rule also covers its decoded, header, path
-// and promoted copies and mamori's signatures of the same family.
+// detection copies of the CRS rules it names (detect.CopyRanges) and
+// mamori's signatures of their families (detect.SignatureRanges), so an
+// exclusion written for a CRS rule, as an event names it, also covers its
+// decoded, header, path and promoted copies and the signatures of the
+// same attack class (9842901 for 942100).
 func (e Exclusion) ruleSpecs() []string {
 	specs := []string{e.Rules}
 	lo, hi, isRange := strings.Cut(e.Rules, "-")
@@ -269,7 +271,7 @@ func (e Exclusion) ruleSpecs() []string {
 	if err1 != nil || err2 != nil {
 		return specs
 	}
-	for _, r := range detect.CopyRanges(l, h) {
+	for _, r := range append(detect.CopyRanges(l, h), detect.SignatureRanges(l, h)...) {
 		if r[0] == r[1] {
 			specs = append(specs, strconv.Itoa(r[0]))
 		} else {

@@ -142,7 +142,7 @@ func TestCSRF(t *testing.T) {
 	}
 }
 
-// SPEC "Secure by default": a bare mamori line checks origins too, and
+// docs/design.md "Secure by default": a bare mamori line checks origins too, and
 // `csrf off` turns the check off.
 func TestCSRFDefaultsAndOff(t *testing.T) {
 	upstream := harness.Upstream(t)
