@@ -95,6 +95,19 @@ func TestRealTraffic(t *testing.T) {
 	attachLog(t, m, results)
 	rep := evalcorpus.SummarizeTraffic("mamori", results)
 	rep.WriteText(os.Stdout, 40, 60, "tune")
+	if dump := os.Getenv("MAMORI_TRAFFIC_DUMP"); dump != "" {
+		// For tuning: the tuning part's refused benign requests and missed
+		// attacks, one per line (the held-out part is never listed).
+		var b strings.Builder
+		for _, r := range results {
+			if r.Tune && r.Blocked != r.Attack {
+				fmt.Fprintf(&b, "%s\t%d\t%s\t%s\t%v\n", r.Name, r.Status, r.Guard, r.Rule, r.Rules)
+			}
+		}
+		if err := os.WriteFile(dump, []byte(b.String()), 0o600); err != nil {
+			t.Error(err)
+		}
+	}
 	fmt.Printf("real traffic: %d requests in %s (targets: ≤ 0.5%% refused, ≥ 92%% detected)\n", len(results), replayed.Round(time.Second))
 	for _, name := range []string{"tune", "held-out"} {
 		p := rep.Parts[name]
