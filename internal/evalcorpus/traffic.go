@@ -154,7 +154,7 @@ type TrafficResult struct {
 	// the guard, the deciding rule and every matched rule; filled by the
 	// caller from the log (see AccessEntry).
 	Guard, Rule string
-	Rules      []int
+	Rules       []int
 	// Error is why no answer was read, if none was.
 	Error string
 }
