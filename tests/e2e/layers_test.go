@@ -53,3 +53,47 @@ func TestLayersNeverRemoveCRSCoverage(t *testing.T) {
 		}
 	}
 }
+
+// Issue 11: the body processor follows the Content-Type. Types that are
+// neither forms nor XML nor JSON (beacons, protobuf, NDJSON) are read as
+// raw bytes, never as URL-encoded forms, and are not refused for their
+// type unless the operator restricts the types; JSON types go to the JSON
+// parser; attacks in raw and JSON bodies are still refused.
+func TestBodyProcessorByContentType(t *testing.T) {
+	upstream := harness.Upstream(t)
+	restricted := "mode block\n\t\tsetup_directives <<SECLANG\n\t\t\tSecAction \"id:900006,phase:1,nolog,pass,setvar:'tx.allowed_request_content_type=|application/x-www-form-urlencoded| |multipart/form-data| |application/json|'\"\n\t\t\tSECLANG"
+	sites := map[string]*harness.Mamori{
+		"defaults":   harness.StartMamori(t, strings.Replace(siteCaddyfile, "mode MODE", "mode block", 1), upstream),
+		"restricted": harness.StartMamori(t, strings.Replace(siteCaddyfile, "mode MODE", restricted, 1), upstream),
+	}
+	for _, c := range []struct {
+		name, site, contentType, body string
+		want                          int
+	}{
+		{"protobuf_binary_names", "defaults", "application/x-protobuf", "\n\x0bhello\r\nworld\x12\x03a=b\x1a\x02\r\n&x\x00\xff", 200},
+		{"text_plain_beacon", "defaults", "text/plain;charset=UTF-8", "{\"events\":[{\"t\":\"click\",\"x\":12}]}\r\nid=5&\x01\x02", 200},
+		{"octet_stream_blob", "defaults", "application/octet-stream", "\x00\x01\x02\r\n\r\n=&=&", 200},
+		{"ndjson_stream", "defaults", "application/x-ndjson", "{\"a\":1}\n{\"b\":\"two words\"}\n", 200},
+		{"reporting_api", "defaults", "application/reports+json", `[{"type":"csp-violation","age":10,"url":"https://a.example/","body":{"blockedURL":"inline"}}]`, 200},
+		{"csp_report", "defaults", "application/csp-report", `{"csp-report":{"document-uri":"https://a.example/","violated-directive":"script-src"}}`, 200},
+		{"sqli_in_raw_body", "defaults", "text/plain", `{"q":"1 UNION SELECT password FROM users"}`, 403},
+		{"java_in_raw_body", "defaults", "text/plain", "test=java.lang.Runtime", 403},
+		{"xss_in_json_report", "defaults", "application/reports+json", `{"q":"<script>alert(1)</script>"}`, 403},
+		{"operator_restricts_types", "restricted", "text/plain", "hello", 403},
+		{"operator_restricts_types_json_passes", "restricted", "application/json", `{"a":"hello"}`, 200},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req, _ := http.NewRequest("POST", sites[c.site].URL+"/echo", strings.NewReader(c.body))
+			req.Header.Set("Content-Type", c.contentType)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != c.want {
+				t.Fatalf("status %d, want %d\n%.300s", resp.StatusCode, c.want, b)
+			}
+		})
+	}
+}
