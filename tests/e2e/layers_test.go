@@ -97,3 +97,32 @@ func TestBodyProcessorByContentType(t *testing.T) {
 		})
 	}
 }
+
+// Issue 11: the default limits let real browser traffic through: a
+// telemetry query whose only "name" is a JSON blob (3 KiB), a 16 KiB
+// request target; a 40 KiB one is still refused (431 from Caddy's own
+// 16 KiB header limit, which counts the request line, before mamori's
+// 32 KiB uri_length).
+func TestDefaultLimitsLetRealTrafficThrough(t *testing.T) {
+	upstream := harness.Upstream(t)
+	m := harness.StartMamori(t, strings.Replace(siteCaddyfile, "mode MODE", "mode block", 1), upstream)
+	blob := `{"T":"CI.Init","FID":"CI","Name":"` + strings.Repeat("x", 3000) + `"}`
+	for _, c := range []struct {
+		name, target string
+		want         int
+	}{
+		{"json_blob_name", "/echo?" + url.QueryEscape(blob), 200},
+		{"long_target", "/echo?state=" + strings.Repeat("a", 16<<10), 200},
+		{"too_long_target", "/echo?state=" + strings.Repeat("a", 40<<10), 431},
+	} {
+		resp, err := http.Get(m.URL + c.target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%s: status %d, want %d", c.name, resp.StatusCode, c.want)
+		}
+	}
+}
