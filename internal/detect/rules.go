@@ -157,7 +157,7 @@ func Rules(o Options, level int) (string, error) {
 		}
 		decoded.WriteString(r.copy(decodedBase+r.ID-900000, r.Variables, "t:mamoriDecode", gate, isPromoted))
 		if !r.byteRegex() {
-			placed.WriteString(r.copy(placementBase+r.ID-900000, placementTargets+r.headersRead()+urlHeaderExclusion(r.ID), "t:mamoriDecodeAll", gate, isPromoted))
+			placed.WriteString(r.copy(placementBase+r.ID-900000, placementTargets+r.headersRead()+urlHeaderExclusion(r.ID), "t:mamoriHeader", gate, isPromoted))
 		}
 		if !strings.Contains(r.Variables, "REQUEST_FILENAME") {
 			path.WriteString(r.copy(pathBase+r.ID-900000, "REQUEST_URI_RAW", "t:mamoriPath", gate, isPromoted))
@@ -241,7 +241,7 @@ func copyNote(decode string, promote bool) string {
 	switch decode {
 	case "t:mamoriDecode":
 		notes = append(notes, "decoded")
-	case "t:mamoriDecodeAll":
+	case "t:mamoriDecodeAll", "t:mamoriHeader":
 		notes = append(notes, "headers, XML attributes, multipart")
 	case "t:mamoriPath":
 		notes = append(notes, "path segments")

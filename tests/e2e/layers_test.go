@@ -126,3 +126,41 @@ func TestDefaultLimitsLetRealTrafficThrough(t *testing.T) {
 		}
 	}
 }
+
+// Issue 11: a URL-valued header (Referer) is judged as a URL, parameter by
+// parameter: a Movable Type admin save whose Referer is the edit screen
+// passes (the copy of 932235 on the whole string once refused it), and an
+// attack in a Referer's parameter, path or a Referer that is no URL is
+// still refused.
+func TestURLValuedHeadersAreJudgedAsURLs(t *testing.T) {
+	upstream := harness.Upstream(t)
+	m := harness.StartMamori(t, strings.Replace(siteCaddyfile, "mode MODE", "mode block", 1), upstream)
+	for _, c := range []struct {
+		name, referer string
+		want          int
+	}{
+		{"mt_edit_screen", m.URL + "/cgi-bin/mt/mt.cgi?__mode=view&_type=entry&blog_id=1&id=12", 200},
+		{"mt_list_screen", m.URL + "/cgi-bin/mt/mt.cgi?__mode=list&_type=entry&blog_id=1&filter=status&filter_val=2", 200},
+		{"search_page", m.URL + "/search?q=select+a+theme+and+update+the+menu&page=2", 200},
+		{"sqli_in_a_parameter", m.URL + "/page?id=" + url.QueryEscape("1' UNION SELECT password FROM users-- -"), 403},
+		{"xss_in_a_parameter", m.URL + "/page?q=" + url.QueryEscape("<script>alert(document.cookie)</script>"), 403},
+		{"command_in_a_parameter", m.URL + "/page?host=" + url.QueryEscape(";cat /etc/passwd"), 403},
+		{"not_a_url", "1' OR '1'='1' -- -", 403},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req, _ := http.NewRequest("POST", m.URL+"/echo", strings.NewReader("title=Hello&text=A+short+entry."))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Sec-Fetch-Site", "same-origin")
+			req.Header.Set("Referer", c.referer)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != c.want {
+				t.Errorf("status %d, want %d", resp.StatusCode, c.want)
+			}
+		})
+	}
+}
