@@ -77,6 +77,12 @@ func writeSignatures(b *strings.Builder) {
 	defer func() {
 		fmt.Fprintf(b, "SecRule REQBODY_PROCESSOR \"!@streq RAW\" \"id:%d,phase:2,pass,nolog,t:none,skipAfter:END-MAMORI-RAW-BODY\"\n", signatureBase+1)
 		for _, s := range signatureList {
+			if s.tag == "attack-protocol" {
+				// CRLF injection needs a value that ends up in a header; a
+				// raw body never does, and multi-line bodies (NDJSON, text)
+				// hold "name: value" lines by nature.
+				continue
+			}
 			t := "t:none,t:mamoriDecodeAll"
 			if s.transforms != "" {
 				t += "," + s.transforms

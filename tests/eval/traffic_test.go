@@ -50,12 +50,15 @@ func trafficCorpus() string {
 // parts are sampled alike.
 const trafficSample = 256
 
-// Ratchets: the figures this branch reached, so that a change that makes
-// them worse fails. The issue's targets (≤ 0.5 % refused, ≥ 92 % detected)
-// are printed next to them.
+// Ratchets, per part: a margin around the figures reached (issue 11: 5.5
+// to 6 % refused and 82 to 90 % detected on the whole corpus; main had 26 %
+// and 83 to 88 %), wide enough for the sample's spread, so that a change
+// that makes them clearly worse fails. The issue's targets (≤ 0.5 %
+// refused, ≥ 92 % detected) are not reached yet; they are printed next to
+// the figures.
 const (
-	trafficMaxFalsePositives = 100.0
-	trafficMinDetection      = 0.0
+	trafficMaxFalsePositives = 8.0
+	trafficMinDetection      = 72.0
 )
 
 func TestRealTraffic(t *testing.T) {
