@@ -136,7 +136,7 @@ func attachLog(t *testing.T, m *harness.Mamori, results []evalcorpus.TrafficResu
 			want++
 		}
 	}
-	entries := map[string]evalcorpus.AccessEntry{}
+	var entries map[string]evalcorpus.AccessEntry
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		entries = readAccessLog(t, filepath.Join(m.LogDir, "access.log"))
 		if len(entries) >= want || time.Now().After(deadline) {
