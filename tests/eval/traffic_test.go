@@ -58,7 +58,7 @@ const trafficSample = 256
 // the figures.
 const (
 	trafficMaxFalsePositives = 8.0
-	trafficMinDetection      = 72.0
+	trafficMinDetection      = 70.0
 )
 
 func TestRealTraffic(t *testing.T) {
