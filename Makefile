@@ -6,7 +6,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build demo test lint fuzz bench clean
+.PHONY: build demo test lint fuzz bench clean eval-traffic
 
 build:
 	go build -o bin/mamori ./cmd/mamori
@@ -32,6 +32,13 @@ test: build lint
 		go test -count=1 -timeout 20m $$(go list ./... | grep -v /tests/crs)
 	MAMORI_BIN=$(CURDIR)/bin/mamori UPSTREAM_BIN=$(CURDIR)/bin/upstream \
 		go test -count=1 -timeout 30m -v ./tests/crs/ | grep -v -e '^=== RUN'
+
+# The real-traffic evaluation on the whole corpus (16 847 requests, about
+# 4-5 minutes on 2 cores); `make test` replays a hash-chosen quarter of it.
+# The corpus is read from ../shared/corpora/ (or $$MAMORI_CORPORA).
+eval-traffic: build
+	MAMORI_BIN=$(CURDIR)/bin/mamori UPSTREAM_BIN=$(CURDIR)/bin/upstream MAMORI_TRAFFIC_FULL=1 \
+		go test -count=1 -timeout 30m -v -run TestRealTraffic ./tests/eval/
 
 # Every parser and decoder of untrusted input, fuzzed briefly (their seed
 # corpora also run in every `go test`). FUZZTIME=1m for a longer run.
