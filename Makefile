@@ -6,7 +6,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build demo test lint fuzz bench clean
+.PHONY: build demo test lint vuln fuzz bench clean
 
 build:
 	go build -o bin/mamori ./cmd/mamori
@@ -25,13 +25,36 @@ lint:
 # The whole test suite: lint, unit tests, end-to-end tests against the built
 # binary and a real upstream, and the CRS v4.25.0 regression suite.
 # The CRS suite runs verbosely so that its pass-rate line is printed.
-test: build lint
+test: build lint vuln
 	tests/setup.sh
 	$(MAKE) fuzz
 	MAMORI_BIN=$(CURDIR)/bin/mamori UPSTREAM_BIN=$(CURDIR)/bin/upstream \
 		go test -count=1 -timeout 20m $$(go list ./... | grep -v /tests/crs)
 	MAMORI_BIN=$(CURDIR)/bin/mamori UPSTREAM_BIN=$(CURDIR)/bin/upstream \
 		go test -count=1 -timeout 30m -v ./tests/crs/ | grep -v -e '^=== RUN'
+
+# Known vulnerabilities: govulncheck against an offline copy of the Go
+# vulnerability database, built from the golang.org/x/vulndb module on the
+# module proxy (its data/osv/ and cmd/indexdb). Fails (exit 3) only on a
+# vulnerability reachable from mamori's code. The database is built once per
+# VULNDB version into tmp/vulndb/ (ignored by git); a temporary directory next
+# to it is renamed into place, so an interrupted build is never used.
+GOVULNCHECK := golang.org/x/vuln/cmd/govulncheck@v1.9.0
+VULNDB := golang.org/x/vulndb
+VULNDB_VERSION := v0.0.0-20261105234957-e22db6528018
+VULNDB_DIR := $(CURDIR)/tmp/vulndb/$(VULNDB_VERSION)
+vuln:
+	@if [ ! -f "$(VULNDB_DIR)/index/db.json" ]; then \
+		echo "building the vulnerability database from $(VULNDB)@$(VULNDB_VERSION)"; \
+		mkdir -p "$(dir $(VULNDB_DIR))"; \
+		src=$$(go mod download -json $(VULNDB)@$(VULNDB_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p'); \
+		[ -d "$$src/data/osv" ] || { echo "no data/osv in $(VULNDB)@$(VULNDB_VERSION)"; exit 1; }; \
+		work=$$(mktemp -d "$(dir $(VULNDB_DIR))build.XXXXXX"); \
+		trap 'rm -rf "$$work"' EXIT; \
+		go run $(VULNDB)/cmd/indexdb@$(VULNDB_VERSION) -vulns "$$src/data/osv" -out "$$work/db"; \
+		rm -rf "$(VULNDB_DIR)"; mv "$$work/db" "$(VULNDB_DIR)"; \
+	fi
+	go run $(GOVULNCHECK) -db file://$(VULNDB_DIR) ./...
 
 # Every parser and decoder of untrusted input, fuzzed briefly (their seed
 # corpora also run in every `go test`). FUZZTIME=1m for a longer run.
