@@ -23,3 +23,22 @@ for svc in redis-server rsyslog; do
 		systemctl stop "$svc" || true
 	fi
 done
+# promtool (Debian's prometheus package) checks deploy/prometheus's alert
+# rules (tests/monitoring). Only the tool is extracted, into tmp/tools/
+# (ignored by git): installing the package would start a Prometheus service.
+tools="$(cd "$(dirname "$0")/.." && pwd)/tmp/tools"
+if ! command -v promtool >/dev/null && [ ! -x "$tools/promtool" ]; then
+	echo "extracting promtool from Debian's prometheus package into $tools"
+	mkdir -p "$tools"
+	dl=$(mktemp -d)
+	chmod 755 "$dl" # apt's download sandbox user must write there
+	(cd "$dl" && apt-get download -qq prometheus 2>/dev/null) || {
+		sudo=""
+		[ "$(id -u)" -eq 0 ] || sudo="sudo"
+		$sudo apt-get update -qq
+		(cd "$dl" && apt-get download -qq prometheus)
+	}
+	dpkg-deb --fsys-tarfile "$dl"/prometheus_*.deb | tar -x -C "$dl" ./usr/bin/promtool
+	mv "$dl/usr/bin/promtool" "$tools/promtool.new" && mv "$tools/promtool.new" "$tools/promtool"
+	rm -rf "$dl"
+fi
