@@ -9,6 +9,10 @@ command -v rsyslogd >/dev/null || [ -x /usr/sbin/rsyslogd ] || need+=(rsyslog)
 command -v hey >/dev/null || need+=(hey)
 # rsyslog's TLS driver, for the SIEM shipping test over TLS.
 ls /usr/lib/*/rsyslog/lmnsd_gtls.so >/dev/null 2>&1 || need+=(rsyslog-gnutls)
+# The package test (tests/package): adduser for the package's postinst,
+# systemd-analyze to check its unit (systemd itself need not run).
+command -v adduser >/dev/null || need+=(adduser)
+command -v systemd-analyze >/dev/null || need+=(systemd)
 if [ ${#need[@]} -gt 0 ]; then
 	sudo=""
 	[ "$(id -u)" -eq 0 ] || sudo="sudo"
