@@ -259,8 +259,8 @@ func runService(t *testing.T) {
 	}
 	cfg := string(packaged)
 	for old, new := range map[string]string{
-		"admin localhost:2019":          fmt.Sprintf("admin localhost:%d", admin),
-		"\n:80 {":                       fmt.Sprintf("\nhttp://127.0.0.1:%d {", port),
+		"admin localhost:2019":         fmt.Sprintf("admin localhost:%d", admin),
+		"\n:80 {":                      fmt.Sprintf("\nhttp://127.0.0.1:%d {", port),
 		"reverse_proxy 127.0.0.1:8080": "reverse_proxy " + upstream,
 	} {
 		if !strings.Contains(cfg, old) {
