@@ -13,6 +13,10 @@ ls /usr/lib/*/rsyslog/lmnsd_gtls.so >/dev/null 2>&1 || need+=(rsyslog-gnutls)
 # systemd-analyze to check its unit (systemd itself need not run).
 command -v adduser >/dev/null || need+=(adduser)
 command -v systemd-analyze >/dev/null || need+=(systemd)
+# The block page in a real browser (tests/browser): headless Chromium, and a
+# Japanese font so that the Japanese page's screenshot is legible.
+command -v chromium >/dev/null || need+=(chromium)
+ls /usr/share/fonts/opentype/ipafont-gothic/ipag.ttf >/dev/null 2>&1 || need+=(fonts-ipafont-gothic)
 if [ ${#need[@]} -gt 0 ]; then
 	sudo=""
 	[ "$(id -u)" -eq 0 ] || sudo="sudo"
