@@ -83,8 +83,8 @@ type seen struct {
 	// blockLogged is the browser's log of the page's own 403, which shows
 	// that the log listener works.
 	blockLogged []string
-	status   int64    // the document's status
-	id       string   // the document's X-Request-Id
+	status      int64  // the document's status
+	id          string // the document's X-Request-Id
 }
 
 func (s *seen) add(list *[]string, v string) {
