@@ -6,7 +6,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build demo test lint fuzz bench clean eval-traffic
+.PHONY: build demo test lint vuln package fuzz bench clean eval-traffic
 
 build:
 	go build -o bin/mamori ./cmd/mamori
@@ -25,10 +25,10 @@ lint:
 # The whole test suite: lint, unit tests, end-to-end tests against the built
 # binary and a real upstream, and the CRS v4.25.0 regression suite.
 # The CRS suite runs verbosely so that its pass-rate line is printed.
-test: build lint
+test: build lint vuln package
 	tests/setup.sh
 	$(MAKE) fuzz
-	MAMORI_BIN=$(CURDIR)/bin/mamori UPSTREAM_BIN=$(CURDIR)/bin/upstream \
+	MAMORI_BIN=$(CURDIR)/bin/mamori UPSTREAM_BIN=$(CURDIR)/bin/upstream MAMORI_DEB=$(CURDIR)/$(DEB) \
 		go test -count=1 -timeout 20m $$(go list ./... | grep -v /tests/crs)
 	MAMORI_BIN=$(CURDIR)/bin/mamori UPSTREAM_BIN=$(CURDIR)/bin/upstream \
 		go test -count=1 -timeout 30m -v ./tests/crs/ | grep -v -e '^=== RUN'
@@ -39,6 +39,43 @@ test: build lint
 eval-traffic: build
 	MAMORI_BIN=$(CURDIR)/bin/mamori UPSTREAM_BIN=$(CURDIR)/bin/upstream MAMORI_TRAFFIC_FULL=1 \
 		go test -count=1 -timeout 30m -v -run TestRealTraffic ./tests/eval/
+
+# Known vulnerabilities: govulncheck against an offline copy of the Go
+# vulnerability database, built from the golang.org/x/vulndb module on the
+# module proxy (its data/osv/ and cmd/indexdb). Fails (exit 3) only on a
+# vulnerability reachable from mamori's code. The database is built once per
+# VULNDB version into tmp/vulndb/ (ignored by git); a temporary directory next
+# to it is renamed into place, so an interrupted build is never used.
+GOVULNCHECK := golang.org/x/vuln/cmd/govulncheck@v1.9.0
+VULNDB := golang.org/x/vulndb
+VULNDB_VERSION := v0.0.0-20261105234957-e22db6528018
+VULNDB_DIR := $(CURDIR)/tmp/vulndb/$(VULNDB_VERSION)
+vuln:
+	@if [ ! -f "$(VULNDB_DIR)/index/db.json" ]; then \
+		echo "building the vulnerability database from $(VULNDB)@$(VULNDB_VERSION)"; \
+		mkdir -p "$(dir $(VULNDB_DIR))"; \
+		src=$$(go mod download -json $(VULNDB)@$(VULNDB_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p'); \
+		[ -d "$$src/data/osv" ] || { echo "no data/osv in $(VULNDB)@$(VULNDB_VERSION)"; exit 1; }; \
+		work=$$(mktemp -d "$(dir $(VULNDB_DIR))build.XXXXXX"); \
+		trap 'rm -rf "$$work"' EXIT; \
+		go run $(VULNDB)/cmd/indexdb@$(VULNDB_VERSION) -vulns "$$src/data/osv" -out "$$work/db"; \
+		rm -rf "$(VULNDB_DIR)"; mv "$$work/db" "$(VULNDB_DIR)"; \
+	fi
+	go run $(GOVULNCHECK) -db file://$(VULNDB_DIR) ./...
+
+# The Debian package (deploy/nfpm.yaml): a static binary, the systemd unit
+# deploy/mamori.service, /etc/mamori/Caddyfile (a conffile), the mamori user
+# and /var/log/mamori (postinst). nfpm runs at a pinned version with `go run`,
+# so it stays out of mamori's go.mod. Written to $(DEB); see docs/install.md.
+NFPM := github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.48.0
+MAMORI_VERSION ?= 0.0.0+git$(shell git rev-list --count HEAD 2>/dev/null || echo 0).$(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+DEB := bin/mamori_amd64.deb
+package:
+	mkdir -p bin/package
+	CGO_ENABLED=0 go build -ldflags "-X main.Version=$(MAMORI_VERSION)" -o bin/package/mamori ./cmd/mamori
+	MAMORI_VERSION='$(MAMORI_VERSION)' \
+		go run $(NFPM) package --config deploy/nfpm.yaml --packager deb --target $(DEB)
+	@echo "built $(DEB) (mamori $(MAMORI_VERSION))"
 
 # Every parser and decoder of untrusted input, fuzzed briefly (their seed
 # corpora also run in every `go test`). FUZZTIME=1m for a longer run.
