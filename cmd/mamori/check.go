@@ -38,7 +38,11 @@ of them is not (2 when the configuration cannot be read).
 			cmd.Flags().Bool("json", false, "print the report as JSON")
 			cmd.Flags().String("require", "", "comma-separated checklist IDs that must be enforced")
 			cmd.RunE = caddycmd.WrapCommandFuncForCobra(func(fs caddycmd.Flags) (int, error) {
-				return cmdCheck(os.Stdout, fs.String("config"), fs.String("adapter"), fs.Bool("json"), fs.String("require"))
+				code, err := cmdCheck(os.Stdout, fs.String("config"), fs.String("adapter"), fs.Bool("json"), fs.String("require"))
+				if code == 1 && err == nil {
+					os.Exit(1) // Caddy's wrapper turns status 1 without an error into 0
+				}
+				return code, err
 			})
 		},
 	})
