@@ -24,6 +24,7 @@ type handler struct {
 	WAF            waf.Config           `json:"waf"`
 	Headers        headers.Policy       `json:"headers"`
 	Profile        *profileConfig       `json:"profile"`
+	Limits         json.RawMessage      `json:"limits"`
 	Paths          paths.Config         `json:"paths"`
 	CSRF           csrf.Config          `json:"csrf"`
 	PasswordPolicy password.Policy      `json:"password_policy"`

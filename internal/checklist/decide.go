@@ -214,10 +214,10 @@ func crs(h *handler, category, tag, name string) (Verdict, string) {
 }
 
 func limitsSource(h *handler) string {
-	if h.WAF.RequestBodyLimit > 0 {
-		return fmt.Sprintf("limits, request_body_limit %d", h.WAF.RequestBodyLimit)
+	if len(h.Limits) > 0 && string(h.Limits) != "{}" && string(h.Limits) != "null" {
+		return "limits { … }, defaults where unset"
 	}
-	return "limits, defaults where unset"
+	return "the default limits"
 }
 
 // adminAllow is the admin allow-list's verdict (V6, S1, B3).
