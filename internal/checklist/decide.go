@@ -164,7 +164,7 @@ func decide(id string, c *config, s site, opts Options) (Verdict, string) {
 		case c.AdminDisabled && !s.Metrics:
 			return Off, "admin off and no metrics handler: the Prometheus metrics are not served"
 		}
-		return Enforced, "mamori_health route and Prometheus metrics on " + metricsWhere(c, s)
+		return Enforced, "mamori_health route and Prometheus metrics on " + metricsWhere(c)
 	}
 	return Off, "unknown item"
 }
@@ -504,7 +504,7 @@ func accessDestination(h *handler) string {
 	return "$MAMORI_LOG_DIR/access.log (default /var/log/mamori)"
 }
 
-func metricsWhere(c *config, s site) string {
+func metricsWhere(c *config) string {
 	if !c.AdminDisabled {
 		l := c.AdminListen
 		if l == "" {
