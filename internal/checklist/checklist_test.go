@@ -70,6 +70,10 @@ func TestEvaluateJSON(t *testing.T) {
 		{"V2_engine_off", `{"apps":{"http":{"servers":{"s":{"listen":[":443"],"routes":[{"handle":[{"handler":"mamori","waf":{"directives":"SecRuleEngine Off"}}]}]}}}}}`, "V2", Off},
 		{"V9_tag_excluded", `{"apps":{"http":{"servers":{"s":{"listen":[":443"],"routes":[{"handle":[{"handler":"mamori","waf":{"exclusions":[{"rules":"tag:attack-xss"}]}}]}]}}}}}`, "V9", Off},
 		{"V9_excluded_on_one_path_only", `{"apps":{"http":{"servers":{"s":{"listen":[":443"],"routes":[{"handle":[{"handler":"mamori","waf":{"exclusions":[{"rules":"941000-941999","path_prefix":"/editor/"}]}}]}]}}}}}`, "V9", Enforced},
+		{"V8_user_agent_family", `{"apps":{"http":{"servers":{"s":{"listen":[":443"],"routes":[{"handle":[{"handler":"mamori","profile":{"name":"wordpress"},"session":{"bind":{"user_agent":"family"}}}]}]}}}}}`, "V8", Enforced},
+		{"V8_user_agent_true", `{"apps":{"http":{"servers":{"s":{"listen":[":443"],"routes":[{"handle":[{"handler":"mamori","profile":{"name":"wordpress"},"session":{"bind":{"user_agent":true}}}]}]}}}}}`, "V8", Enforced},
+		{"V8_bind_off", `{"apps":{"http":{"servers":{"s":{"listen":[":443"],"routes":[{"handle":[{"handler":"mamori","profile":{"name":"wordpress"},"session":{"bind":{"off":true}}}]}]}}}}}`, "V8", Misconfigured},
+		{"B4_throttle_window", `{"apps":{"http":{"servers":{"s":{"listen":[":443"],"routes":[{"handle":[{"handler":"mamori","profile":{"name":"wordpress"},"login_throttle":{"limit":3,"window":"1h0m0s"}}]}]}}}}}`, "B4", Enforced},
 		{"S13_metrics_route_with_admin_off", `{"admin":{"disabled":true},"apps":{"http":{"servers":{"s":{"listen":[":443"],"routes":[{"handle":[{"handler":"mamori"},{"handler":"mamori_health"}]},{"handle":[{"handler":"metrics"}]}]}}}}}`, "S13", Enforced},
 	}
 	for _, tc := range tests {

@@ -7,31 +7,69 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-
-	"github.com/mamori-waf/mamori/internal/auth"
-	"github.com/mamori-waf/mamori/internal/csrf"
-	"github.com/mamori-waf/mamori/internal/headers"
-	"github.com/mamori-waf/mamori/internal/password"
-	"github.com/mamori-waf/mamori/internal/paths"
-	"github.com/mamori-waf/mamori/internal/session"
-	"github.com/mamori-waf/mamori/internal/waf"
 )
 
 // handler is the part of mamori's handler JSON (caddymodule.Handler) the
-// checklist reads; the types are the guards' own, so the field names cannot
-// drift from what the handler decodes.
+// checklist reads. The structs are the checklist's own, with the same JSON
+// names as the guards' configurations, so that a change of a guard's Go
+// types does not reach here; the Caddyfile tests of `mamori check`
+// (cmd/mamori) catch a renamed JSON field.
 type handler struct {
-	WAF            waf.Config           `json:"waf"`
-	Headers        headers.Policy       `json:"headers"`
-	Profile        *profileConfig       `json:"profile"`
-	Limits         json.RawMessage      `json:"limits"`
-	Paths          paths.Config         `json:"paths"`
-	CSRF           csrf.Config          `json:"csrf"`
-	PasswordPolicy password.Policy      `json:"password_policy"`
-	Session        *session.Config      `json:"session"`
-	LoginThrottle  *auth.ThrottleConfig `json:"login_throttle"`
-	Watch          json.RawMessage      `json:"watch"`
-	Logs           struct {
+	WAF struct {
+		Mode             string   `json:"mode"`
+		ParanoiaLevel    int      `json:"paranoia_level"`
+		InboundThreshold int      `json:"inbound_threshold"`
+		SetupDirectives  string   `json:"setup_directives"`
+		Directives       string   `json:"directives"`
+		Includes         []string `json:"include"`
+		Exclusions       []struct {
+			Rules      string `json:"rules"`
+			Target     string `json:"target"`
+			PathPrefix string `json:"path_prefix"`
+		} `json:"exclusions"`
+		Detection struct {
+			Off bool `json:"off"`
+		} `json:"detection"`
+	} `json:"waf"`
+	Headers struct {
+		StrictTransportSecurity string `json:"strict_transport_security"`
+		ContentSecurityPolicy   string `json:"content_security_policy"`
+		CSPReportOnly           bool   `json:"csp_report_only"`
+		OpenRedirect            string `json:"open_redirect"`
+	} `json:"headers"`
+	Profile *profileConfig  `json:"profile"`
+	Limits  json.RawMessage `json:"limits"`
+	Paths   struct {
+		AdminAllow []string `json:"admin_allow"`
+		Allow      []string `json:"allow"`
+	} `json:"paths"`
+	CSRF struct {
+		Off     bool     `json:"off"`
+		Protect []string `json:"protect"`
+	} `json:"csrf"`
+	PasswordPolicy struct {
+		Off        bool `json:"off"`
+		MinLength  int  `json:"min_length"`
+		MinClasses int  `json:"min_classes"`
+	} `json:"password_policy"`
+	Session *struct {
+		Off     bool              `json:"off"`
+		Cookies []json.RawMessage `json:"cookies"`
+		Bind    *struct {
+			Off bool `json:"off"`
+			// UserAgent is true/false or "full", "family", "off".
+			UserAgent json.RawMessage `json:"user_agent"`
+		} `json:"bind"`
+		StoreFailure string `json:"store_failure"`
+		NoStore      *bool  `json:"no_store"`
+	} `json:"session"`
+	LoginThrottle *struct {
+		Off    bool   `json:"off"`
+		Limit  int    `json:"limit"`
+		Window string `json:"window"`
+	} `json:"login_throttle"`
+	Watch json.RawMessage `json:"watch"`
+	Logs  struct {
 		AccessLog *struct {
 			Off      bool            `json:"off"`
 			Output   json.RawMessage `json:"output"`

@@ -6,11 +6,10 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"time"
-
-	"github.com/mamori-waf/mamori/internal/headers"
-	"github.com/mamori-waf/mamori/internal/waf"
 )
+
+// modeDetect is the WAF mode that reports instead of refusing.
+const modeDetect = "detect"
 
 // decide is one item's verdict for one site, with its reason.
 func decide(id string, c *config, s site, opts Options) (Verdict, string) {
@@ -26,7 +25,7 @@ func decide(id string, c *config, s site, opts Options) (Verdict, string) {
 	if h == nil {
 		return Off, "no mamori handler in this site"
 	}
-	detect := h.WAF.Mode == waf.ModeDetect
+	detect := h.WAF.Mode == modeDetect
 	// guard is the verdict of a guard that only reports in detect mode.
 	guard := func(why string) (Verdict, string) {
 		if detect {
@@ -90,7 +89,7 @@ func decide(id string, c *config, s site, opts Options) (Verdict, string) {
 		return v, why
 	case "V10":
 		why := "CR/LF/NUL in request headers refused by the HTTP server; upstream headers checked (502)"
-		if h.Headers.OpenRedirect == headers.Off {
+		if h.Headers.OpenRedirect == "off" {
 			why += "; open_redirect off: off-site redirects from request parameters pass"
 		} else {
 			why += "; open redirects refused"
@@ -207,7 +206,7 @@ func crs(h *handler, category, tag, name string) (Verdict, string) {
 	if h.WAF.Detection.Off {
 		why += ", mamori's detection layers off"
 	}
-	if h.WAF.Mode == waf.ModeDetect || strings.Contains(directives, "secruleengine detectiononly") {
+	if h.WAF.Mode == modeDetect || strings.Contains(directives, "secruleengine detectiononly") {
 		return LoggedOnly, "mode detect: " + why + ", reported as events, not refused"
 	}
 	return Enforced, why
@@ -267,8 +266,14 @@ func sessions(c *config, h *handler) (Verdict, string) {
 		return Misconfigured, "session bind off: a stolen sealed cookie replays from anywhere"
 	}
 	why := "session cookies hardened, sealed and bound to the client"
-	if sc != nil && sc.Bind != nil && sc.Bind.UserAgent {
-		why += " (and its User-Agent)"
+	if sc != nil && sc.Bind != nil {
+		switch ua := strings.Trim(string(sc.Bind.UserAgent), `"`); ua {
+		case "", "null", "false", "off":
+		case "true":
+			why += " (and its User-Agent)"
+		default:
+			why += " (and its User-Agent: " + ua + ")"
+		}
 	}
 	why += ", revoked at logout, idle and absolute timeouts"
 	why += "; " + stateNote(c)
@@ -329,8 +334,8 @@ func throttle(c *config, h *handler) (Verdict, string) {
 	if t != nil && t.Limit > 0 {
 		limit = t.Limit
 	}
-	if t != nil && t.Window > 0 {
-		window = time.Duration(t.Window).String()
+	if t != nil && t.Window != "" {
+		window = strings.TrimSuffix(strings.TrimSuffix(t.Window, "0s"), "0m") // "1h0m0s" → "1h"
 	}
 	why := fmt.Sprintf("login_throttle %d per %s per IP and account", limit, window)
 	if !strings.HasPrefix(c.App.State, "redis") {
@@ -429,7 +434,7 @@ func channel(s site) (Verdict, string) {
 		}
 		return Off, "plain HTTP (http:// site or HTTP port) and no trusted_proxies"
 	}
-	if s.Mamori != nil && s.Mamori.Headers.StrictTransportSecurity == headers.Off {
+	if s.Mamori != nil && s.Mamori.Headers.StrictTransportSecurity == "off" {
 		return Misconfigured, "headers hsts off on an HTTPS site"
 	}
 	if !s.Redirects {
