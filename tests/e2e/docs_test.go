@@ -127,6 +127,7 @@ func TestReadmeCommands(t *testing.T) {
 				if i := strings.Index(line, " #"); i >= 0 {
 					line = strings.TrimSpace(line[:i])
 				}
+				line = strings.TrimPrefix(line, "sudo -u mamori ")
 				line = strings.TrimPrefix(line, "sudo ")
 				f := strings.Fields(line)
 				if len(f) < 2 || f[0] != "mamori" || caddyfile == "" {
