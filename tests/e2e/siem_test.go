@@ -132,7 +132,7 @@ func (r *rsyslog) stop() {
 }
 
 // parsedLine is one line of the collector's file.
-var parsedLine = regexp.MustCompile(`^1 mamori (\d+) (mamori\.access|mamori\.events) - (\{.*\})$`)
+var parsedLine = regexp.MustCompile(`^1 mamori (\d+) (mamori\.access|mamori\.events|mamori\.chain) - (\{.*\})$`)
 
 // received reads the collector's file: transaction IDs by count, and any
 // line that is not a parsed RFC 5424 message from mamori.
