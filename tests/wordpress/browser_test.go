@@ -1,0 +1,132 @@
+package wordpress
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+)
+
+// browser is a headless Chromium of its own (own profile, own cookies).
+// Every step is screenshotted into the artifacts directory, so a failure
+// leaves the trail of what the browser showed.
+type browser struct {
+	ctx   context.Context
+	name  string
+	shots string
+	n     int
+}
+
+func newBrowser(t *testing.T, chromium, name, shots string) *browser {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium),
+		chromedp.NoSandbox, // CI runs as root, where Chromium's sandbox refuses to start
+		chromedp.WindowSize(1280, 1000),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("lang", "en-US"),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	// The first Run starts the browser; no timeout on it (a timeout on
+	// this context would stop the browser).
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start %s: %v", chromium, err)
+	}
+	return &browser{ctx: ctx, name: name, shots: shots}
+}
+
+// do runs the actions with a generous time limit, screenshots the page
+// and fails the test on an error.
+func (b *browser) do(t *testing.T, step string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Minute)
+	defer cancel()
+	err := chromedp.Do(ctx, actions...)
+	b.shot(step)
+	if err != nil {
+		t.Fatalf("%s: %s: %v (screenshots in %s)", b.name, step, err, b.shots)
+	}
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
+
+func (b *browser) shot(step string) {
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(80))
+	b.n++
+	if err == nil {
+		_ = os.WriteFile(filepath.Join(b.shots, fmt.Sprintf("%s-%02d-%s.jpg", b.name, b.n, unsafeName.ReplaceAllString(step, "_"))), png, 0o644)
+	}
+}
+
+// eval runs JavaScript in the page (awaiting a promise) and decodes its
+// value.
+func eval[T any](t *testing.T, b *browser, step, js string) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Minute)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
+	b.shot(step)
+	if err != nil {
+		t.Fatalf("%s: %s: %v (screenshots in %s)", b.name, step, err, b.shots)
+	}
+	return v
+}
+
+// waitJS waits until the expression is truthy.
+func waitJS(expr string) chromedp.Action[chromedp.Void] {
+	poll := chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(90*time.Second), chromedp.WithPollingInterval(200*time.Millisecond))
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := poll(ctx, t)
+		return chromedp.Void{}, err
+	}
+}
+
+// bodyText is the page's visible text.
+func bodyText(t *testing.T, b *browser, step string) string {
+	t.Helper()
+	return eval[string](t, b, step, `document.body.innerText`)
+}
+
+// cookies are the browser's cookies for the site.
+func (b *browser) cookies(t *testing.T, site string) []*network.Cookie {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, time.Minute)
+	defer cancel()
+	res, err := chromedp.Run(ctx, func(ctx context.Context, tg *chromedp.Target) (network.GetCookiesResult, error) {
+		return cdp.Call(ctx, tg, network.GetCookies, network.GetCookiesParams{URLs: []string{site + "/wp-admin/", site + "/"}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Cookies
+}
+
+// navigate loads a page and waits for it to be complete.
+func navigate(u string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(chromedp.Navigate(u), waitJS(`document.readyState === "complete"`))
+}
+
+// sealedSessionCookies reports the browser's WordPress session cookies and
+// whether each is sealed by mamori ("m1." envelope).
+func sealedSessionCookies(cs []*network.Cookie) (session map[string]bool) {
+	session = map[string]bool{}
+	for _, c := range cs {
+		if strings.HasPrefix(c.Name, "wordpress_logged_in_") || strings.HasPrefix(c.Name, "wordpress_sec_") ||
+			(strings.HasPrefix(c.Name, "wordpress_") && !strings.HasPrefix(c.Name, "wordpress_test_cookie")) {
+			session[c.Name] = strings.HasPrefix(c.Value, "m1.")
+		}
+	}
+	return session
+}
