@@ -33,6 +33,7 @@ func newBrowser(t *testing.T, chromium, name, shots string) *browser {
 		chromedp.WindowSize(1280, 1000),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.Flag("lang", "en-US"),
+		chromedp.Flag("host-resolver-rules", "MAP "+siteHost+" 127.0.0.1"),
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
@@ -63,10 +64,10 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
 func (b *browser) shot(step string) {
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(80))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	b.n++
 	if err == nil {
-		_ = os.WriteFile(filepath.Join(b.shots, fmt.Sprintf("%s-%02d-%s.jpg", b.name, b.n, unsafeName.ReplaceAllString(step, "_"))), png, 0o644)
+		_ = os.WriteFile(filepath.Join(b.shots, fmt.Sprintf("%s-%02d-%s.png", b.name, b.n, unsafeName.ReplaceAllString(step, "_"))), png, 0o644)
 	}
 }
 
@@ -84,12 +85,29 @@ func eval[T any](t *testing.T, b *browser, step, js string) T {
 	return v
 }
 
-// waitJS waits until the expression is truthy.
+// waitJS waits until the expression is truthy. It evaluates again and
+// again rather than with Poll, because a navigation (a form's submit, a
+// redirect) destroys the page's context under a running poll.
 func waitJS(expr string) chromedp.Action[chromedp.Void] {
-	poll := chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(90*time.Second), chromedp.WithPollingInterval(200*time.Millisecond))
+	check := chromedp.Evaluate[bool]("!!(" + expr + ")")
 	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
-		_, err := poll(ctx, t)
-		return chromedp.Void{}, err
+		ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+		defer cancel()
+		var last error
+		for {
+			ok, err := check(ctx, t)
+			if err == nil && ok {
+				return chromedp.Void{}, nil
+			}
+			if err != nil {
+				last = err
+			}
+			select {
+			case <-ctx.Done():
+				return chromedp.Void{}, fmt.Errorf("waiting for %s: %w (last error: %v)", expr, ctx.Err(), last)
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
 	}
 }
 
