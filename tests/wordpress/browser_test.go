@@ -131,9 +131,17 @@ func (b *browser) cookies(t *testing.T, site string) []*network.Cookie {
 	return res.Cookies
 }
 
-// navigate loads a page and waits for it to be complete.
+// navigate loads a page and waits for it to be complete. The page being
+// left may hold an unsaved-changes prompt (the theme editor, the block
+// editor): a headless browser would wait on it for ever, so the handlers
+// go first, as an editor's "Leave" would.
 func navigate(u string) chromedp.Action[chromedp.Void] {
-	return chromedp.Steps(chromedp.Navigate(u), waitJS(`document.readyState === "complete"`))
+	leave := chromedp.Evaluate[chromedp.Void](`window.onbeforeunload = null; if (window.jQuery) { jQuery(window).off("beforeunload"); }
+		window.addEventListener("beforeunload", e => e.stopImmediatePropagation(), true);`)
+	return chromedp.Steps(func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, _ = leave(ctx, t) // a blank page has nothing to leave
+		return chromedp.Void{}, nil
+	}, chromedp.Navigate(u), waitJS(`document.readyState === "complete"`))
 }
 
 // sealedSessionCookies reports the browser's WordPress session cookies and
