@@ -141,6 +141,9 @@ func profileAndPassword(t *testing.T, b *browser, base string) {
 		chromedp.SendKeys(chromedp.ID("description"), "Editor since 2019. Reads O'Reilly books; writes about \"select the best plan\" & 日本語."),
 		chromedp.Click(chromedp.CSS("button.wp-generate-pw")),
 		chromedp.WaitVisible(chromedp.ID("pass1")),
+		// WordPress fills in a generated password once zxcvbn has loaded;
+		// replace it, as an editor who has their own would.
+		waitJS(`document.getElementById("pass1").value.length > 0`),
 		waitJS(`(document.getElementById("pass1").value = "", true)`),
 		chromedp.SendKeys(chromedp.ID("pass1"), newPassword),
 		waitJS(`!document.getElementById("submit").disabled`),
@@ -158,6 +161,9 @@ func weakPasswordRefused(t *testing.T, b *browser, base string) {
 	b.do(t, "weak password", navigate(base+"/wp-admin/profile.php"),
 		chromedp.Click(chromedp.CSS("button.wp-generate-pw")),
 		chromedp.WaitVisible(chromedp.ID("pass1")),
+		// WordPress fills in a generated password once zxcvbn has loaded;
+		// replace it, as an editor who has their own would.
+		waitJS(`document.getElementById("pass1").value.length > 0`),
 		waitJS(`(document.getElementById("pass1").value = "", true)`),
 		chromedp.SendKeys(chromedp.ID("pass1"), weakPassword),
 		waitJS(`document.querySelector(".pw-weak") && getComputedStyle(document.querySelector(".pw-weak")).display !== "none"`),
