@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -228,11 +229,29 @@ func startPHP(t *testing.T, root, logDir string) string {
 	if err := os.WriteFile(aliases, []byte(siteHost+" localhost\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p := harness.StartEnv(t, root, []string{"PHP_CLI_SERVER_WORKERS=4", "HOSTALIASES=" + aliases}, "php",
+	out, err := os.Create(filepath.Join(logDir, "php-server.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("php",
 		"-d", "log_errors=On", "-d", "error_log="+filepath.Join(logDir, "php-error.log"), "-d", "display_errors=Off",
 		"-d", "memory_limit=256M", "-d", "upload_max_filesize=16M", "-d", "post_max_size=16M", "-d", "max_execution_time=120",
 		"-q", "-S", addr, "-t", root) // -q: no line per request
-	harness.WaitHTTP(t, "http://"+addr+"/wp-includes/css/buttons.css", p)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "PHP_CLI_SERVER_WORKERS=4", "HOSTALIASES="+aliases)
+	cmd.Stdout, cmd.Stderr = out, out
+	// The workers are children of the first php: a process group of their
+	// own, killed whole, so that none outlives the test.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+		out.Close()
+	})
+	harness.WaitHTTP(t, "http://"+addr+"/wp-includes/css/buttons.css", nil)
 	return addr
 }
 
