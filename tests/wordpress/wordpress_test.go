@@ -70,7 +70,7 @@ func TestWordPress(t *testing.T) {
 	harness.Secret(editorPassword, newPassword)
 	art := artifacts(t)
 	dir := t.TempDir()
-	socket := startMariaDB(t, filepath.Join(dir), art)
+	socket := startMariaDB(t, dir, art)
 	root := wordpressRoot(t, dir, socket, art)
 	php := startPHP(t, root, art)
 	m := startMamori(t, "block", php, art)
