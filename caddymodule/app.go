@@ -66,6 +66,9 @@ func (App) CaddyModule() caddy.ModuleInfo {
 // Provision opens the store and loads (or creates) the keys.
 func (a *App) Provision(ctx caddy.Context) error {
 	a.logger = ctx.Logger()
+	if err := a.replacePlaceholders(); err != nil {
+		return err
+	}
 	switch a.RedisFailure {
 	case "", session.FailClosed, session.FailOpen:
 	default:
@@ -107,6 +110,48 @@ func (a *App) Provision(ctx caddy.Context) error {
 	return nil
 }
 
+// replacePlaceholders evaluates the global placeholders ({env.NAME},
+// {file./path}, ...) in the options, as Caddy does for its own: a key kept
+// in the environment or a file is never written into the configuration.
+// An unknown or empty placeholder is an error, never an empty key.
+func (a *App) replacePlaceholders() error {
+	repl := caddy.NewReplacer()
+	replace := func(option string, v *string) error {
+		if !strings.Contains(*v, "{") {
+			return nil
+		}
+		out, err := repl.ReplaceOrErr(*v, true, true)
+		if err != nil {
+			return fmt.Errorf("mamori: %s: %w", option, err)
+		}
+		*v = out
+		return nil
+	}
+	for _, o := range []struct {
+		name string
+		v    *string
+	}{{"state", &a.State}, {"key_file", &a.KeyFile}, {"redis_failure", &a.RedisFailure}} {
+		if err := replace(o.name, o.v); err != nil {
+			return err
+		}
+	}
+	keys := make([]string, len(a.SealKeys)) // the configuration's own slice stays as written
+	for i, k := range a.SealKeys {
+		keys[i] = k
+		if err := replace("seal_key", &keys[i]); err != nil {
+			return err
+		}
+	}
+	a.SealKeys = keys
+	return nil
+}
+
+// hasPlaceholder reports whether a Caddyfile value is evaluated only at
+// provision ({env.NAME} and the like), so it cannot be checked earlier.
+func hasPlaceholder(v string) bool {
+	return strings.Contains(v, "{") && strings.Contains(v, "}")
+}
+
 // loadKeys decodes the configured keys, or reads (creating if needed) the
 // key file.
 func (a *App) loadKeys() ([][]byte, error) {
@@ -121,6 +166,16 @@ func (a *App) loadKeys() ([][]byte, error) {
 		file = filepath.Join(caddy.AppDataDir(), "mamori", "seal.key")
 	}
 	b, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) && Validating {
+		// `mamori validate` creates no file: it checks the key file could
+		// be made and goes on with a key of its own.
+		if err := checkWritable(file); err != nil {
+			return nil, fmt.Errorf("mamori: key file: %w", err)
+		}
+		key := make([]byte, session.KeySize)
+		_, _ = rand.Read(key)
+		return [][]byte{key}, nil
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		if err := createKeyFile(file); err != nil {
 			return nil, err
@@ -220,6 +275,9 @@ func (a *App) failOpen(guard string) bool {
 //		key_file <path>
 //		redis_failure open|closed
 //	}
+//
+// Every value may be a global placeholder such as {env.MAMORI_SEAL_KEY},
+// evaluated when the configuration is loaded.
 func parseGlobalOption(d *caddyfile.Dispenser, _ any) (any, error) {
 	a := new(App)
 	d.Next() // option name
@@ -235,7 +293,7 @@ func parseGlobalOption(d *caddyfile.Dispenser, _ any) (any, error) {
 				return nil, d.Errf("usage: state memory | redis://host:port/db")
 			}
 			a.State = args[0]
-			if a.State != "memory" {
+			if a.State != "memory" && !hasPlaceholder(a.State) {
 				if !strings.HasPrefix(a.State, "redis://") && !strings.HasPrefix(a.State, "rediss://") {
 					return nil, d.Errf("state must be memory or a redis:// URL, not %q", state.RedactURL(a.State))
 				}
@@ -247,7 +305,12 @@ func parseGlobalOption(d *caddyfile.Dispenser, _ any) (any, error) {
 			if len(args) < 1 || len(args) > 2 {
 				return nil, d.Errf("usage: seal_key <base64 key> [<previous key>]")
 			}
-			if _, err := decodeKeys(args, "seal_key"); err != nil {
+			literal := true
+			for _, k := range args {
+				literal = literal && !hasPlaceholder(k)
+			}
+			// Keys from {env.…} or {file.…} are decoded at provision.
+			if _, err := decodeKeys(args, "seal_key"); literal && err != nil {
 				return nil, d.Err(strings.TrimPrefix(err.Error(), "mamori: "))
 			}
 			a.SealKeys = args
@@ -257,7 +320,7 @@ func parseGlobalOption(d *caddyfile.Dispenser, _ any) (any, error) {
 			}
 			a.KeyFile = args[0]
 		case "redis_failure":
-			if len(args) != 1 || (args[0] != session.FailOpen && args[0] != session.FailClosed) {
+			if len(args) != 1 || (args[0] != session.FailOpen && args[0] != session.FailClosed && !hasPlaceholder(args[0])) {
 				return nil, d.Errf("usage: redis_failure open|closed")
 			}
 			a.RedisFailure = args[0]

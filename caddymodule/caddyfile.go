@@ -110,20 +110,35 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	}
 //
 // The WAF options may also be grouped in `crs { ... }` and the rule
-// options in `rules { ... }` blocks, as the SPEC's sketch writes them.
+// options in `rules { ... }` blocks.
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // directive name
 	if d.NextArg() {
 		return d.ArgErr()
 	}
-	if err := h.parseBlock(d, d.Nesting()); err != nil {
+	var needProfile profileChecks
+	if err := h.parseBlock(d, d.Nesting(), &needProfile); err != nil {
 		return err
+	}
+	if h.Profile == nil {
+		// Options that act on the profile's forms and cookies would be
+		// accepted and do nothing without one: an error at their line.
+		if needProfile.session != nil {
+			return needProfile.session
+		}
+		if needProfile.password != nil {
+			return needProfile.password
+		}
 	}
 	h.recordRuleFiles()
 	return nil
 }
 
-func (h *Handler) parseBlock(d *caddyfile.Dispenser, nesting int) error {
+// profileChecks hold the errors of options that need a profile, made at
+// their line and returned when the block turns out to have none.
+type profileChecks struct{ session, password error }
+
+func (h *Handler) parseBlock(d *caddyfile.Dispenser, nesting int, needProfile *profileChecks) error {
 	c := &h.WAF
 	for d.NextBlock(nesting) {
 		option := d.Val()
@@ -132,7 +147,7 @@ func (h *Handler) parseBlock(d *caddyfile.Dispenser, nesting int) error {
 			if d.NextArg() {
 				return d.ArgErr()
 			}
-			if err := h.parseBlock(d, d.Nesting()); err != nil {
+			if err := h.parseBlock(d, d.Nesting(), needProfile); err != nil {
 				return err
 			}
 		case "mode":
@@ -198,6 +213,12 @@ func (h *Handler) parseBlock(d *caddyfile.Dispenser, nesting int) error {
 			default:
 				c.ResponseBodyLimit = int64(size)
 			}
+		case "budget":
+			// budget { inspected_bytes <size>|off  decoded_bytes <size>|off
+			//          decoded_values <n>|off  depth on|off }
+			if err := parseBudget(d, &c.Budget); err != nil {
+				return err
+			}
 		case "response_inspection", "regex_prefilter":
 			v, err := oneArg(d)
 			if err != nil {
@@ -256,8 +277,12 @@ func (h *Handler) parseBlock(d *caddyfile.Dispenser, nesting int) error {
 				return err
 			}
 		case "password_policy":
+			atLine := d.Err(errPasswordPolicyNeedsProfile)
 			if err := parsePasswordPolicy(d, h); err != nil {
 				return err
+			}
+			if !h.PasswordPolicy.Off {
+				needProfile.password = atLine
 			}
 		case "limits":
 			if err := parseLimits(d, &h.Limits); err != nil {
@@ -272,8 +297,12 @@ func (h *Handler) parseBlock(d *caddyfile.Dispenser, nesting int) error {
 				return err
 			}
 		case "session":
+			atLine := d.Err(errSessionNeedsCookies)
 			if err := parseSession(d, h); err != nil {
 				return err
+			}
+			if !h.Session.Off && len(h.Session.Cookies) == 0 {
+				needProfile.session = atLine
 			}
 		case "login_throttle":
 			if err := parseLoginThrottle(d, h); err != nil {
@@ -433,6 +462,11 @@ func joinLines(a, b string) string {
 
 var _ caddyfile.Unmarshaler = (*Handler)(nil)
 
+const (
+	errSessionNeedsCookies        = "session: needs a profile or `cookie <name> ...` lines: without them it guards no cookie"
+	errPasswordPolicyNeedsProfile = "password_policy: needs a profile: it checks the new passwords of the profile's password forms"
+)
+
 // parseProfile reads `profile <name> [{ admin_path <p>; static_path <p> }]`.
 func parseProfile(d *caddyfile.Dispenser, h *Handler) error {
 	name, err := oneArg(d)
@@ -469,5 +503,51 @@ func parseProfile(d *caddyfile.Dispenser, h *Handler) error {
 		return err
 	}
 	h.Profile = pc
+	return nil
+}
+
+// parseBudget reads the work budget's block (internal/waf Budget).
+func parseBudget(d *caddyfile.Dispenser, b *waf.Budget) error {
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		option := d.Val()
+		v, err := oneArg(d)
+		if err != nil {
+			return err
+		}
+		var n int64
+		switch {
+		case v == "off":
+			n = -1
+		case option == "depth" && v == "on":
+			n = 0
+		case option == "decoded_values":
+			i, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || i < 1 {
+				return d.Errf("budget: decoded_values %q is not a positive number or off", v)
+			}
+			n = i
+		case option == "inspected_bytes" || option == "decoded_bytes":
+			size, err := humanize.ParseBytes(v)
+			if err != nil || size == 0 || size > 1<<40 {
+				return d.Errf("budget: %s %q is not a size such as 2MiB, or off", option, v)
+			}
+			n = int64(size)
+		default:
+			return d.Errf("budget: unknown option %q or value %q (inspected_bytes, decoded_bytes, decoded_values, depth)", option, v)
+		}
+		switch option {
+		case "inspected_bytes":
+			b.InspectedBytes = n
+		case "decoded_bytes":
+			b.DecodedBytes = n
+		case "decoded_values":
+			b.DecodedValues = n
+		case "depth":
+			b.Depth = n
+		}
+	}
 	return nil
 }

@@ -5,11 +5,15 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
 	"github.com/mamori-waf/mamori/internal/headers"
+	"github.com/mamori-waf/mamori/internal/password"
 	"github.com/mamori-waf/mamori/internal/profile"
+	"github.com/mamori-waf/mamori/internal/session"
 	"github.com/mamori-waf/mamori/internal/waf"
 )
 
@@ -39,6 +43,8 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 		{"sizes_in_si_and_iec_units", "mamori {\n\trequest_body_limit 10MB\n\trequest_body_memory_limit 256KiB\n\tresponse_body_limit 1MiB\n}",
 			Handler{WAF: waf.Config{RequestBodyLimit: 10_000_000, RequestBodyInMemoryLimit: 256 << 10, ResponseBodyLimit: 1 << 20}}},
 		{"size_in_plain_bytes", "mamori {\n\trequest_body_limit 4096\n}", Handler{WAF: waf.Config{RequestBodyLimit: 4096}}},
+		{"work_budget", "mamori {\n\tbudget {\n\t\tinspected_bytes 4MiB\n\t\tdecoded_bytes off\n\t\tdecoded_values 1000\n\t\tdepth on\n\t}\n}",
+			Handler{WAF: waf.Config{Budget: waf.Budget{InspectedBytes: 4 << 20, DecodedBytes: -1, DecodedValues: 1000}}}},
 		{"response_inspection_off", "mamori {\n\tresponse_inspection off\n}", Handler{WAF: waf.Config{InspectResponseBody: boolPtr(false)}}},
 		{"response_inspection_on", "mamori {\n\tresponse_inspection on\n}", Handler{WAF: waf.Config{InspectResponseBody: boolPtr(true)}}},
 		{"regex_prefilter_off", "mamori {\n\tregex_prefilter off\n}", Handler{WAF: waf.Config{RegexPrefilter: boolPtr(false)}}},
@@ -194,5 +200,49 @@ func TestUnmarshalCaddyfileHeaders(t *testing.T) {
 				t.Errorf("got %+v\nwant %+v", h.Headers, tc.want)
 			}
 		})
+	}
+}
+
+// Issue 15: options that act on a profile's forms and cookies are an
+// error at their line without one, instead of being accepted and doing
+// nothing; with a profile, or session cookies named, they are fine.
+func TestOptionsThatNeedAProfile(t *testing.T) {
+	tests := []struct {
+		name, input, want string // want "": valid
+	}{
+		{"session_without_profile", "mamori {\n\tmode block\n\tsession {\n\t\tidle_timeout 1h\n\t}\n}", "needs a profile or `cookie <name> ...` lines: without them it guards no cookie, at Testfile:3"},
+		{"password_policy_without_profile", "mamori {\n\tpassword_policy {\n\t\tmin_length 12\n\t}\n}", "password_policy: needs a profile: it checks the new passwords of the profile's password forms, at Testfile:2"},
+		{"session_with_cookies", "mamori {\n\tsession {\n\t\tcookie sid seal\n\t}\n}", ""},
+		{"session_with_profile_after_it", "mamori {\n\tsession {\n\t\tidle_timeout 1h\n\t}\n\tprofile wordpress\n}", ""},
+		{"password_policy_with_profile", "mamori {\n\tprofile movabletype\n\tpassword_policy {\n\t\tmin_length 12\n\t}\n}", ""},
+		{"session_off", "mamori {\n\tsession off\n}", ""},
+		{"password_policy_off", "mamori {\n\tpassword_policy off\n}", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parse(tt.input)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+	// The same holds for JSON configurations, at provision.
+	for _, h := range []*Handler{
+		{Session: &session.Config{IdleTimeout: session.Duration(time.Hour)}},
+		{PasswordPolicy: password.Policy{MinLength: 12}},
+	} {
+		err := h.provisionSessions(caddy.Context{})
+		if err == nil {
+			err = h.provisionCSRFAndPasswords()
+		}
+		if err == nil || !strings.Contains(err.Error(), "needs a profile") {
+			t.Errorf("%+v: err = %v, want 'needs a profile'", h, err)
+		}
 	}
 }

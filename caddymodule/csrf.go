@@ -1,11 +1,14 @@
 package caddymodule
 
 import (
+	"errors"
 	"net/http"
+	"reflect"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
 	"github.com/mamori-waf/mamori/internal/csrf"
+	"github.com/mamori-waf/mamori/internal/password"
 )
 
 // provisionCSRFAndPasswords builds the CSRF guard (on unless turned off)
@@ -21,6 +24,9 @@ func (h *Handler) provisionCSRFAndPasswords() error {
 			return err
 		}
 		h.csrf = g
+	}
+	if !h.PasswordPolicy.Off && h.profile == nil && !reflect.DeepEqual(h.PasswordPolicy, password.Policy{}) {
+		return errors.New(errPasswordPolicyNeedsProfile)
 	}
 	if !h.PasswordPolicy.Off && h.profile != nil && len(h.profile.PasswordForms) > 0 {
 		c, err := h.PasswordPolicy.Compile()
@@ -38,7 +44,7 @@ func (h *Handler) checkCSRF(w http.ResponseWriter, r *http.Request, o *outcome) 
 	if h.csrf == nil {
 		return false
 	}
-	d := h.csrf.Check(r)
+	d := h.csrf.CheckPath(r, o.view.Path)
 	if d.Checked {
 		// The answer depends on these headers; caches must know.
 		w.Header().Add("Vary", csrf.VaryHeaders)

@@ -27,8 +27,8 @@ func TestUnmarshalCSRFAndPasswordPolicy(t *testing.T) {
 		{"csrf_full", "mamori {\n\tcsrf {\n\t\ttrusted_origin https://www.example.com http://localhost:8080\n\t\tprotect /admin/ /api/private/\n\t\texempt /sso/acs\n\t\tallow_same_site on\n\t}\n}",
 			Handler{CSRF: csrf.Config{TrustedOrigins: []string{"https://www.example.com", "http://localhost:8080"}, Protect: []string{"/admin/", "/api/private/"}, Exempt: []string{"/sso/acs"}, AllowSameSite: true}}},
 		{"password_policy_off", "mamori {\n\tpassword_policy off\n}", Handler{PasswordPolicy: password.Policy{Off: true}}},
-		{"password_policy_full", "mamori {\n\tpassword_policy {\n\t\tmin_length 12\n\t\tmin_classes 4\n\t\twords Acme mamori\n\t\twords_file " + words + "\n\t\tmin_score 3\n\t}\n}",
-			Handler{PasswordPolicy: password.Policy{MinLength: 12, MinClasses: 4, Words: []string{"Acme", "mamori"}, WordsFile: words, MinScore: &three}}},
+		{"password_policy_full", "mamori {\n\tprofile movabletype\n\tpassword_policy {\n\t\tmin_length 12\n\t\tmin_classes 4\n\t\twords Acme mamori\n\t\twords_file " + words + "\n\t\tmin_score 3\n\t}\n}",
+			Handler{Profile: &ProfileConfig{Name: "movabletype"}, PasswordPolicy: password.Policy{MinLength: 12, MinClasses: 4, Words: []string{"Acme", "mamori"}, WordsFile: words, MinScore: &three}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,8 @@
 package caddymodule
 
 import (
+	"strings"
+
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
 	"github.com/mamori-waf/mamori/internal/detect"
@@ -9,6 +11,7 @@ import (
 // parseDetection reads mamori's detection layers (internal/detect):
 //
 //	detection on|off
+//	detection <layer> on|off [<layer> on|off]...
 //	detection {
 //		decode on|off
 //		placements on|off
@@ -20,24 +23,47 @@ import (
 // Every layer is on by default; `detection off` is plain CRS.
 func parseDetection(d *caddyfile.Dispenser, o *detect.Options) error {
 	if d.NextArg() {
-		switch d.Val() {
-		case "on":
-			o.Off = false
-		case "off":
-			o.Off = true
-		default:
-			return d.Errf("detection must be on, off or a block, not %q", d.Val())
-		}
-		if d.NextArg() {
-			return d.ArgErr()
-		}
+		args := append([]string{d.Val()}, d.RemainingArgs()...)
 		if d.NextBlock(d.Nesting()) {
-			return d.Err("detection takes on|off or a block, not both")
+			return d.Err("detection takes on|off, layer settings or a block, not both")
 		}
-		return nil
+		if len(args) == 1 {
+			switch args[0] {
+			case "on":
+				o.Off = false
+			case "off":
+				o.Off = true
+			default:
+				return d.Errf("detection must be on, off, layer settings or a block, not %q", args[0])
+			}
+			return nil
+		}
+		// The one-line form: detection decode off placements on ...
+		return setLayers(d, o, args)
 	}
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		layer := d.Val()
+		pairs := []string{d.Val()}
+		for d.NextArg() {
+			if d.Val() == "}" { // the block closes on this line
+				d.Prev()
+				break
+			}
+			pairs = append(pairs, d.Val())
+		}
+		if err := setLayers(d, o, pairs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setLayers applies layer name and value pairs: decode off placements on.
+func setLayers(d *caddyfile.Dispenser, o *detect.Options, pairs []string) error {
+	if len(pairs)%2 != 0 {
+		return d.Errf("detection: each layer takes on or off: %s", strings.Join(pairs, " "))
+	}
+	for k := 0; k < len(pairs); k += 2 {
+		layer, v := pairs[k], pairs[k+1]
 		var target **bool
 		switch layer {
 		case "decode":
@@ -52,10 +78,6 @@ func parseDetection(d *caddyfile.Dispenser, o *detect.Options) error {
 			target = &o.TextGate
 		default:
 			return d.Errf("unknown detection layer %q (decode, placements, signatures, promote, text_gate)", layer)
-		}
-		v, err := oneArg(d)
-		if err != nil {
-			return err
 		}
 		if v != "on" && v != "off" {
 			return d.Errf("detection %s must be on or off, not %q", layer, v)

@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -19,7 +18,6 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -83,6 +81,11 @@ type AccessLog struct {
 	// typically mamori_syslog to a SIEM. They must never block; the
 	// output stays the system of record.
 	ShipRaw []json.RawMessage `json:"ship,omitempty" caddy:"namespace=caddy.logging.writers inline_key=output"`
+	// AnchorInterval, when set on a chained file, writes an anchor
+	// checkpoint (the chain's position) that often while requests are
+	// logged; shipped with the lines, anchors let the collector's copy
+	// show lines removed from the file (docs/logs.md). Default off.
+	AnchorInterval caddy.Duration `json:"anchor_interval,omitempty"`
 }
 
 // LogSettings are the handler's logging options.
@@ -94,14 +97,6 @@ type LogSettings struct {
 	// token, session, ...) and the profile's secret fields.
 	SecretFields []string `json:"secret_fields,omitempty"`
 }
-
-// accessWriters shares one open access-log writer (and its chain) among
-// the sites and configurations that name the same output.
-var accessWriters = caddy.NewUsagePool()
-
-type pooledWriter struct{ io.WriteCloser }
-
-func (p pooledWriter) Destruct() error { return p.Close() }
 
 // provisionLogs sets up redaction, metrics and the access log.
 func (h *Handler) provisionLogs(ctx caddy.Context) error {
@@ -117,6 +112,7 @@ func (h *Handler) provisionLogs(ctx caddy.Context) error {
 		return fmt.Errorf("metrics: %w", err)
 	}
 	h.metrics = m
+	h.caddyAccess = ctx.Logger(httpAppModule{}).Named("log.access")
 	m.RuleSetLoaded(crsVersion(), h.fingerprint[:12], h.engine.RulesCount(), string(h.engine.Config().Mode))
 
 	al := h.Logs.AccessLog
@@ -151,25 +147,22 @@ func (h *Handler) provisionLogs(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("access_log: %w", err)
 	}
-	poolKey := "access|" + output.WriterKey()
-	for _, s := range ships {
-		poolKey += "|" + s.WriterKey()
-	}
-	if key != nil {
-		poolKey += "|chained:" + keyID(key)
-	}
-	val, _, err := accessWriters.LoadOrNew(poolKey, func() (caddy.Destructor, error) {
-		w, err := openAccessWriter(output, ships, key)
-		if err != nil {
-			return nil, err
-		}
-		return pooledWriter{w}, nil
-	})
+	// One writer and one chain per file, whatever the sites and reloads
+	// say (logwriters.go); sites of one configuration must agree. The
+	// configuration's file-system map is the one value every module of a
+	// configuration load shares, and a new load gets a new one: it names
+	// the configuration.
+	w, err := openShared(output, key, ships, time.Duration(al.AnchorInterval), ctx.FileSystems())
 	if err != nil {
+		var conflict *settingsConflict
+		if errors.As(err, &conflict) {
+			return fmt.Errorf("access_log: %w", err)
+		}
+		logFileHint(err)
 		return fmt.Errorf("access_log: %s: %w (mamori logs every request by default: set $%s, "+
 			"`access_log <file>` or `access_log off`)", output, err, LogDirEnv)
 	}
-	h.accessKey = poolKey
+	h.accessWriter = w
 	if key == nil {
 		h.logger.Warn("access log is not tamper-evident: set access_log { chain_key ... } or $" + LogKeyEnv)
 	}
@@ -178,14 +171,16 @@ func (h *Handler) provisionLogs(ctx caddy.Context) error {
 		EncodeTime: zapcore.RFC3339NanoTimeEncoder, EncodeLevel: zapcore.LowercaseLevelEncoder,
 		EncodeDuration: zapcore.SecondsDurationEncoder, LineEnding: "\n",
 	})
-	h.access = zap.New(zapcore.NewCore(enc, zapcore.AddSync(val.(pooledWriter)), zapcore.InfoLevel)).Named(AccessLoggerName)
+	h.access = zap.New(zapcore.NewCore(enc, zapcore.AddSync(w), zapcore.InfoLevel)).Named(AccessLoggerName)
 	return nil
 }
 
 // cleanupLogs releases the access-log writer.
 func (h *Handler) cleanupLogs() {
-	if h.accessKey != "" {
-		_, _ = accessWriters.Delete(h.accessKey)
+	if h.accessWriter != nil {
+		if err := h.accessWriter.Close(); err != nil {
+			h.logger.Error("closing the access log", zap.Error(err))
+		}
 	}
 }
 
@@ -247,85 +242,6 @@ func resolveKey(source string) ([]byte, error) {
 	return []byte(key), nil
 }
 
-// openAccessWriter opens output (chained under key, if any) and copies
-// every sealed line to the ship writers.
-func openAccessWriter(output caddy.WriterOpener, ships []caddy.WriterOpener, key []byte) (io.WriteCloser, error) {
-	base, err := output.OpenWriter()
-	if err != nil {
-		return nil, err
-	}
-	t := &tee{main: base}
-	for _, s := range ships {
-		w, err := s.OpenWriter()
-		if err != nil {
-			t.Close()
-			return nil, fmt.Errorf("ship %s: %w", s, err)
-		}
-		t.copies = append(t.copies, w)
-	}
-	if key == nil {
-		return &lockedWriter{w: t}, nil
-	}
-	return chain(output, t, key)
-}
-
-// chain wraps w (opened from output) in a logchain writer that resumes
-// where the file's chain stopped.
-func chain(output caddy.WriterOpener, w io.WriteCloser, key []byte) (io.WriteCloser, error) {
-	c, err := logchain.New(key)
-	if err != nil {
-		w.Close()
-		return nil, err
-	}
-	if fw, ok := output.(*logging.FileWriter); ok {
-		seq, mac, found, err := logchain.ResumeFrom(fw.Filename)
-		if err != nil {
-			w.Close()
-			return nil, fmt.Errorf("resuming the chain of %s: %w", fw.Filename, err)
-		}
-		if found {
-			c.Resume(seq, mac)
-		}
-	}
-	return &logchain.Writer{Chain: c, W: w}, nil
-}
-
-// tee writes to main, the system of record, and copies to the others,
-// whose errors are theirs (a shipper never fails a write).
-type tee struct {
-	main   io.WriteCloser
-	copies []io.WriteCloser
-}
-
-func (t *tee) Write(p []byte) (int, error) {
-	n, err := t.main.Write(p)
-	for _, c := range t.copies {
-		_, _ = c.Write(p)
-	}
-	return n, err
-}
-
-func (t *tee) Close() error {
-	err := t.main.Close()
-	for _, c := range t.copies {
-		err = errors.Join(err, c.Close())
-	}
-	return err
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.WriteCloser
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
-func (l *lockedWriter) Close() error { return l.w.Close() }
-
 // accessRecorder notes what the client got: status and body bytes.
 type accessRecorder struct {
 	http.ResponseWriter
@@ -364,15 +280,30 @@ func (h *Handler) startAccess(w http.ResponseWriter) (http.ResponseWriter, *acce
 // logAccess writes the request's one access-log line. It is deferred
 // first in ServeHTTP, so it runs last: after the verdict is known, and
 // also while the chain unwinds with a panic (the proxy's way of giving up
-// on a client that hung up). It does not recover, so a panic keeps its
-// stack for Caddy's own recovery log.
+// on a client that hung up). A panic is passed on as it came, for Caddy's
+// own recovery; it tells the line that the response was cut short.
 func (h *Handler) logAccess(o *outcome, rec *accessRecorder, start time.Time, errp *error) {
-	if rec != nil {
-		h.writeAccessLine(o, rec, start, *errp)
+	if rec == nil {
+		return
 	}
+	if p := recover(); p != nil {
+		h.writeAccessLine(o, rec, start, *errp, true)
+		panic(p)
+	}
+	h.writeAccessLine(o, rec, start, *errp, false)
 }
 
-func (h *Handler) writeAccessLine(o *outcome, rec *accessRecorder, start time.Time, err error) {
+// cutShort reports a response the client did not get whole: the handler
+// chain unwound with a panic (the proxy aborting on a client that hung
+// up), or the request was cancelled (the client left) before an answer
+// was complete: none written, the proxy's 499, or an error. A context
+// cancelled after the whole answer went out — a client that read it and
+// closed the connection while the handler was finishing — is not one.
+func cutShort(panicking bool, cancelled bool, status int, err error) bool {
+	return panicking || (cancelled && (status == 0 || status == 499 || err != nil))
+}
+
+func (h *Handler) writeAccessLine(o *outcome, rec *accessRecorder, start time.Time, err error, panicking bool) {
 	ce := h.access.Check(zapcore.InfoLevel, "handled request")
 	if ce == nil {
 		return
@@ -382,8 +313,9 @@ func (h *Handler) writeAccessLine(o *outcome, rec *accessRecorder, start time.Ti
 	if status == 0 && err != nil {
 		status = statusOf(err) // Caddy's error handling answers after us
 	}
-	// The server cancels the request's context when the client goes away.
-	aborted := r.Context().Err() != nil
+	// The server cancels the request's context when the client goes away,
+	// also after it has read the whole answer (issue 15): see cutShort.
+	aborted := cutShort(panicking, r.Context().Err() != nil, rec.status, err)
 	verdict := o.verdict
 	if verdict == "" {
 		verdict = events.VerdictAllowed
@@ -403,7 +335,7 @@ func (h *Handler) writeAccessLine(o *outcome, rec *accessRecorder, start time.Ti
 		zap.String("url.domain", r.Host),
 		zap.String("url.original", events.Truncate(events.RedactURI(r.RequestURI), 4096)),
 		zap.String("user_agent.original", events.Truncate(r.UserAgent(), 512)),
-		zap.Int64("http.request.body.bytes", r.ContentLength),
+		zap.Int64("http.request.body.bytes", o.body.BytesRead()), // what arrived, not the declared length
 		zap.Object("http.request.headers", caddyhttp.LoggableHTTPHeader{Header: events.RedactHeader(r.Header)}),
 		zap.Int("http.response.status_code", status),
 		zap.Int64("http.response.body.bytes", rec.bytes),
@@ -523,6 +455,7 @@ func crsVersion() string {
 //	access_log [<file>] {
 //		output <writer> ...
 //		chain_key <key>
+//		anchor_interval <duration>
 //		ship <writer> ...
 //		<file writer options: roll_size, roll_keep_for, ...>
 //	}
@@ -569,6 +502,16 @@ func parseAccessLog(d *caddyfile.Dispenser, h *Handler) error {
 				return err
 			}
 			al.ChainKey = v
+		case "anchor_interval":
+			v, err := oneArg(d)
+			if err != nil {
+				return err
+			}
+			dur, err := caddy.ParseDuration(v)
+			if err != nil || dur <= 0 {
+				return d.Errf("access_log: anchor_interval %q is not a positive duration", v)
+			}
+			al.AnchorInterval = caddy.Duration(dur)
 		default:
 			// Retention options of the default (or named) file.
 			if file == nil {

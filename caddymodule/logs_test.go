@@ -96,7 +96,18 @@ func TestResolveKey(t *testing.T) {
 func TestRetentionReport(t *testing.T) {
 	cfg := `{"logging":{"logs":{"events":{"writer":{"output":"mamori_chain","key":"{env.K}","writer":{"output":"file","filename":"/var/log/mamori/events.log","roll_keep_days":400}},"include":["mamori.events"]}}},
 	"apps":{"http":{"servers":{"s":{"routes":[{"handle":[{"handler":"subroute","routes":[{"handle":[{"handler":"mamori","logs":{"access_log":{"output":{"output":"file","filename":"/l/a.log","roll_keep_days":30,"roll_keep":100000}}}}]}]}]}]}}}}}`
+	// Without K in the environment the events log is not chained
+	// (issue 15: it was reported chained).
+	t.Setenv("K", "")
 	rs, err := RetentionReport([]byte(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := FormatRetention(rs); !strings.Contains(text, "chained:     false") || !strings.Contains(text, "not chained in this environment") || strings.Contains(text, "chained:     true") {
+		t.Errorf("unset key reported as chained:\n%s", text)
+	}
+	t.Setenv("K", "0123456789abcdef-retention")
+	rs, err = RetentionReport([]byte(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +136,7 @@ func BenchmarkAccessLine(b *testing.B) {
 	rec := &accessRecorder{ResponseWriter: httptest.NewRecorder(), status: http.StatusOK, bytes: 5120}
 	start := time.Now()
 	for b.Loop() {
-		h.writeAccessLine(o, rec, start, nil)
+		h.writeAccessLine(o, rec, start, nil, false)
 	}
 }
 

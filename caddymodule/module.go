@@ -6,6 +6,7 @@ package caddymodule
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -26,6 +27,7 @@ import (
 	"github.com/mamori-waf/mamori/internal/password"
 	"github.com/mamori-waf/mamori/internal/paths"
 	"github.com/mamori-waf/mamori/internal/profile"
+	"github.com/mamori-waf/mamori/internal/request"
 	"github.com/mamori-waf/mamori/internal/session"
 	"github.com/mamori-waf/mamori/internal/waf"
 )
@@ -94,23 +96,25 @@ type Handler struct {
 	// more secret field names (see logs.go, docs/logs.md).
 	Logs LogSettings `json:"logs,omitempty"`
 
-	app         *App             // the global mamori app, once loaded
-	sessions    *sessionGuards   // nil without a profile or session cookies
-	profile     *profile.Profile // nil without a profile
-	limits      *limits.Compiled
-	paths       *paths.Guard
-	csrf        *csrf.Guard       // nil when off
-	passwords   *password.Checker // nil when off or without password forms
-	watcher     *waf.Watcher      // nil unless Watch is set
-	engine      *waf.Engine
-	fingerprint string
-	headers     *headers.Compiled
-	page        *blockpage.Page
-	logger      *zap.Logger
-	events      *zap.Logger
-	access      *zap.Logger // nil with access_log off
-	accessKey   string
-	metrics     *metrics.Metrics
+	app          *App             // the global mamori app, once loaded
+	sessions     *sessionGuards   // nil without a profile or session cookies
+	profile      *profile.Profile // nil without a profile
+	dialect      request.Dialect  // how the CMS parses requests (Union without a profile)
+	limits       *limits.Compiled
+	paths        *paths.Guard
+	csrf         *csrf.Guard       // nil when off
+	passwords    *password.Checker // nil when off or without password forms
+	watcher      *waf.Watcher      // nil unless Watch is set
+	engine       *waf.Engine
+	fingerprint  string
+	headers      *headers.Compiled
+	page         *blockpage.Page
+	logger       *zap.Logger
+	events       *zap.Logger
+	access       *zap.Logger // nil with access_log off
+	caddyAccess  *zap.Logger // Caddy's access logger, for lines mamori masks (redact.go)
+	accessWriter io.Closer   // the shared access-log file's handle (logwriters.go)
+	metrics      *metrics.Metrics
 }
 
 // ProfileConfig selects a CMS profile and adapts it to the site's layout.
@@ -153,12 +157,14 @@ func (p pooledEngine) Destruct() error { return p.Close() }
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
 	h.events = ctx.Logger(eventsModule{})
+	serverTimeouts(ctx) // timeouts.go
 	if h.Profile != nil {
 		p, err := profile.Get(h.Profile.Name, h.Profile.Options)
 		if err != nil {
 			return err
 		}
 		h.profile = p
+		h.dialect = request.DialectOf(p.Name)
 	}
 	if err := h.provisionRulePacks(); err != nil {
 		return fmt.Errorf("profile: %w", err)
@@ -238,17 +244,28 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		extra.Set(zap.String("mamori.request_id", id))
 	}
 
+	// The request as the CMS will read it, built once: every guard
+	// decides on this view (package request).
+	view := request.New(r, h.dialect)
+	r = r.WithContext(request.WithView(r.Context(), view))
 	clientIP, clientPort := clientAddress(r)
-	o := &outcome{h: h, r: r, id: id, clientIP: clientIP, extra: extra}
+	o := &outcome{h: h, r: r, id: id, clientIP: clientIP, extra: extra, view: view}
+	// Caddy's own access line, masked when it would hold a secret (S8):
+	// taken before mamori changes r.
+	caddyLine := h.maskCaddyLog(w, r, o)
+	defer caddyLine.finish(&err)
 	// One access-log line for every request, however it ends (S5).
 	w, rec := h.startAccess(w)
 	defer h.logAccess(o, rec, start, &err)
-	// Everything mamori or the upstream answers passes the header policy.
-	w = &headers.ResponseWriter{ResponseWriter: w, Policy: h.headers, HTTPS: r.TLS != nil, Request: r,
+	// Everything mamori or the upstream answers passes the header policy;
+	// so does the error status Caddy writes after mamori returns.
+	hw := &headers.ResponseWriter{ResponseWriter: w, Policy: h.headers, HTTPS: r.TLS != nil, Request: r,
 		Refuse: func(uw http.ResponseWriter, err error) { o.refuseHeaders(uw, err) }}
+	w = hw
+	defer func() { hw.Failed(err) }()
 
-	// Guards before the WAF, in this order (SPEC.md "A request's way
-	// through"): limits, path guards, CSRF, session unseal and binding.
+	// Guards before the WAF, in this order (docs/design.md "A request's
+	// way through"): limits, path guards, CSRF, session unseal and binding.
 	// Each returns true when it has answered the request itself.
 	if h.perimeter(w, r, o) { // limits, CSP reports, path guards
 		return nil
@@ -275,6 +292,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		if o.refuseBody(w) { // the body broke a limit while the WAF read it
 			return nil
 		}
+		if be := (*waf.BudgetError)(nil); errors.As(err, &be) { // too much inspection work
+			o.refuse(w, "budget", be.RuleID(), be.Error(), be.Status())
+			return nil
+		}
 		status := http.StatusInternalServerError
 		if errors.Is(err, waf.ErrBadRequestBody) {
 			status = http.StatusBadRequest
@@ -286,7 +307,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		o.report(tx.Verdict(), it.Status)
 		return h.interrupt(w, r, it, id)
 	}
-	// Password observation, after the WAF's request phases (SPEC.md).
+	// The body as the CMS reads it, from the WAF's buffer: a part the
+	// CMS reads as a field must have been inspected as one.
+	if h.checkBody(w, r, o, tx) {
+		return nil
+	}
+	// Password observation, after the WAF's request phases (docs/design.md).
 	if h.checkPassword(w, r, o, tx) {
 		return nil
 	}
@@ -337,6 +363,7 @@ type outcome struct {
 	replaced int   // status of mamori's answer in place of the upstream's (502 unsafe headers, 404 listing)
 	body     *limits.Body
 	listing  *paths.ListingWriter
+	view     *request.View // the request as the CMS reads it
 	h        *Handler
 	r        *http.Request
 	id       string

@@ -1,70 +1,49 @@
 package caddymodule
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"strconv"
-	"strings"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
 	"github.com/mamori-waf/mamori/internal/blockpage"
 	"github.com/mamori-waf/mamori/internal/events"
-	"github.com/mamori-waf/mamori/internal/form"
 	"github.com/mamori-waf/mamori/internal/password"
-	"github.com/mamori-waf/mamori/internal/profile"
+	"github.com/mamori-waf/mamori/internal/request"
 	"github.com/mamori-waf/mamori/internal/waf"
 )
 
 // checkPassword applies the password policy (B1, B4, A3) to the
 // profile's password forms, after the WAF's request phases and before
 // the upstream, and reports whether it answered. It reads the form from
-// the body the WAF buffered when it has the whole body, and otherwise
-// reads (and replays) the body itself, up to the WAF's body limit.
+// the request view (the body as the CMS reads it, read once from the
+// WAF's buffer), on the script the path runs.
 func (h *Handler) checkPassword(w http.ResponseWriter, r *http.Request, o *outcome, tx *waf.Transaction) bool {
 	if h.passwords == nil {
 		return false
 	}
 	forms := h.profile.PasswordForms
-	urlPath := profile.CleanPath(r.URL.Path)
-	ct := r.Header.Get("Content-Type")
-	if !password.Candidate(forms, r.Method, urlPath) || !password.IsForm(ct) {
+	urlPath := ""
+	for _, p := range o.view.Paths() {
+		if password.Candidate(forms, r.Method, p) {
+			urlPath = p
+		}
+	}
+	if urlPath == "" || !password.IsForm(r.Header.Get("Content-Type")) {
 		return false
 	}
-	limit := h.engine.Config().RequestBodyLimit
-	var body io.Reader = http.NoBody
-	if buffered, ok := tx.BufferedRequestBody(); ok {
-		body = buffered
-	} else if r.Body != nil && r.Body != http.NoBody {
-		buf, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-		if err != nil {
-			return o.deny(w, "password", "password-form-unreadable", "request body could not be read", http.StatusBadRequest)
-		}
-		r.Body = replayBody{Reader: io.MultiReader(bytes.NewReader(buf), r.Body), Closer: r.Body}
-		body = bytes.NewReader(buf)
-	}
-	fields, err := password.ParseBody(ct, body, limit)
-	var query url.Values
-	if err == nil {
-		query = url.Values{}
-		_ = form.ScanURLEncoded(strings.NewReader(r.URL.RawQuery), nil, 0, password.MaxFieldBytes, query)
-	}
-	if err != nil {
+	if err := h.readBody(r, o, tx); err != nil {
 		// The CMS might read a password from what mamori cannot: refuse.
 		status, rule := http.StatusBadRequest, "password-form-malformed"
-		if errors.Is(err, password.ErrTooLarge) {
+		if errors.Is(err, request.ErrBodyTooLarge) {
 			status, rule = http.StatusRequestEntityTooLarge, "password-form-too-large"
 		}
 		return o.deny(w, "password", rule, err.Error(), status)
 	}
-	for k, vs := range query {
-		fields[k] = append(fields[k], vs...)
-	}
-	sub, ok := password.Find(forms, r.Method, urlPath, fields, r.Cookies())
+	sub, ok := password.Find(forms, r.Method, urlPath, o.view.Values(), o.view.HTTPCookies())
 	if !ok {
 		return false
 	}
@@ -86,12 +65,12 @@ func (h *Handler) checkPassword(w http.ResponseWriter, r *http.Request, o *outco
 }
 
 // refuseNotice is refuse with a page that tells the user what to change.
-func (o *outcome) refuseNotice(w http.ResponseWriter, guard, ruleID, reason string, status int, message func(lang string) (title, text string)) {
+func (o *outcome) refuseNotice(w http.ResponseWriter, guard, ruleID, reason string, status int, message func(lang string) (title, text string), with ...func(*events.Event)) {
 	o.refused(guard, ruleID)
 	lang := blockpage.Language(o.r.Header.Get("Accept-Language"))
 	title, text := message(lang)
 	o.h.page.WriteNotice(w, o.r, status, o.id, lang, title, text)
-	o.event(guard, events.VerdictBlocked, ruleID, reason, status)
+	o.event(guard, events.VerdictBlocked, ruleID, reason, status, with...)
 }
 
 type replayBody struct {

@@ -50,7 +50,7 @@ func (h *Handler) provisionPerimeter() error {
 	return nil
 }
 
-// perimeter runs the guards before the WAF, in the SPEC's order: limits,
+// perimeter runs the guards before the WAF, in docs/design.md's order: limits,
 // then mamori's CSP report endpoint, then the path guards. It reports
 // whether it answered the request itself. In detect mode, like the WAF,
 // they let the request through and report what they would have refused.
@@ -81,7 +81,7 @@ func (h *Handler) perimeter(w http.ResponseWriter, r *http.Request, o *outcome) 
 		h.serveCSPReport(w, r, o)
 		return true
 	}
-	if d := h.paths.Check(r, o.clientIP); d != nil {
+	if d := h.paths.Check(o.view, o.clientIP); d != nil {
 		if detect {
 			o.event("paths", events.VerdictDetected, d.Rule, d.Reason, d.Status)
 			return false

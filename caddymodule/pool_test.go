@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2"
@@ -53,5 +54,11 @@ func TestEnginePool(t *testing.T) {
 	}
 	if refs(a) != 0 || refs(c) != 0 {
 		t.Errorf("after cleanup: references %d and %d, want 0 (WAFs closed and dropped)", refs(a), refs(c))
+	}
+	// The handlers' default access log went to the test's own directory
+	// (TestMain's sandbox), not to /var/log/mamori (issue 15).
+	dir := os.Getenv(LogDirEnv)
+	if _, err := os.Stat(filepath.Join(dir, "access.log")); dir == "" || !strings.HasPrefix(dir, os.TempDir()) || err != nil {
+		t.Errorf("default access log not in a temporary directory: MAMORI_LOG_DIR=%q (%v)", dir, err)
 	}
 }

@@ -112,8 +112,15 @@ func RetentionReport(config []byte) ([]Retention, error) {
 			}
 			writer = withDefaultFile(writer)
 			describeWriter(&r, writer)
-			r.Chained = r.Chained || (al != nil && al.ChainKey != "") || (al == nil || al.ChainKey == "") && envKeySet()
-			if !r.Chained {
+			keyChecked := false
+			switch {
+			case al != nil && al.ChainKey != "":
+				r.Chained = r.Chained || keyResolves(&r, al.ChainKey)
+				keyChecked = true
+			default:
+				r.Chained = r.Chained || envKeySet()
+			}
+			if !r.Chained && !keyChecked {
 				r.Warnings = append(r.Warnings, "not tamper-evident: set chain_key or $"+LogKeyEnv)
 			}
 			if al != nil {
@@ -133,6 +140,17 @@ func RetentionReport(config []byte) ([]Retention, error) {
 	return out, nil
 }
 
+// keyResolves reports whether a chain key source gives a usable key in
+// this environment; if not, a warning says why (a placeholder of an unset
+// variable chains nothing: mamori refuses to start with it).
+func keyResolves(r *Retention, source string) bool {
+	if _, err := resolveKey(source); err != nil {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("not chained in this environment: %v (mamori refuses to start until the chain key is set)", err))
+		return false
+	}
+	return true
+}
+
 func envKeySet() bool { return strings.TrimSpace(osGetenv(LogKeyEnv)) != "" }
 
 // describeWriter fills r from a writer's JSON.
@@ -148,7 +166,9 @@ func describeWriter(r *Retention, raw json.RawMessage) {
 	_ = json.Unmarshal(raw, &w)
 	switch w.Output {
 	case "mamori_chain":
-		r.Chained = true
+		var cw ChainWriter
+		_ = json.Unmarshal(raw, &cw)
+		r.Chained = keyResolves(r, cw.Key)
 		describeWriter(r, innerWriter(raw))
 	case "file":
 		var fw logging.FileWriter

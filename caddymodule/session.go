@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -13,8 +12,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mamori-waf/mamori/internal/auth"
+	"github.com/mamori-waf/mamori/internal/blockpage"
 	"github.com/mamori-waf/mamori/internal/events"
-	"github.com/mamori-waf/mamori/internal/profile"
 	"github.com/mamori-waf/mamori/internal/session"
 	"github.com/mamori-waf/mamori/internal/waf"
 )
@@ -26,8 +25,6 @@ type sessionGuards struct {
 	guard            *session.Guard // nil: session guard off
 	throttle         *auth.Throttle // nil: throttle off
 	throttleFailOpen bool
-	fields           map[string]bool // parameters logins and logouts are recognised by
-	bodyLimit        int64           // the WAF's request body limit: larger bodies get 413
 }
 
 // provisionSessions builds the session guard and login throttle: on by
@@ -38,6 +35,9 @@ func (h *Handler) provisionSessions(ctx caddy.Context) error {
 		sessionOn = true
 	}
 	throttleOn := h.profile != nil && (h.LoginThrottle == nil || !h.LoginThrottle.Off)
+	if h.Session != nil && !h.Session.Off && h.profile == nil && len(h.Session.Cookies) == 0 {
+		return fmt.Errorf("%s", errSessionNeedsCookies)
+	}
 	if h.LoginThrottle != nil && !h.LoginThrottle.Off && h.profile == nil {
 		return fmt.Errorf("login_throttle: needs a profile (it watches the profile's login requests)")
 	}
@@ -48,13 +48,7 @@ func (h *Handler) provisionSessions(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
-	sg := &sessionGuards{bodyLimit: h.WAF.RequestBodyLimit}
-	if sg.bodyLimit == 0 {
-		sg.bodyLimit = waf.DefaultRequestBodyLimit
-	}
-	if h.profile != nil {
-		sg.fields = auth.Fields(h.profile)
-	}
+	sg := &sessionGuards{}
 	if sessionOn {
 		cfg := session.Config{}
 		if h.Session != nil {
@@ -118,9 +112,16 @@ func (h *Handler) sessionRequest(r *http.Request, o *outcome) *sessionState {
 	}
 	st := &sessionState{client: session.Client{IP: o.clientIP, UserAgent: r.UserAgent()}}
 	if sg.guard != nil {
+		// A cookie the CMS reads under a session cookie's name but sent
+		// under another spelling (mt%5Fuser, after a ",", PHP's "." for
+		// "_") is never the proxy's sealed cookie: drop it.
+		for _, d := range o.view.DropDisguisedCookies(r.Header, sg.guard.Governs) {
+			o.event("session", events.VerdictBlocked, "session-disguised", "cookie "+d.Sent+" is read by the CMS as "+d.Read+" (a session cookie under another spelling); removed", 0)
+		}
 		ctx, cancel := storeContext(r.Context())
 		st.req = sg.guard.Inbound(ctx, r.Header, st.client)
 		cancel()
+		o.view.RereadCookies(r.Header) // the values the CMS will get
 		if len(st.req.Findings) > 0 && o.extra != nil {
 			reasons := make([]string, len(st.req.Findings))
 			for i, f := range st.req.Findings {
@@ -140,7 +141,7 @@ func (h *Handler) sessionRequest(r *http.Request, o *outcome) *sessionState {
 	if h.profile == nil {
 		return st
 	}
-	st.private = h.profile.IsAdmin(profile.CleanPath(r.URL.Path))
+	st.private = h.profile.IsAdmin(o.view.Path) || h.profile.IsAdmin(o.view.Script)
 	return st
 }
 
@@ -155,20 +156,17 @@ func (h *Handler) recognizeLogin(r *http.Request, o *outcome, st *sessionState, 
 		return
 	}
 	sg := h.sessions
-	// Match on the cleaned path: /cgi-bin/mt//mt.cgi reaches the same
-	// script and must not escape the login throttle.
-	urlPath := profile.CleanPath(r.URL.Path)
+	// Match on the script the path runs: /cgi-bin/mt//mt.cgi and
+	// /cgi-bin/mt/mt.cgi/ (PATH_INFO) reach the same script and must not
+	// escape the login throttle.
+	urlPath := o.view.Script
 	if !auth.MatchPath(h.profile, r.Method, urlPath) {
 		return
 	}
 	// Errors leave what was read: a body over the limit is refused by the
 	// WAF (413) before it reaches the CMS.
-	var params url.Values
-	if body, ok := tx.BufferedRequestBody(); ok {
-		params, _ = auth.ParamsFromBody(body, r.Header.Get("Content-Type"), r.URL.RawQuery, sg.fields)
-	} else {
-		params, _ = auth.Params(r, sg.fields, sg.bodyLimit)
-	}
+	_ = h.readBody(r, o, tx)
+	params := o.view.Values()
 	st.attempt = auth.Match(h.profile, r.Method, urlPath, params)
 	st.logout = h.profile.IsLogout(r, urlPath, params)
 	if st.logout {
@@ -242,7 +240,9 @@ func (h *Handler) loginRequest(w http.ResponseWriter, r *http.Request, o *outcom
 	}
 	secs := int((retry + time.Second - 1) / time.Second)
 	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
-	o.refuse(w, "auth", "login-throttled", fmt.Sprintf("more than %d failed logins in %v from this IP or for this account", th.Limit(), th.Window()), http.StatusTooManyRequests, user)
+	// The page says when to try again, not that the request was blocked.
+	o.refuseNotice(w, "auth", "login-throttled", fmt.Sprintf("more than %d failed logins in %v from this IP or for this account", th.Limit(), th.Window()), http.StatusTooManyRequests,
+		func(lang string) (string, string) { return blockpage.TryAgain(lang, retry) }, user)
 	return true
 }
 
@@ -319,7 +319,7 @@ func (h *Handler) sessionDone(o *outcome, st *sessionState) {
 //
 //	session {
 //		cookie <name|glob> [seal|harden|off] [samesite lax|strict|none] [script_readable] [authenticated]
-//		bind ip_prefix <v4-bits> [<v6-bits>] | user_agent | off
+//		bind ip_prefix <v4-bits> [<v6-bits>] | user_agent [full|family|off] | off
 //		idle_timeout <duration>
 //		absolute_timeout <duration>
 //		samesite lax|strict|none
@@ -408,21 +408,30 @@ func parseSession(d *caddyfile.Dispenser, h *Handler) error {
 	return nil
 }
 
-// parseBind reads `bind ip_prefix <v4> [<v6>]`, `bind user_agent` and
-// `bind off`; several bind lines (or words on one line) combine.
+// parseBind reads `bind ip_prefix <v4> [<v6>]`, `bind user_agent
+// [full|family|off]` and `bind off`; several bind lines (or words on one
+// line) combine.
 func parseBind(d *caddyfile.Dispenser, c *session.Config, args []string) error {
 	if c.Bind == nil {
 		c.Bind = &session.Binding{}
 	}
 	if len(args) == 0 {
-		return d.Errf("usage: bind ip_prefix <v4-bits> [<v6-bits>] | user_agent | off")
+		return d.Errf("usage: bind ip_prefix <v4-bits> [<v6-bits>] | user_agent [full|family|off] | off")
 	}
 	for i := 0; i < len(args); i++ {
 		switch args[i] {
 		case "off":
 			c.Bind.Off = true
 		case "user_agent":
-			c.Bind.UserAgent = true
+			// `bind user_agent` alone is the exact header, as before.
+			c.Bind.UserAgent = session.UAFull
+			if i+1 < len(args) {
+				switch m := args[i+1]; m {
+				case session.UAFull, session.UAFamily, session.UAOff:
+					c.Bind.UserAgent = session.UABinding(m)
+					i++
+				}
+			}
 		case "ip_prefix":
 			var bits []int
 			for i+1 < len(args) && len(bits) < 2 {
@@ -441,7 +450,7 @@ func parseBind(d *caddyfile.Dispenser, c *session.Config, args []string) error {
 				c.Bind.IPv6Prefix = &bits[1]
 			}
 		default:
-			return d.Errf("bind: unknown %q (ip_prefix <v4> [<v6>], user_agent, off)", args[i])
+			return d.Errf("bind: unknown %q (ip_prefix <v4> [<v6>], user_agent [full|family|off], off)", args[i])
 		}
 	}
 	return nil

@@ -9,6 +9,10 @@ command -v rsyslogd >/dev/null || [ -x /usr/sbin/rsyslogd ] || need+=(rsyslog)
 command -v hey >/dev/null || need+=(hey)
 # rsyslog's TLS driver, for the SIEM shipping test over TLS.
 ls /usr/lib/*/rsyslog/lmnsd_gtls.so >/dev/null 2>&1 || need+=(rsyslog-gnutls)
+# The real request parsers of the CMSs, for the request view's differential
+# tests (internal/request) and the PATH_INFO/multipart/cookie regressions.
+perl -MCGI -MCGI::Cookie -e1 >/dev/null 2>&1 || need+=(libcgi-pm-perl)
+command -v php >/dev/null || need+=(php-cli)
 if [ ${#need[@]} -gt 0 ]; then
 	sudo=""
 	[ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -16,10 +20,7 @@ if [ ${#need[@]} -gt 0 ]; then
 	$sudo apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-# The packages' own services are not needed: each test starts its own
-# instance on a loopback port.
-for svc in redis-server rsyslog; do
-	if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
-		systemctl stop "$svc" || true
-	fi
-done
+# The packages' own services (started by apt on install) are left as they
+# are: each test starts its own redis-server and rsyslogd on a free loopback
+# port with a configuration and working directory of its own, so they never
+# meet the machine's instances, and `make test` changes no service.

@@ -27,7 +27,7 @@ printed address; security events are printed on standard error.
 			cmd.Flags().String("mode", "block", "block or detect")
 			cmd.Flags().Int("paranoia", 1, "CRS paranoia level, 1 to 4")
 			cmd.Flags().String("access-log", "", "file for the access log")
-			cmd.RunE = caddycmd.WrapCommandFuncForCobra(cmdDemo)
+			command(cmd, cmdDemo)
 		},
 	})
 }

@@ -24,7 +24,10 @@ func init() {
 verify checks the HMAC chain of retained logs: every file of a directory
 (grouped by log: access.log with its rolled access-*.log.gz files), or the
 files named. It prints "intact" for each log, or every line that was
-edited, deleted, reordered or unsealed, and exits 1. The key comes from
+edited, deleted, reordered or unsealed, and lines removed at the end of
+the newest file or at the start of a file (shown by the head record
+<file>.head and the checkpoint records), and exits 1. A log without any
+chain field is reported "not chained" (exit 1). The key comes from
 --key, --key-file or $MAMORI_LOG_KEY.
 
 retention prints where each log of a configuration goes, how it rotates,
@@ -62,6 +65,7 @@ how long it is kept, whether it is chained and where it is shipped (S6).
 			retention.Flags().StringP("config", "c", "", "configuration file (default ./Caddyfile)")
 			retention.Flags().StringP("adapter", "a", "", "config adapter")
 			cmd.AddCommand(verify, retention)
+			command(cmd, nil)
 		},
 	})
 }
@@ -114,10 +118,23 @@ func cmdLogsVerify(args []string, key, keyFile string) (int, error) {
 		if err != nil {
 			return 2, fmt.Errorf("%s: %w", n, err)
 		}
+		if !r.Chained {
+			// Not evidence of tampering, but nothing vouches for it either.
+			code = 1
+			fmt.Printf("%s: not chained: none of its %d lines carries a chain field (written without chain_key or $%s, or every chain field was removed)\n",
+				n, r.Lines, caddymodule.LogKeyEnv)
+			continue
+		}
 		if r.Intact() {
 			note := ""
 			if r.FirstSeq > 1 {
-				note = fmt.Sprintf(" (starts at seq %d: older lines were removed by retention)", r.FirstSeq)
+				note = fmt.Sprintf(" (starts at seq %d: older files were removed by retention)", r.FirstSeq)
+			}
+			switch {
+			case r.Head != nil:
+				note += fmt.Sprintf("; head record at seq %d, %d checkpoint(s)", r.Head.Seq, r.Checkpoints)
+			case r.Checkpoints == 0:
+				note += "; no checkpoints (written before they existed): lines removed at the end or start cannot be shown"
 			}
 			fmt.Printf("%s: intact: %d lines in %d files, seq %d to %d%s\n", n, r.Lines, len(r.Files), r.FirstSeq, r.LastSeq, note)
 			continue

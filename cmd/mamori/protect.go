@@ -39,10 +39,19 @@ paths, session cookies, login and password forms and the rule exclusions
 its editors need; --admin-path moves its scripts (Movable Type's CGIPath,
 WordPress's site root).
 
-Security events go to standard error (or --events-log); --access-log writes
-Caddy's JSON access log, one line per request with mamori's verdict;
-without it, mamori's own access log goes to $MAMORI_LOG_DIR/access.log
-(default /var/log/mamori/access.log), rolled daily, kept 400 days.
+Security events go to standard error (or --events-log). mamori's access
+log (one JSON line per request with its verdict, secrets masked) goes to
+--access-log, or else to $MAMORI_LOG_DIR/access.log (default
+/var/log/mamori/access.log); rolled daily, kept 400 days.
+
+On a loopback address (127.0.0.1, [::1], localhost) CRS rule 920350 (Host
+is a numeric IP) is off: every request to 127.0.0.1 names one, and it says
+nothing there.
+
+protect runs without Caddy's admin API, so 'mamori reload', 'mamori
+reload-rules' and the metrics endpoint do not reach it: restart it to
+change anything, or write a Caddyfile ('mamori adapt' shows the JSON) and
+use 'mamori run' for those.
 `,
 		CobraFunc: func(cmd *cobra.Command) {
 			cmd.Flags().String("from", "", "address to listen on (required)")
@@ -53,7 +62,7 @@ without it, mamori's own access log goes to $MAMORI_LOG_DIR/access.log
 			cmd.Flags().String("admin-path", "", "the CMS's script directory, if not the profile's default")
 			cmd.Flags().String("access-log", "", "file for the access log")
 			cmd.Flags().String("events-log", "", "file for security events (default: standard error)")
-			cmd.RunE = caddycmd.WrapCommandFuncForCobra(cmdProtect)
+			command(cmd, cmdProtect)
 		},
 	})
 }
@@ -91,6 +100,18 @@ func cmdProtect(fs caddycmd.Flags) (int, error) {
 	select {}
 }
 
+// hostIsIPRule is CRS's "Host header is a numeric IP address".
+const hostIsIPRule = "920350"
+
+// isLoopback reports whether host is a loopback address or localhost.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
 // config builds the Caddy JSON configuration for the options.
 func (o protectOptions) config() (*caddy.Config, error) {
 	if o.from == "" || o.to == "" {
@@ -114,6 +135,13 @@ func (o protectOptions) config() (*caddy.Config, error) {
 		return nil, fmt.Errorf("--to %q: need an upstream host:port: %v", o.to, err)
 	}
 	handler := caddymodule.Handler{WAF: waf.Config{Mode: waf.Mode(o.mode), ParanoiaLevel: o.paranoia}}
+	if isLoopback(from.Host) {
+		// Tried on 127.0.0.1, every request names a numeric Host: CRS
+		// 920350 would flag each one (an event apiece, and 3 points that
+		// push ordinary requests toward blocking). On loopback it tells
+		// nothing, so it is off there; a public listener keeps it.
+		handler.WAF.Exclusions = append(handler.WAF.Exclusions, waf.Exclusion{Rules: hostIsIPRule})
+	}
 	if o.profile != "" {
 		pc := &caddymodule.ProfileConfig{Name: o.profile, Options: profile.Options{AdminPath: o.adminPath}}
 		if _, err := profile.Get(pc.Name, pc.Options); err != nil {
@@ -123,10 +151,15 @@ func (o protectOptions) config() (*caddy.Config, error) {
 	} else if o.adminPath != "" {
 		return nil, fmt.Errorf("--admin-path needs --profile")
 	}
-	if o.accessLog != "" || o.demo {
-		// --access-log gets Caddy's access log, which carries mamori's
-		// verdict and request ID; without it mamori's own access log
-		// goes to $MAMORI_LOG_DIR/access.log (/var/log/mamori).
+	switch {
+	case o.accessLog != "":
+		// mamori's own access log (secrets masked, one line per request)
+		// goes to the named file, with the default retention; Caddy's
+		// stays off.
+		fw := caddymodule.DefaultAccessFile()
+		fw.Filename = o.accessLog
+		handler.Logs.AccessLog = &caddymodule.AccessLog{OutputRaw: caddyconfig.JSONModuleObject(fw, "output", "file", nil)}
+	case o.demo:
 		handler.Logs.AccessLog = &caddymodule.AccessLog{Off: true}
 	}
 	if _, err := waf.Compile(handler.WAF); err != nil {
@@ -152,13 +185,6 @@ func (o protectOptions) config() (*caddy.Config, error) {
 
 	logs := map[string]*caddy.CustomLog{
 		"default": {BaseLog: caddy.BaseLog{}, Exclude: []string{"http.log.access"}},
-	}
-	if o.accessLog != "" {
-		server.Logs = &caddyhttp.ServerLogConfig{}
-		logs["access"] = &caddy.CustomLog{
-			BaseLog: caddy.BaseLog{WriterRaw: caddyconfig.JSONModuleObject(logging.FileWriter{Filename: o.accessLog}, "output", "file", nil)},
-			Include: []string{"http.log.access"},
-		}
 	}
 	if o.eventsLog != "" {
 		logs["default"].Exclude = append(logs["default"].Exclude, events.LoggerName)

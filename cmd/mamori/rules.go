@@ -37,7 +37,7 @@ The admin address is --address, or the one in --config, or localhost:2019.
 			cmd.Flags().String("address", "", "the admin API's address")
 			cmd.Flags().String("config", "", "configuration file to read the admin address from")
 			cmd.Flags().String("adapter", "", "adapter of the configuration file")
-			cmd.RunE = caddycmd.WrapCommandFuncForCobra(cmdReloadRules)
+			command(cmd, cmdReloadRules)
 		},
 	})
 }

@@ -2,12 +2,8 @@ package auth
 
 import (
 	"context"
-	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"reflect"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,87 +12,6 @@ import (
 	"github.com/mamori-waf/mamori/internal/profile"
 	"github.com/mamori-waf/mamori/internal/state"
 )
-
-func TestParams(t *testing.T) {
-	mt, _ := profile.Get("movabletype", profile.Options{})
-	want := Fields(mt)
-	big := strings.Repeat("x", 300<<10)
-	multipartBody := "--B\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nmelody\r\n" +
-		"--B\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\nsecret\r\n--B--\r\n"
-	tests := []struct {
-		name, contentType, query, body string
-		user                           string
-		hasPassword                    bool
-		mode                           string
-	}{
-		{"urlencoded", "application/x-www-form-urlencoded", "", "username=melody&password=Nelson-1999%21", "melody", true, ""},
-		{"semicolons_as_perl_cgi_reads_them", "application/x-www-form-urlencoded", "", "username=melody;password=x", "melody", true, ""},
-		{"encoded_names", "application/x-www-form-urlencoded", "", "user%6Eame=melody&pass%77ord=x", "melody", true, ""},
-		{"padding_cannot_hide_the_fields", "application/x-www-form-urlencoded", "", "pad=" + big + "&username=melody&password=x", "melody", true, ""},
-		{"multipart", "multipart/form-data; boundary=B", "", multipartBody, "melody", true, ""},
-		{"no_content_type_read_as_form", "", "", "username=melody&password=x", "melody", true, ""},
-		{"query_merged_after_body", "application/x-www-form-urlencoded", "__mode=logout", "username=melody", "melody", false, "logout"},
-		{"only_wanted_fields_kept", "application/x-www-form-urlencoded", "", "title=hello&text=world", "", false, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := httptest.NewRequest(http.MethodPost, "/cgi-bin/mt/mt.cgi?"+tt.query, strings.NewReader(tt.body))
-			if tt.contentType != "" {
-				r.Header.Set("Content-Type", tt.contentType)
-			}
-			params, err := Params(r, want, 13<<20)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if params.Get("username") != tt.user || params.Has("password") != tt.hasPassword || params.Get("__mode") != tt.mode {
-				t.Errorf("params %v", params)
-			}
-			if params.Has("title") || params.Has("pad") {
-				t.Errorf("unwanted fields kept: %v", params)
-			}
-			rest, _ := io.ReadAll(r.Body)
-			if string(rest) != tt.body {
-				t.Errorf("the upstream would get %d bytes, not the %d sent", len(rest), len(tt.body))
-			}
-			_ = r.Body.Close()
-			// The same fields from a body the WAF has already buffered.
-			buffered, err := ParamsFromBody(strings.NewReader(tt.body), tt.contentType, tt.query, want)
-			if err != nil || !reflect.DeepEqual(buffered, params) {
-				t.Errorf("ParamsFromBody = %v, %v; Params = %v", buffered, err, params)
-			}
-		})
-	}
-	t.Run("over_the_limit", func(t *testing.T) {
-		body := "username=melody&password=x&pad=" + big
-		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
-		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		params, err := Params(r, want, 1000)
-		if !errors.Is(err, ErrBodyTooLarge) || params.Get("username") != "melody" {
-			t.Errorf("params %v, err %v", params, err)
-		}
-		if rest, _ := io.ReadAll(r.Body); string(rest) != body {
-			t.Errorf("oversize body not restored whole: %d bytes", len(rest))
-		}
-	})
-}
-
-// FuzzParams: no input panics the scan, and the body always reaches the
-// upstream unchanged.
-func FuzzParams(f *testing.F) {
-	mt, _ := profile.Get("movabletype", profile.Options{})
-	want := Fields(mt)
-	f.Add("application/x-www-form-urlencoded", "username=a&password=b")
-	f.Add("multipart/form-data; boundary=B", "--B\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nx\r\n--B--")
-	f.Add("", "%zz=%&;;==&user%6Eame")
-	f.Fuzz(func(t *testing.T, ct, body string) {
-		r := httptest.NewRequest(http.MethodPost, "/?a=b;c=%", strings.NewReader(body))
-		r.Header.Set("Content-Type", ct)
-		_, _ = Params(r, want, 1<<20)
-		if rest, _ := io.ReadAll(r.Body); string(rest) != body {
-			t.Fatalf("body changed: %q → %q", body, rest)
-		}
-	})
-}
 
 func TestMatchLogins(t *testing.T) {
 	mt, _ := profile.Get("movabletype", profile.Options{})

@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/text/language"
 )
@@ -166,6 +167,23 @@ var builtin = template.Must(template.New("block").Funcs(template.FuncMap{
 </head><body>{{if .Message}}<h1>{{.Title}}</h1><p><strong>{{.Message}}</strong></p>{{else}}<h1>{{(msg .Lang).Title}}</h1><p>{{(msg .Lang).Explain}}</p>{{end}}
 <p>{{(msg .Lang).Incident}}: <code>{{.IncidentID}}</code></p><p><small>{{.Status}} {{.StatusText}}</small></p></body></html>
 `))
+
+// TryAgain is the title and message of a refusal that ends by itself
+// after retry (the login throttle's 429, sent with Retry-After), in lang:
+// the user learns to wait, rounded up to whole minutes, not that the
+// request was "blocked".
+func TryAgain(lang string, retry time.Duration) (title, message string) {
+	minutes := int((retry + time.Minute - 1) / time.Minute)
+	minutes = max(minutes, 1)
+	if lang == "ja" {
+		return "ログインの失敗が多すぎます", fmt.Sprintf("%d 分後にもう一度お試しください。", minutes)
+	}
+	unit := "minutes"
+	if minutes == 1 {
+		unit = "minute"
+	}
+	return "Too many failed logins", fmt.Sprintf("Try again in %d %s.", minutes, unit)
+}
 
 // Title, Explain and Incident expose message fields to templates.
 func (m message) Title() string    { return m.title }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLanguage(t *testing.T) {
@@ -273,6 +274,27 @@ func TestWriteNotice(t *testing.T) {
 			if w.Header().Get("Cache-Control") != "no-store" {
 				t.Fatal("notice may be cached")
 			}
+		}
+	}
+}
+
+// TryAgain (the login throttle's 429) says how long to wait, rounded up
+// to whole minutes, in English and Japanese (issue 15).
+func TestTryAgain(t *testing.T) {
+	for _, tc := range []struct {
+		lang  string
+		retry time.Duration
+		title string
+		msg   string
+	}{
+		{"en", 14*time.Minute + time.Second, "Too many failed logins", "Try again in 15 minutes."},
+		{"en", 20 * time.Second, "Too many failed logins", "Try again in 1 minute."},
+		{"en", 0, "Too many failed logins", "Try again in 1 minute."},
+		{"ja", 15 * time.Minute, "ログインの失敗が多すぎます", "15 分後にもう一度お試しください。"},
+	} {
+		title, msg := TryAgain(tc.lang, tc.retry)
+		if title != tc.title || msg != tc.msg {
+			t.Errorf("TryAgain(%s, %v) = %q, %q; want %q, %q", tc.lang, tc.retry, title, msg, tc.title, tc.msg)
 		}
 	}
 }

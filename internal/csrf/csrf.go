@@ -1,7 +1,12 @@
 // Package csrf refuses cross-site state-changing requests (checklist V7).
 //
 // A request whose method is not safe (anything but GET, HEAD, OPTIONS and
-// TRACE) must come from the site itself. The browser says where a request
+// TRACE) and that carries the site's credentials (any Cookie, an
+// Authorization header) or targets a protected path (the profile's admin
+// paths, the operator's protect prefixes) must come from the site itself:
+// forgery rides on ambient credentials, and a cross-site request without
+// any acts as no one (CORS calls between sibling hosts, sendBeacon
+// telemetry, public forms), so it passes. The browser says where a request
 // comes from in three headers, read in this order, the first one present
 // deciding:
 //
@@ -144,23 +149,38 @@ type Decision struct {
 	Allowed bool
 	// Rule is the refusal's rule (one of the Rule constants), "" if allowed.
 	Rule string
-	// Reason says which header decided and why, for the event.
+	// Reason says which header decided and why, for the event (also for a
+	// cross-site request let through because it carries no credentials).
 	Reason string
 }
 
 // Check decides about r from its method, path and headers; it never reads
 // the body.
 func (g *Guard) Check(r *http.Request) Decision {
+	return g.CheckPath(r, profile.CleanPath(r.URL.Path))
+}
+
+// CheckPath is Check with the request's path already cleaned (mamori's
+// request view gives it).
+func (g *Guard) CheckPath(r *http.Request, p string) Decision {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
 		return Decision{Allowed: true}
 	}
-	p := profile.CleanPath(r.URL.Path)
 	if g.matches(g.exempt, p) {
 		return Decision{Allowed: true}
 	}
 	d := Decision{Checked: true, Allowed: true}
+	// Forgery needs ambient credentials: a request from another site that
+	// carries none of the site's cookies and no Authorization acts as no
+	// one, so it passes (CORS API calls between sibling hosts, beacons,
+	// public forms), unless it targets a protected path.
+	credentialed := r.Header.Get("Cookie") != "" || r.Header.Get("Authorization") != "" || g.matches(g.protect, p)
 	deny := func(rule, reason string) Decision {
+		if !credentialed {
+			d.Reason = "without credentials: " + reason
+			return d
+		}
 		d.Allowed, d.Rule, d.Reason = false, rule, reason
 		return d
 	}

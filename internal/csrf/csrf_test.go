@@ -29,6 +29,9 @@ func TestCheck(t *testing.T) {
 		headers hdr
 		rule    string // "" = allowed
 		checked bool
+		// anon sends no Cookie; every other case carries the site's
+		// cookie, the ambient credential a forgery rides on.
+		anon bool
 	}{
 		// safe methods are never checked
 		{name: "get_cross_site_passes", method: "GET", target: "http://a.test/cgi-bin/mt/mt.cgi", headers: hdr{"Sec-Fetch-Site": "cross-site"}},
@@ -106,6 +109,17 @@ func TestCheck(t *testing.T) {
 		{name: "headerless_elsewhere_passes", method: "POST", target: "http://a.test/cgi-bin/mt/mt-data-api.cgi/v6/authentication", checked: true},
 		{name: "headerless_similar_name_passes", method: "POST", target: "http://a.test/cgi-bin/mt/mt.cgi.bak", checked: true},
 
+		// without ambient credentials, only protected paths are refused
+		{name: "anon_cross_site_passes", anon: true, method: "POST", target: "http://a.test/x", headers: hdr{"Sec-Fetch-Site": "cross-site", "Origin": "http://sub.a.test"}, checked: true},
+		{name: "anon_same_site_passes", anon: true, method: "POST", target: "http://a.test/x", headers: hdr{"Sec-Fetch-Site": "same-site"}, checked: true},
+		{name: "anon_origin_other_host_passes", anon: true, method: "POST", target: "http://a.test/x", headers: hdr{"Origin": "http://evil.test"}, checked: true},
+		{name: "anon_origin_null_passes", anon: true, method: "POST", target: "http://a.test/x", headers: hdr{"Origin": "null"}, checked: true},
+		{name: "anon_referer_other_host_passes", anon: true, method: "POST", target: "http://a.test/x", headers: hdr{"Referer": "http://evil.test/"}, checked: true},
+		{name: "anon_authorization_refused", anon: true, method: "POST", target: "http://a.test/x", headers: hdr{"Origin": "http://evil.test", "Authorization": "Bearer x"}, rule: RuleOrigin, checked: true},
+		{name: "anon_cross_site_admin_path_refused", anon: true, method: "POST", target: "http://a.test/cgi-bin/mt/mt.cgi", headers: hdr{"Sec-Fetch-Site": "cross-site"}, rule: RuleSecFetchSite, checked: true},
+		{name: "anon_cross_site_protected_prefix_refused", anon: true, method: "POST", target: "http://a.test/private/x", headers: hdr{"Origin": "http://evil.test"}, rule: RuleOrigin, checked: true},
+		{name: "anon_headerless_admin_refused", anon: true, method: "POST", target: "http://a.test/cgi-bin/mt/mt.cgi", rule: RuleNoSource, checked: true},
+
 		// exempt paths
 		{name: "exempt_cross_site_passes", method: "POST", target: "http://a.test/sso/acs", headers: hdr{"Sec-Fetch-Site": "cross-site"}},
 	}
@@ -119,6 +133,9 @@ func TestCheck(t *testing.T) {
 			}
 			if c.host != "" {
 				r.Host = c.host
+			}
+			if !c.anon {
+				r.Header.Set("Cookie", "session=1")
 			}
 			for k, v := range c.headers {
 				r.Header.Set(k, v)
@@ -142,6 +159,7 @@ func TestRepeatedHeadersAreRefused(t *testing.T) {
 	g, _ := New(Config{}, nil)
 	for _, name := range []string{"Origin", "Referer"} {
 		r := httptest.NewRequest("POST", "http://a.test/x", nil)
+		r.Header.Set("Cookie", "session=1")
 		r.Header.Add(name, "http://a.test/")
 		r.Header.Add(name, "http://a.test/")
 		if d := g.Check(r); d.Allowed {

@@ -389,3 +389,29 @@ func plainWord(w string) bool {
 	}
 	return true
 }
+
+// MaxDepth is the most encoding layers Decode removes from a value; a
+// value still encoded after that many is deeper than any benign value.
+const MaxDepth = maxRounds
+
+// DecodeCost is the work Decode does on v, for the per-request work
+// budget (internal/waf): the bytes its decoding rounds produce and how
+// many layers it removes. deeper is set when v is still encoded after
+// MaxDepth layers (Decode inspects the value as it stands then). Values
+// longer than Decode takes cost nothing here.
+func DecodeCost(v string) (decoded int, depth int, deeper bool) {
+	if len(v) > maxDecodeLen {
+		return 0, 0, false
+	}
+	d := v
+	for depth < maxRounds {
+		next := decodeOnce(d)
+		if next == d {
+			return decoded, depth, false
+		}
+		decoded += len(next)
+		depth++
+		d = next
+	}
+	return decoded, depth, decodeOnce(d) != d
+}

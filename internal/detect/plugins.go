@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"net/url"
 	"strings"
 
 	"github.com/corazawaf/coraza/v3/experimental/plugins"
@@ -14,6 +15,7 @@ func init() {
 	plugins.RegisterTransformation("mamoriDecode", decodedOnly)
 	plugins.RegisterTransformation("mamoriDecodeAll", decodedAll)
 	plugins.RegisterTransformation("mamoriPath", pathSegments)
+	plugins.RegisterTransformation("mamoriHeader", headerParts)
 	plugins.RegisterTransformation("mamoriTextGate", func(v string) (string, bool, error) { return gate(v, LongText) })
 	plugins.RegisterTransformation("mamoriProseGate", func(v string) (string, bool, error) { return gate(v, LongProse) })
 	plugins.RegisterOperator("mamoriSQLi", func(plugintypes.OperatorOptions) (plugintypes.Operator, error) {
@@ -43,6 +45,65 @@ func decodedAll(v string) (string, bool, error) {
 		return v, false, nil
 	}
 	return strings.Join(parts, Sep), true, nil
+}
+
+// headerParts (t:mamoriHeader) reads a header, XML attribute or file name:
+// an absolute http(s) URL (Referer, a link in a custom header or an
+// attribute) as the parts its own request would be judged in (URLParts),
+// each decoded; anything else as decodedAll does. A Referer that is an
+// admin screen's URL (mt.cgi?__mode=view&_type=entry&id=12) is then judged
+// parameter by parameter, as the request that loaded the screen was,
+// instead of as one string whose "=view&" looks like a command line.
+func headerParts(v string) (string, bool, error) {
+	parts, ok := URLParts(v)
+	if !ok {
+		return decodedAll(v)
+	}
+	var out []string
+	for _, p := range parts {
+		out = append(out, Decode(p)...)
+	}
+	return strings.Join(out, Sep), true, nil
+}
+
+// URLParts splits an absolute http(s) URL into its origin
+// ("https://host:port", for the SSRF and RFI rules), its decoded path
+// segments, each query parameter's decoded name and value, and its
+// fragment. ok is false for anything else, and for a URL that does not
+// parse (judged whole, as before).
+func URLParts(v string) (parts []string, ok bool) {
+	lower := strings.ToLower(strings.TrimSpace(v))
+	if !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://") {
+		return nil, false
+	}
+	u, err := url.Parse(strings.TrimSpace(v))
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return nil, false
+	}
+	parts = append(parts, u.Scheme+"://"+u.Host)
+	if u.User != nil {
+		parts = append(parts, u.User.String())
+	}
+	parts = append(parts, PathSegments(u.EscapedPath())...)
+	for _, pair := range strings.Split(u.RawQuery, "&") {
+		if pair == "" {
+			continue
+		}
+		name, value, _ := strings.Cut(pair, "=")
+		for _, s := range []string{name, value} {
+			if s == "" {
+				continue
+			}
+			if d, err := url.QueryUnescape(s); err == nil {
+				s = d
+			}
+			parts = append(parts, s)
+		}
+	}
+	if u.Fragment != "" {
+		parts = append(parts, u.Fragment)
+	}
+	return parts, true
 }
 
 // pathSegments (t:mamoriPath) gives the decoded segments of a raw request

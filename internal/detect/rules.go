@@ -27,10 +27,11 @@ type Options struct {
 	// Promote runs the CRS paranoia-level-2 rules that mamori's benign
 	// corpus shows to be safe as if they were level 1.
 	Promote *bool `json:"promote,omitempty"`
-	// TextGate is mamori's scoring for free text: the CRS rules that
-	// fire on prose and code (generic command, code and SQL patterns) do
-	// not score in values of 60+ bytes with 8+ words, where libinjection
-	// and the specific signatures still do.
+	// TextGate is mamori's scoring for free text: mamori's copies
+	// (decoded, header and path) of the CRS rules that fire on prose and
+	// code (generic command, code and SQL patterns) do not score in long
+	// free text. CRS's own rules are never gated: a layer adds detection,
+	// it never removes what CRS detects.
 	TextGate *bool `json:"text_gate,omitempty"`
 }
 
@@ -53,7 +54,8 @@ var promoted = []int{
 // gated are the CRS rules that, on mamori's benign corpus, fire on
 // article text, changelogs and code samples: generic Unix/Windows command
 // patterns, PHP and JavaScript call syntax, OS file names and SQL
-// operator patterns. With TextGate they do not score in long free text.
+// operator patterns. With TextGate their copies do not score in long free
+// text (CRS's own rules are left as shipped).
 var gated = []int{
 	921130, 930100, 930110, 930120, 932120, 932125, 932130, 932140, 932160,
 	932230, 932235, 932250, 932260, 932280, 932340, 932370, 932380, 933135,
@@ -64,8 +66,8 @@ var gated = []int{
 // demoted are gated rules whose match alone, in short values, is too
 // weak to block: on the benign corpus they fire on single words of
 // technical text (SQL function names, "update", shell builtins, file
-// name brace lists). With TextGate they score as a warning (3): they
-// block together with another match.
+// name brace lists). With TextGate their copies score as a warning (3):
+// they block together with another match.
 var demoted = []int{932120, 932140, 932280, 941390, 942151, 942360, 942550}
 
 // Detection rule IDs: CRS's ID minus 900000 plus a base per copy. The
@@ -141,21 +143,21 @@ func Rules(o Options, level int) (string, error) {
 		if r.Level > level && !isPromoted {
 			continue
 		}
-		gate := on(o.TextGate) && slices.Contains(gated, r.ID)
+		// The gate and the demotion apply to mamori's copies only: CRS's
+		// own rules run as shipped, so no layer removes what CRS detects
+		// at the blocking level. A multiMatch rule is not gated (multiMatch
+		// judges the value before the gate too; dropping it would lose
+		// matches such as 930110's on "..\..\").
+		gate := on(o.TextGate) && slices.Contains(gated, r.ID) && !r.multiMatch()
 		if gate && slices.Contains(demoted, r.ID) {
 			r = r.demote()
-		}
-		if gate && !isPromoted {
-			// The rule itself, gated: same ID, so operators' exclusions apply.
-			fmt.Fprintf(&own, "SecRuleRemoveById %d\n", r.ID)
-			own.WriteString(r.copy(r.ID, r.Variables, "", gate, false))
 		}
 		if isPromoted {
 			own.WriteString(r.copy(promotedBase+r.ID-900000, r.Variables, "", gate, true))
 		}
 		decoded.WriteString(r.copy(decodedBase+r.ID-900000, r.Variables, "t:mamoriDecode", gate, isPromoted))
 		if !r.byteRegex() {
-			placed.WriteString(r.copy(placementBase+r.ID-900000, placementTargets+r.headersRead()+urlHeaderExclusion(r.ID), "t:mamoriDecodeAll", gate, isPromoted))
+			placed.WriteString(r.copy(placementBase+r.ID-900000, placementTargets+r.headersRead()+urlHeaderExclusion(r.ID), "t:mamoriHeader", gate, isPromoted))
 		}
 		if !strings.Contains(r.Variables, "REQUEST_FILENAME") {
 			path.WriteString(r.copy(pathBase+r.ID-900000, "REQUEST_URI_RAW", "t:mamoriPath", gate, isPromoted))
@@ -214,10 +216,6 @@ func (r crsRule) copy(id int, variables, decode string, gate, promote bool) stri
 			}
 		case a == "t:removeNulls" && decode != "":
 			continue // NUL separates the decoded parts
-		case a == "multiMatch" && gate:
-			// multiMatch runs the operator on the value before each
-			// transformation too, the gate's input included.
-			continue
 		case strings.HasPrefix(a, "msg:") && id != r.ID:
 			a = "msg:'" + strings.TrimSuffix(strings.TrimPrefix(a, "msg:'"), "'") + fmt.Sprintf(" (mamori: CRS %d%s)'", r.ID, copyNote(decode, promote))
 		case strings.HasPrefix(a, "tag:'paranoia-level/") && promote:
@@ -243,7 +241,7 @@ func copyNote(decode string, promote bool) string {
 	switch decode {
 	case "t:mamoriDecode":
 		notes = append(notes, "decoded")
-	case "t:mamoriDecodeAll":
+	case "t:mamoriDecodeAll", "t:mamoriHeader":
 		notes = append(notes, "headers, XML attributes, multipart")
 	case "t:mamoriPath":
 		notes = append(notes, "path segments")
@@ -256,6 +254,10 @@ func copyNote(decode string, promote bool) string {
 	}
 	return ", " + strings.Join(notes, ", ")
 }
+
+// multiMatch reports a rule that judges the value after each
+// transformation.
+func (r crsRule) multiMatch() bool { return slices.Contains(r.Actions, "multiMatch") }
 
 // demote makes r score as a warning instead of critical.
 func (r crsRule) demote() crsRule {

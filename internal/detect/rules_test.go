@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -15,10 +16,12 @@ func TestRulesCompile(t *testing.T) {
 		want    []string
 		notWant []string
 	}{
-		{"defaults", Options{}, []string{"id:9542100,", "id:9642100,", "id:9742100,", "id:9834901,", "SecRuleRemoveById 942100", "t:mamoriTextGate"}, nil},
+		// A layer adds detection, never removes CRS's: no CRS rule is
+		// removed or replaced (issue 11).
+		{"defaults", Options{}, []string{"id:9542100,", "id:9642100,", "id:9742100,", "id:9834901,", "t:mamoriTextGate"}, []string{"SecRuleRemove", "id:942100,", "id:941120,"}},
 		{"off", Options{Off: true}, nil, []string{"SecRule"}},
 		{"no decode", Options{Decode: &off}, []string{"id:9642100,"}, []string{"id:9542100,"}},
-		{"no text gate", Options{TextGate: &off}, []string{"id:9542100,"}, []string{"SecRuleRemoveById", "t:mamoriTextGate"}},
+		{"no text gate", Options{TextGate: &off}, []string{"id:9542100,"}, []string{"t:mamoriTextGate"}},
 		{"no signatures", Options{Signatures: &off}, []string{"id:9542100,"}, []string{"id:9834901,"}},
 	}
 	for _, tc := range tests {
@@ -86,5 +89,40 @@ func TestSignatures(t *testing.T) {
 			t.Errorf("%q: rule %d, want %d", tc.value, got, tc.rule)
 		}
 		_ = tx.Close()
+	}
+}
+
+// Gated copies keep multiMatch: every copy of a multiMatch CRS rule
+// carries it (930110 matches "..\..\" only on the untransformed value).
+func TestCopiesKeepMultiMatch(t *testing.T) {
+	crs, err := loadCRS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Rules(Options{}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, r := range crs {
+		if !r.isAttackRule() || !r.multiMatch() || r.Level > 1 {
+			continue
+		}
+		for _, base := range []int{decodedBase, placementBase, pathBase} {
+			id := fmt.Sprintf("id:%d,", base+r.ID-900000)
+			i := strings.Index(s, id)
+			if i < 0 {
+				continue
+			}
+			line := s[i:]
+			line = line[:strings.IndexByte(line, '\n')]
+			checked++
+			if !strings.Contains(line, "multiMatch") {
+				t.Errorf("%s copy of %d lost multiMatch", id, r.ID)
+			}
+		}
+	}
+	if checked == 0 {
+		t.Error("no multiMatch copy found: the check ran on nothing")
 	}
 }

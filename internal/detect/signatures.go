@@ -20,6 +20,24 @@ type signature struct {
 	pattern    string // RE2 syntax
 }
 
+// SignatureRanges maps a CRS rule ID range (within 900000-999999) to the
+// ID ranges of mamori's signatures of the same CRS families, with their
+// path twins (9842900-9842999 for any 942xxx rule): a signature is what
+// the layers add to the attack class of its family, so an operator's
+// exclusion of a family's rule, for a field that legitimately carries
+// SQL say, also covers the SQL signatures there.
+func SignatureRanges(lo, hi int) [][2]int {
+	if lo < 900000 || hi > 999999 || lo > hi {
+		return nil
+	}
+	var out [][2]int
+	for family := lo / 1000; family <= hi/1000; family++ {
+		first := signatureBase + (family-900)*1000 + 900
+		out = append(out, [2]int{first, first + 99})
+	}
+	return out
+}
+
 // signatureExclude are targets a signature leaves out.
 var signatureExclude = map[int]string{
 	// A Referer naming an intranet or local host is ordinary.
@@ -64,9 +82,37 @@ var signatureList = []signature{
 		`\bunion(?:\s|/\*.*?\*/|\()+(?:all(?:\s|/\*.*?\*/)+|distinct(?:\s|/\*.*?\*/)+)?select\b|@@version\b|\b(?:sleep|pg_sleep|benchmark)\s*\(\s*\d|\bwaitfor\s+delay\b|\bextractvalue\s*\(|\bupdatexml\s*\(|\bconvert\s*\(\s*int\s*,|;\s*(?:drop|truncate|alter)\s+table\b|'\s*(?:or|and)\s*\(?\s*'[^']*'\s*=\s*'|\b(?:or|and)\s+(\d+)\s*=\s*\d+\s*(?:--|#|$)|'\s*(?:--|#)\s*$|^\s*'?\s*\)\s*(?:or|and)\s*\(`},
 }
 
-// writeSignatures writes each signature twice: for the placements, and for
-// the URL path's segments.
+// rawBodyOffset numbers a signature's copy on raw request bodies (its ID
+// plus 25, between the placements' and the path's).
+const rawBodyOffset = 25
+
+// writeSignatures writes each signature three times: for the placements,
+// for the URL path's segments, and for a body read as raw bytes (a type
+// that is neither a form nor XML nor JSON: internal/waf reads it with
+// Coraza's RAW processor, so it holds no ARGS and only REQUEST_BODY
+// carries it).
 func writeSignatures(b *strings.Builder) {
+	defer func() {
+		fmt.Fprintf(b, "SecRule REQBODY_PROCESSOR \"!@streq RAW\" \"id:%d,phase:2,pass,nolog,t:none,skipAfter:END-MAMORI-RAW-BODY\"\n", signatureBase+1)
+		for _, s := range signatureList {
+			if s.tag == "attack-protocol" {
+				// CRLF injection needs a value that ends up in a header; a
+				// raw body never does, and multi-line bodies (NDJSON, text)
+				// hold "name: value" lines by nature.
+				continue
+			}
+			t := "t:none,t:mamoriDecodeAll"
+			if s.transforms != "" {
+				t += "," + s.transforms
+			}
+			fmt.Fprintf(b, "SecRule REQUEST_BODY \"@rx %s\" \"id:%d,phase:2,block,capture,%s,"+
+				"msg:'%s (mamori, raw body)',logdata:'Matched Data: %%{TX.0} found within %%{MATCHED_VAR_NAME}',"+
+				"tag:'%s',tag:'mamori-detect',tag:'paranoia-level/1',severity:'CRITICAL',"+
+				"setvar:'tx.inbound_anomaly_score_pl1=+%%{tx.critical_anomaly_score}'\"\n",
+				escapeQuotes(s.pattern), s.id+rawBodyOffset, t, s.msg, s.tag)
+		}
+		b.WriteString("SecMarker END-MAMORI-RAW-BODY\n")
+	}()
 	for _, s := range signatureList {
 		for i, target := range []struct{ vars, decode string }{
 			{signatureTargets + signatureExclude[s.id], "t:mamoriDecodeAll"},

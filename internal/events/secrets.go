@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+
+	"github.com/mamori-waf/mamori/internal/request"
 )
 
 // secretNames are exact parameter, cookie and header names (lower case)
@@ -46,39 +48,44 @@ var secretHeaders = map[string]bool{
 
 // RedactQuery masks the values of secret parameters in a raw query string,
 // keeping its shape (names, order, other values) so the line stays useful.
-// A query that cannot be split into pairs keeps only its names.
+// Pairs are split on "&" and ";" (CGI.pm reads both) and names decoded the
+// lenient way the CMS decodes them (a bad escape elsewhere changes nothing),
+// so "?x=%zz;password=SECRET" logs no SECRET.
 func RedactQuery(raw string) string {
 	if raw == "" {
 		return ""
 	}
-	parts := strings.Split(raw, "&")
+	raw0 := raw
+	var b strings.Builder
 	changed := false
-	for i, p := range parts {
+	for raw != "" {
+		i := strings.IndexAny(raw, "&;")
+		p, sep := raw, ""
+		if i >= 0 {
+			p, sep, raw = raw[:i], raw[i:i+1], raw[i+1:]
+		} else {
+			raw = ""
+		}
 		name, value, hasValue := strings.Cut(p, "=")
-		if !hasValue || value == "" {
-			continue
-		}
-		decoded, err := url.QueryUnescape(name)
-		if err != nil {
-			decoded = name
-		}
-		if IsSecretName(decoded) || looksLikeSecretValue(value) {
-			parts[i] = name + "=" + url.QueryEscape(Redacted)
+		if hasValue && value != "" && (IsSecretName(request.Unescape(name)) || looksLikeSecretValue(value)) {
+			p = name + "=" + url.QueryEscape(Redacted)
 			changed = true
 		}
+		b.WriteString(p)
+		b.WriteString(sep)
 	}
 	if !changed {
-		return raw
+		return raw0
 	}
-	return strings.Join(parts, "&")
+	return b.String()
 }
 
 // looksLikeSecretValue catches a secret in a parameter with an innocent
 // name: a value that itself holds name=value pairs of secrets (a URL-encoded
 // form carried in one parameter, as redirect targets do).
 func looksLikeSecretValue(value string) bool {
-	decoded, err := url.QueryUnescape(value)
-	if err != nil || !strings.ContainsAny(decoded, "=:") {
+	decoded := request.Unescape(value)
+	if !strings.ContainsAny(decoded, "=:") {
 		return false
 	}
 	return MatchValue("", decoded) != Truncate(decoded, MaxMatchLength)

@@ -50,6 +50,17 @@ func (w *ResponseWriter) WriteHeader(status int) {
 	w.ResponseWriter.WriteHeader(status)
 }
 
+// Failed applies the policy to the headers of the answer to a handler
+// error (err not nil) when nothing was written yet: Caddy writes that
+// status (a 502 from a dead upstream, a 400 for an unreadable body)
+// after the handler returns, past this writer, with the same header map.
+func (w *ResponseWriter) Failed(err error) {
+	if err == nil || w.wroteHeader || w.refused {
+		return
+	}
+	w.Policy.Apply(w.Header(), w.HTTPS)
+}
+
 func (w *ResponseWriter) Write(b []byte) (int, error) {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)

@@ -2,9 +2,11 @@ package limits
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 )
 
@@ -185,6 +187,14 @@ func (b *Body) Read(p []byte) (int, error) {
 	}
 	n, err := b.body.Read(p)
 	b.n += int64(n)
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		// The server's body deadline passed (a client too slow, see
+		// docs/perimeter.md): refused as such, whatever the mode, since
+		// the body cannot be read any further.
+		b.refusal = &Refusal{Rule: "body-timeout", Reason: fmt.Sprintf("request body too slow: %d bytes arrived before the deadline", b.n),
+			Status: http.StatusRequestTimeout}
+		return n, b.refusal
+	}
 	if b.n > b.limit {
 		if b.broke(bodyRefusal(b.n, b.limit, "at least")) {
 			return 0, b.refusal
@@ -203,6 +213,15 @@ func (b *Body) Read(p []byte) (int, error) {
 		}
 	}
 	return n, err
+}
+
+// BytesRead is how many body bytes arrived and were read so far (0 for
+// no body): what the access logs report, not the declared Content-Length.
+func (b *Body) BytesRead() int64 {
+	if b == nil {
+		return 0
+	}
+	return b.n
 }
 
 // Close closes the underlying body.

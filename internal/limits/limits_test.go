@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -206,5 +207,27 @@ func TestObservedBodyStreamsWhole(t *testing.T) {
 	}
 	if len(seen) != 1 || seen[0].Rule != "body-size" {
 		t.Fatalf("observed %+v, want one body-size", seen)
+	}
+}
+
+// Issue 11: the defaults let real browser traffic through: a telemetry
+// query whose only "name" is a JSON blob, and a 16 KiB request target;
+// beyond the defaults, the limits still refuse.
+func TestDefaultsLetRealTrafficThrough(t *testing.T) {
+	c, _ := Config{}.Compile()
+	blob := `{"T":"CI.Init","FID":"CI","Name":"` + strings.Repeat("x", 3000) + `"}`
+	for _, r := range []*http.Request{
+		req("GET", "/fd/ls/l?"+url.QueryEscape(blob), "", ""),
+		req("GET", "/search?state="+strings.Repeat("a", 16630), "", ""),
+	} {
+		if ref := run(c, r); ref != nil {
+			t.Errorf("%.60s: refused %+v", r.URL.RawQuery, ref)
+		}
+	}
+	if ref := run(c, req("GET", "/search?"+strings.Repeat("a", 17<<10)+"=1", "", "")); ref == nil || ref.Rule != "arg-name-length" {
+		t.Errorf("a 17 KiB name: %+v, want arg-name-length", ref)
+	}
+	if ref := run(c, req("GET", "/search?q="+strings.Repeat("a", 33<<10), "", "")); ref == nil || ref.Rule != "uri-length" {
+		t.Errorf("a 33 KiB target: %+v, want uri-length", ref)
 	}
 }

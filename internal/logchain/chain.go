@@ -110,38 +110,100 @@ func isObject(b []byte) bool {
 // Writer seals each line written through it and writes it to W. zap
 // writes one entry per Write; a Write holding several lines is sealed line
 // by line, and a trailing partial line is sealed as a line of its own.
+//
+// With File set (the path of the live file W writes to, rotated by W),
+// the Writer also makes truncation evident: checkpoint records and a head
+// record (see checkpoint.go).
 type Writer struct {
 	Chain *Chain
 	W     io.Writer
+	// File is the live file W appends to; "" for no checkpoints and no
+	// head record (W is not a file).
+	File string
+
+	state fileState
 }
 
 // Write seals p's lines and writes them with one Write on W, under the
-// chain's lock, so lines reach the file in sequence order.
+// chain's lock, so lines reach the file in sequence order. The chain
+// advances only when W took the lines: a failed write leaves no gap.
 func (w *Writer) Write(p []byte) (int, error) {
 	w.Chain.mu.Lock()
 	defer w.Chain.mu.Unlock()
-	out := make([]byte, 0, len(p)+160)
+	if w.File != "" && !w.state.started {
+		// Before the first line: the open checkpoint (not at open time,
+		// so that `mamori validate` writes nothing into the log).
+		if err := w.write([][]byte{w.open()}); err != nil {
+			w.state.started = false
+			return 0, err
+		}
+	}
+	var lines [][]byte
 	for rest := p; len(rest) > 0; {
 		line, tail, _ := bytes.Cut(rest, []byte{'\n'})
 		rest = tail
 		line = bytes.TrimRight(line, "\r")
-		if len(line) == 0 {
-			continue
+		if len(line) > 0 {
+			lines = append(lines, line)
 		}
-		out = w.Chain.seal(out, line)
 	}
-	if _, err := w.W.Write(out); err != nil {
+	if err := w.write(lines); err != nil {
 		return 0, err
 	}
 	return len(p), nil
 }
 
-// Close closes W if it is a Closer.
-func (w *Writer) Close() error {
-	if c, ok := w.W.(io.Closer); ok {
-		return c.Close()
+// write seals lines and writes them with one Write; on error the chain
+// is put back where it was. The caller holds the lock.
+func (w *Writer) write(lines [][]byte) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	seq, prev := w.Chain.seq, w.Chain.prev
+	size := 0
+	for _, l := range lines {
+		size += len(l) + 160
+	}
+	out := make([]byte, 0, size)
+	for _, l := range lines {
+		out = w.Chain.seal(out, l)
+	}
+	if _, err := w.W.Write(out); err != nil {
+		w.Chain.seq, w.Chain.prev = seq, prev
+		return err
+	}
+	if w.File != "" {
+		w.afterWrite(seq + 1)
 	}
 	return nil
+}
+
+// Close writes the close checkpoint (if anything was written), stops the
+// anchors and closes W if it is a Closer.
+func (w *Writer) Close() error {
+	w.Chain.mu.Lock()
+	stop, done := w.state.stop, w.state.done
+	w.state.stop = nil
+	w.Chain.mu.Unlock()
+	if stop != nil {
+		close(stop)
+		<-done
+	}
+	w.Chain.mu.Lock()
+	defer w.Chain.mu.Unlock()
+	var errs []error
+	if w.File != "" && !w.state.closed {
+		errs = append(errs, w.checkpoint(ReasonClose))
+		w.state.closed = true
+		if w.state.head != nil {
+			errs = append(errs, w.state.head.Close())
+			w.state.head = nil
+		}
+	}
+	if c, ok := w.W.(io.Closer); ok {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // Link is a parsed chain field.

@@ -2,6 +2,7 @@ package logchain
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -15,13 +16,18 @@ type Problem struct {
 	// Seq is the line's sequence number (0 if unreadable).
 	Seq uint64
 	// What happened: "modified", "missing", "reordered", "unsealed",
-	// "restarted".
+	// "restarted", "truncated" (lines removed at the end of the newest
+	// file or at the start of a file, shown by the head record or the
+	// checkpoints).
 	Kind string
 	// Detail says it in words.
 	Detail string
 }
 
 func (p Problem) String() string {
+	if p.Line == 0 {
+		return fmt.Sprintf("%s: %s", p.File, p.Detail)
+	}
 	return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Detail)
 }
 
@@ -36,6 +42,13 @@ type Report struct {
 	FirstSeq, LastSeq uint64
 	// Problems lists every break found, in file order.
 	Problems []Problem
+	// Chained is false when no line carries a chain field: the log was
+	// written without a key (or every chain field was removed).
+	Chained bool
+	// Checkpoints is how many checkpoint records were found; Head is the
+	// head record read (nil without the live file or a head record).
+	Checkpoints int
+	Head        *Head
 }
 
 // Intact reports whether no problem was found.
@@ -58,6 +71,15 @@ func Verify(files []string, key []byte) (*Report, error) {
 		path    string
 		first   uint64
 		entries []entry
+	}
+	// The head is read before the files: lines written meanwhile only
+	// make the files longer than the head says.
+	live, head, headErr := "", Head{}, error(nil)
+	for _, f := range files {
+		if LogName(f) == filepath.Base(f) {
+			live = f
+			head, headErr = ReadHead(f+HeadSuffix, key)
+		}
 	}
 	var all []fileEntries
 	for _, f := range files {
@@ -135,7 +157,142 @@ func Verify(files []string, key []byte) (*Report, error) {
 	if last != nil {
 		r.LastSeq = last.link.Seq
 	}
+	r.Chained = last != nil
+	ends := make([]fileEnds, len(all))
+	for i, fe := range all {
+		ends[i] = scanFile(fe.path, fe.entries, key)
+	}
+	checkTruncation(r, ends, seq, live, head, headErr)
 	return r, nil
+}
+
+// fileEnds is what the truncation checks need of one file.
+type fileEnds struct {
+	name        string
+	first, last uint64 // sequence numbers of its first and last sealed lines
+	lastLine    int
+	checkpoints []foundCheckpoint
+}
+
+type foundCheckpoint struct {
+	Checkpoint
+	line int
+	seq  uint64
+}
+
+func scanFile(path string, entries []entry, key []byte) fileEnds {
+	fe := fileEnds{name: filepath.Base(path)}
+	for _, e := range entries {
+		fe.lastLine = e.line
+		if e.err != nil {
+			continue
+		}
+		if fe.first == 0 {
+			fe.first = e.link.Seq
+		}
+		fe.last = e.link.Seq
+		if cp, ok := ParseCheckpoint(e.link.Body); ok && e.link.Valid(key) {
+			fe.checkpoints = append(fe.checkpoints, foundCheckpoint{cp, e.line, e.link.Seq})
+		}
+	}
+	return fe
+}
+
+// checkTruncation compares the files with the head record and with their
+// checkpoints (see checkpoint.go).
+func checkTruncation(r *Report, files []fileEnds, seq []entry, live string, head Head, headErr error) {
+	since := uint64(0)
+	seen := false
+	for _, f := range files {
+		r.Checkpoints += len(f.checkpoints)
+		for _, cp := range f.checkpoints {
+			if since == 0 {
+				since = cp.seq
+			}
+			if cp.Reason == ReasonOpen && cp.HeadMissing && seen {
+				r.Problems = append(r.Problems, Problem{File: f.name, Line: cp.line, Seq: cp.seq, Kind: "truncated",
+					Detail: fmt.Sprintf("mamori started at seq %d without a valid head record although the log had checkpoints before: lines at the end may have been removed while it was stopped", cp.seq)})
+			}
+			seen = true
+		}
+	}
+	liveName, liveFirst := "", uint64(0)
+	if live != "" {
+		liveName = filepath.Base(live)
+		for _, f := range files {
+			if f.name == liveName {
+				liveFirst = f.first
+			}
+		}
+	}
+	startChecked := map[string]bool{}
+	switch {
+	case live == "" || !r.Chained:
+	case headErr == nil:
+		h := head
+		r.Head = &h
+		since = h.Since
+		if h.Seq > r.LastSeq {
+			r.Problems = append(r.Problems, Problem{File: liveName, Seq: h.Seq, Kind: "truncated",
+				Detail: fmt.Sprintf("%d line(s) removed at the end: the head record (%s) says the chain reached seq %d, the log ends at seq %d",
+					h.Seq-r.LastSeq, liveName+HeadSuffix, h.Seq, r.LastSeq)})
+		} else {
+			for _, e := range seq {
+				if e.err == nil && e.link.Seq == h.Seq && e.link.HMAC != h.HMAC {
+					r.Problems = append(r.Problems, Problem{File: filepath.Base(e.file), Line: e.line, Seq: h.Seq, Kind: "modified",
+						Detail: fmt.Sprintf("line seq %d is not the line the head record (%s) names", h.Seq, liveName+HeadSuffix)})
+					break
+				}
+			}
+		}
+		if liveFirst != 0 && h.FileFirstSeq != 0 && liveFirst != h.FileFirstSeq {
+			startChecked[liveName] = true
+			detail := fmt.Sprintf("the head record says %s begins at seq %d, its first line is seq %d", liveName, h.FileFirstSeq, liveFirst)
+			if liveFirst > h.FileFirstSeq {
+				detail = fmt.Sprintf("%d line(s) removed at the start: ", liveFirst-h.FileFirstSeq) + detail
+			}
+			r.Problems = append(r.Problems, Problem{File: liveName, Line: 1, Seq: liveFirst, Kind: "truncated", Detail: detail})
+		}
+	case os.IsNotExist(headErr):
+		if r.Checkpoints > 0 {
+			r.Problems = append(r.Problems, Problem{File: liveName, Kind: "truncated",
+				Detail: fmt.Sprintf("the head record %s is missing: lines removed at the end cannot be ruled out (copy it with the log files)", liveName+HeadSuffix)})
+		}
+	default:
+		r.Problems = append(r.Problems, Problem{File: liveName + HeadSuffix, Kind: "modified", Detail: headErr.Error()})
+	}
+	if since == 0 {
+		return // no checkpoints: a log written before they existed
+	}
+	for _, f := range files {
+		if f.first == 0 || f.last < since || startChecked[f.name] {
+			continue
+		}
+		ok := false
+		var other *foundCheckpoint
+		for i, cp := range f.checkpoints {
+			if cp.FileFirstSeq == f.first || cp.FileFirstSeq == 0 {
+				ok = true
+				break
+			}
+			if other == nil {
+				other = &f.checkpoints[i]
+			}
+		}
+		switch {
+		case ok:
+		case other != nil && other.FileFirstSeq < f.first:
+			r.Problems = append(r.Problems, Problem{File: f.name, Line: 1, Seq: f.first, Kind: "truncated",
+				Detail: fmt.Sprintf("%d line(s) removed at the start: the checkpoint at line %d says the file begins at seq %d, its first line is seq %d",
+					f.first-other.FileFirstSeq, other.line, other.FileFirstSeq, f.first)})
+		case other != nil:
+			r.Problems = append(r.Problems, Problem{File: f.name, Line: 1, Seq: f.first, Kind: "truncated",
+				Detail: fmt.Sprintf("the checkpoint at line %d says the file begins at seq %d, its first line is seq %d", other.line, other.FileFirstSeq, f.first)})
+		default:
+			r.Problems = append(r.Problems, Problem{File: f.name, Line: 1, Seq: f.first, Kind: "truncated",
+				Detail: fmt.Sprintf("no checkpoint record names this file's first line (seq %d): lines were removed at its start, or its checkpoints with them", f.first)})
+		}
+	}
 }
 
 // comesLater: seq appears in the next few lines (a moved line, not a gap).

@@ -1,34 +1,15 @@
 package password
 
 import (
-	"errors"
-	"fmt"
-	"io"
 	"mime"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
 
-	"github.com/mamori-waf/mamori/internal/form"
 	"github.com/mamori-waf/mamori/internal/profile"
 )
 
-// Errors of ParseBody. A password form that cannot be read is refused:
-// the CMS might read a password mamori could not check.
-var (
-	// ErrTooLarge: the body or one of its fields is over the limit.
-	ErrTooLarge = errors.New("form too large to check")
-	// ErrMalformed: the body is not a well-formed form of its type.
-	ErrMalformed = errors.New("malformed form")
-)
-
-// MaxFieldBytes is how much of a field value ParseBody keeps. Longer
-// values (an entry's text on the same admin script) are cut, not refused:
-// a password is never that long, and one cut there is still checked.
-const MaxFieldBytes = 64 << 10
-
-// IsForm reports whether a Content-Type is one ParseBody reads. An empty
+// IsForm reports whether a Content-Type is one the CMS reads as a form. An empty
 // one counts: Perl's CGI.pm and PHP read a POST without Content-Type as
 // URL-encoded, so a password could slip through in one.
 func IsForm(contentType string) bool {
@@ -41,68 +22,6 @@ func IsForm(contentType string) bool {
 		return true
 	}
 	return mt == "application/x-www-form-urlencoded" || mt == "multipart/form-data"
-}
-
-// ParseBody reads the fields of a URL-encoded or multipart form body,
-// reading at most limit bytes of it. File parts are skipped, never kept.
-func ParseBody(contentType string, body io.Reader, limit int64) (url.Values, error) {
-	mt, params := "application/x-www-form-urlencoded", map[string]string(nil)
-	if strings.TrimSpace(contentType) != "" {
-		var err error
-		if mt, params, err = mime.ParseMediaType(contentType); err != nil {
-			return nil, fmt.Errorf("%w: Content-Type: %v", ErrMalformed, err)
-		}
-	}
-	lr := &io.LimitedReader{R: body, N: limit + 1}
-	switch mt {
-	case "application/x-www-form-urlencoded":
-		// Read as the CMS reads it: "&" and ";" separators, encoded
-		// names (see package form), so no pair escapes the check.
-		v := url.Values{}
-		if err := form.ScanURLEncoded(lr, nil, 0, MaxFieldBytes, v); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-		}
-		if lr.N <= 0 {
-			return nil, ErrTooLarge
-		}
-		return v, nil
-	case "multipart/form-data":
-		boundary := params["boundary"]
-		if boundary == "" {
-			return nil, fmt.Errorf("%w: multipart without boundary", ErrMalformed)
-		}
-		v := url.Values{}
-		mr := multipart.NewReader(lr, boundary)
-		for {
-			part, err := mr.NextPart()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				if lr.N <= 0 {
-					return nil, ErrTooLarge
-				}
-				return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-			}
-			name := part.FormName()
-			if name == "" || part.FileName() != "" {
-				continue // NextPart skips what is left of it
-			}
-			b, err := io.ReadAll(io.LimitReader(part, MaxFieldBytes))
-			if err != nil {
-				if lr.N <= 0 {
-					return nil, ErrTooLarge
-				}
-				return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-			}
-			v.Add(name, string(b))
-		}
-		if lr.N <= 0 {
-			return nil, ErrTooLarge
-		}
-		return v, nil
-	}
-	return nil, fmt.Errorf("%w: not a form (%s)", ErrMalformed, mt)
 }
 
 // Candidate reports whether a request's method and path are those of one

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/mamori-waf/mamori/internal/profile"
+	"github.com/mamori-waf/mamori/internal/request"
 )
 
 // secretDirs are directory names whose contents are never served:
@@ -52,14 +53,6 @@ var webShells = map[string]bool{
 	"safe0ver": true, "cmd": true, "shell": true, "webshell": true,
 }
 
-// scriptExtensions are executed by some web server or CGI runtime.
-var scriptExtensions = map[string]bool{
-	"php": true, "php3": true, "php4": true, "php5": true, "php7": true, "php8": true,
-	"phtml": true, "pht": true, "phar": true, "phps": true, "cgi": true, "pl": true,
-	"py": true, "rb": true, "sh": true, "jsp": true, "jspx": true, "asp": true,
-	"aspx": true, "ashx": true, "asmx": true, "shtml": true, "fcgi": true,
-}
-
 func hasAnySuffix(s string, suffixes []string) bool {
 	for _, x := range suffixes {
 		if strings.HasSuffix(s, x) {
@@ -95,7 +88,7 @@ func (g *Guard) checkBuiltin(p string) *Decision {
 		return &Decision{Rule: "tool-page", Reason: "server information page " + base, Status: http.StatusNotFound}
 	}
 	name, ext, _ := strings.Cut(base, ".")
-	if webShells[name] && scriptExtensions[lastExt(base)] {
+	if webShells[name] && request.IsScriptName(base) {
 		return &Decision{Rule: "web-shell", Reason: "known web shell name " + base, Status: http.StatusNotFound}
 	}
 	inUploads := profile.AnyPathMatches(g.uploads, p) || profile.AnyPathMatches(g.uploads, lower)
@@ -103,7 +96,7 @@ func (g *Guard) checkBuiltin(p string) *Decision {
 		// Apache's AddHandler runs "x.php.jpg" as PHP: every extension
 		// of the name counts, not only the last.
 		for e := range strings.SplitSeq(ext, ".") {
-			if scriptExtensions[e] {
+			if request.IsScriptName("x." + e) {
 				return &Decision{Rule: "upload-script", Reason: "script under an upload directory " + base, Status: http.StatusNotFound}
 			}
 		}
@@ -113,11 +106,4 @@ func (g *Guard) checkBuiltin(p string) *Decision {
 		return &Decision{Rule: "archive", Reason: "site archive outside the upload directories " + base, Status: http.StatusNotFound}
 	}
 	return nil
-}
-
-func lastExt(base string) string {
-	if i := strings.LastIndexByte(base, '.'); i >= 0 {
-		return base[i+1:]
-	}
-	return ""
 }

@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/mamori-waf/mamori/internal/profile"
+	"github.com/mamori-waf/mamori/internal/request"
 )
 
 // Config is the path guard's configuration. The zero value denies the
@@ -175,13 +176,27 @@ func parseNetwork(s string) (netip.Prefix, error) {
 // listings.
 func (g *Guard) BlocksListings() bool { return g.blockListings }
 
-// Check decides a request: nil lets it through. clientIP is the real
-// client (after trusted proxies).
-func (g *Guard) Check(r *http.Request, clientIP string) *Decision {
-	p := Normalize(r.URL.EscapedPath(), g.fold)
-	if d := g.checkDebug(r); d != nil {
+// Check decides a request from its view (see package request): nil lets
+// it through. The path is judged as sent and as the script it runs
+// ("/cgi-bin/mt/mt.cgi/" runs mt.cgi, "/uploads/x.php/y.jpg" runs x.php),
+// and every parameter and cookie name as each dialect reads it. clientIP
+// is the real client (after trusted proxies).
+func (g *Guard) Check(v *request.View, clientIP string) *Decision {
+	if d := g.CheckDebug(v); d != nil {
 		return d
 	}
+	for _, p := range v.Paths() {
+		if g.fold {
+			p = strings.ToLower(p)
+		}
+		if d := g.checkPath(p, clientIP); d != nil {
+			return d
+		}
+	}
+	return nil
+}
+
+func (g *Guard) checkPath(p, clientIP string) *Decision {
 	allowed := g.allow != nil && globsMatch(g.allow, p)
 	installer := profile.AnyPathMatches(g.installer, p)
 	if installer && !allowed {
@@ -243,29 +258,16 @@ func globsMatch(globs []string, p string) bool {
 	return false
 }
 
-func (g *Guard) checkDebug(r *http.Request) *Decision {
-	q := r.URL.RawQuery
-	for q != "" {
-		var pair string
-		pair, q, _ = strings.Cut(q, "&")
-		name, value, _ := strings.Cut(pair, "=")
-		if strings.ContainsAny(name, "%+") {
-			name = strings.ReplaceAll(name, "+", " ")
-			name = unescape(name)
-		}
-		if d := g.isDebug(name, value, "parameter"); d != nil {
-			return d
-		}
-	}
-	for _, line := range r.Header["Cookie"] {
-		for part := range strings.SplitSeq(line, ";") {
-			name, value, _ := strings.Cut(strings.TrimSpace(part), "=")
-			if d := g.isDebug(name, value, "cookie"); d != nil {
-				return d
-			}
-		}
-	}
-	return nil
+// CheckDebug refuses a debug switch in any parameter or cookie name as
+// any reading of the view has it ("XDEBUG.SESSION_START" is PHP's
+// "XDEBUG_SESSION_START"). It runs again once the body is read.
+func (g *Guard) CheckDebug(v *request.View) *Decision {
+	var d *Decision
+	v.Names(func(name, value, where string) bool {
+		d = g.isDebug(name, value, where)
+		return d != nil
+	})
+	return d
 }
 
 func (g *Guard) isDebug(name, value, where string) *Decision {

@@ -79,8 +79,12 @@ type Binding struct {
 	IPv4Prefix *int `json:"ipv4_prefix,omitempty"`
 	// IPv6Prefix is the same for IPv6 (default 64; 0 does not bind).
 	IPv6Prefix *int `json:"ipv6_prefix,omitempty"`
-	// UserAgent binds to the exact User-Agent header as well.
-	UserAgent bool `json:"user_agent,omitempty"`
+	// UserAgent is how much of the User-Agent header the cookie is bound
+	// to as well: "family" (default: browser family, operating system and
+	// device class, so a browser update keeps the session and another
+	// browser does not), "full" (the exact header: an update logs the
+	// user out) or "off". JSON true and false mean "full" and "off".
+	UserAgent UABinding `json:"user_agent,omitempty"`
 	// Off disables binding altogether.
 	Off bool `json:"off,omitempty"`
 }
@@ -92,7 +96,8 @@ type Config struct {
 	// Cookies are the operator's cookie rules, checked before the profile's.
 	Cookies []CookieRule `json:"cookies,omitempty"`
 	// Bind is the client binding of sealed cookies: by default the client
-	// IP's /24 (IPv4) or /64 (IPv6) prefix.
+	// IP's /24 (IPv4) or /64 (IPv6) prefix and the browser family and
+	// platform parsed from the User-Agent.
 	Bind *Binding `json:"bind,omitempty"`
 	// IdleTimeout ends a sealed session unused this long (default 4h).
 	IdleTimeout Duration `json:"idle_timeout,omitempty"`
@@ -152,6 +157,11 @@ func (c *Config) Validate() error {
 		}
 		if b.IPv6Prefix != nil && (*b.IPv6Prefix < 0 || *b.IPv6Prefix > 128) {
 			return fmt.Errorf("bind: IPv6 prefix must be 0 to 128, not %d", *b.IPv6Prefix)
+		}
+		switch b.UserAgent {
+		case "", UAFamily, UAFull, UAOff:
+		default:
+			return errUABinding(b.UserAgent)
 		}
 	}
 	if c.IdleTimeout < 0 || c.AbsoluteTimeout < 0 {

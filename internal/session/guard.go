@@ -38,7 +38,7 @@ type Guard struct {
 	sealer   *Sealer
 	bindOff  bool
 	v4, v6   int
-	bindUA   bool
+	ua       UABinding
 	idle     time.Duration
 	absolute time.Duration
 	refresh  time.Duration
@@ -73,7 +73,7 @@ func New(c Config, o Options) (*Guard, error) {
 	g := &Guard{sealer: sealer, store: o.Store, failOpen: o.FailOpen, Now: time.Now,
 		v4: DefaultIPv4Prefix, v6: DefaultIPv6Prefix, sameSite: map[string]http.SameSite{},
 		idle: time.Duration(c.IdleTimeout), absolute: time.Duration(c.AbsoluteTimeout),
-		noStore: c.NoStore == nil || *c.NoStore}
+		noStore: c.NoStore == nil || *c.NoStore, ua: UAFamily}
 	if g.store == nil {
 		g.store = state.NewMemory()
 	}
@@ -91,13 +91,19 @@ func New(c Config, o Options) (*Guard, error) {
 	// 7/8 and all of the timeout, with no server-side write per request.
 	g.refresh = g.idle / 8
 	if b := c.Bind; b != nil {
-		g.bindOff, g.bindUA = b.Off, b.UserAgent
+		g.bindOff = b.Off
+		if b.UserAgent != "" {
+			g.ua = b.UserAgent
+		}
 		if b.IPv4Prefix != nil {
 			g.v4 = *b.IPv4Prefix
 		}
 		if b.IPv6Prefix != nil {
 			g.v6 = *b.IPv6Prefix
 		}
+	}
+	if !g.bindOff && g.ua == UAFamily {
+		uaParser() // built now, not on the first request
 	}
 	def, _ := ParseSameSite(c.SameSite)
 	add := func(r CookieRule) {
@@ -129,6 +135,13 @@ func New(c Config, o Options) (*Guard, error) {
 }
 
 // rule returns the first rule matching a cookie name.
+// Governs reports whether the guard seals or hardens cookies of this
+// name (a rule other than off matches it).
+func (g *Guard) Governs(name string) bool {
+	r, ok := g.rule(name)
+	return ok && r.Mode != ModeOff
+}
+
 func (g *Guard) rule(name string) (CookieRule, bool) {
 	for _, r := range g.rules {
 		if r.Name == name {
@@ -168,8 +181,11 @@ func (g *Guard) binding(c Client) [16]byte {
 	} else {
 		h.Write([]byte(c.IP))
 	}
-	if g.bindUA {
+	switch g.ua {
+	case UAFull:
 		h.Write([]byte("\x00ua\x00" + c.UserAgent))
+	case UAFamily:
+		h.Write([]byte("\x00ua-family\x00" + uaFamily(c.UserAgent)))
 	}
 	copy(out[:], h.Sum(nil))
 	return out

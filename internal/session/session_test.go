@@ -227,13 +227,14 @@ func TestBindingOptions(t *testing.T) {
 		replay Client
 		ok     bool
 	}{
-		{"user_agent_bound_refuses_other_agent", &Binding{UserAgent: true}, melody, Client{IP: melody.IP, UserAgent: "curl/8"}, false},
-		{"ip_only_accepts_other_agent", nil, melody, Client{IP: melody.IP, UserAgent: "curl/8"}, true},
+		{"user_agent_bound_refuses_other_agent", &Binding{UserAgent: UAFull}, melody, Client{IP: melody.IP, UserAgent: "curl/8"}, false},
+		{"default_family_refuses_other_agent", nil, melody, Client{IP: melody.IP, UserAgent: "curl/8"}, false},
+		{"ip_only_accepts_other_agent", &Binding{UserAgent: UAOff}, melody, Client{IP: melody.IP, UserAgent: "curl/8"}, true},
 		{"ipv6_same_64_passes", nil, Client{IP: "2001:db8:1:2::10"}, Client{IP: "2001:db8:1:2:ffff::1"}, true},
 		{"ipv6_other_64_refused", nil, Client{IP: "2001:db8:1:2::10"}, Client{IP: "2001:db8:1:3::10"}, false},
 		{"mapped_v4_is_v4", nil, Client{IP: "::ffff:192.0.2.1"}, Client{IP: "192.0.2.99"}, true},
 		{"off_accepts_anywhere", &Binding{Off: true}, melody, Client{IP: "203.0.113.5"}, true},
-		{"prefix_zero_ignores_ip", &Binding{IPv4Prefix: &zero}, melody, Client{IP: "203.0.113.5"}, true},
+		{"prefix_zero_ignores_ip", &Binding{IPv4Prefix: &zero}, melody, Client{IP: "203.0.113.5", UserAgent: melody.UserAgent}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -30,6 +30,9 @@ var severities = map[string]int{
 	"debug": 7, "info": 6, "warn": 4, "error": 3, "dpanic": 2, "panic": 2, "fatal": 0,
 }
 
+// DefaultFacility is mamori's facility when none is configured: local0.
+const DefaultFacility = 16
+
 // Config is a collector and how to reach it.
 type Config struct {
 	// Network is "tcp" or "tls".
@@ -38,7 +41,8 @@ type Config struct {
 	Address string
 	// TLS is the client configuration for "tls" (server name, roots).
 	TLS *tls.Config
-	// Facility is the syslog facility, 0-23 (default 16, local0).
+	// Facility is the syslog facility, 0-23, as given: 0 is kern (callers
+	// wanting mamori's default pass DefaultFacility).
 	Facility int
 	// AppName is the APP-NAME field (default "mamori").
 	AppName string
@@ -59,14 +63,19 @@ type Shipper struct {
 	cfg      Config
 	hostname string
 
-	mu     sync.Mutex
-	queue  [][]byte // ring buffer of framed messages
-	head   int      // index of the oldest
-	count  int
-	wake   chan struct{}
-	ctx    context.Context
-	cancel context.CancelFunc
-	done   chan struct{}
+	mu    sync.Mutex
+	queue [][]byte // ring buffer of framed messages
+	head  int      // index of the oldest
+	count int
+	// The first inflight messages of the queue were written on the
+	// current connection and are not confirmed yet; marks says when,
+	// batch by batch (see confirm).
+	inflight int
+	marks    []mark
+	wake     chan struct{}
+	ctx      context.Context
+	cancel   context.CancelFunc
+	done     chan struct{}
 
 	dropped atomic.Uint64
 	sent    atomic.Uint64
@@ -86,9 +95,6 @@ func New(cfg Config) (*Shipper, error) {
 	}
 	if cfg.Facility < 0 || cfg.Facility > 23 {
 		return nil, fmt.Errorf("syslog: facility %d is not 0 to 23", cfg.Facility)
-	}
-	if cfg.Facility == 0 {
-		cfg.Facility = 16
 	}
 	if cfg.AppName == "" {
 		cfg.AppName = "mamori"
@@ -134,7 +140,12 @@ func (s *Shipper) Write(p []byte) (int, error) {
 func (s *Shipper) enqueue(msg []byte) {
 	s.mu.Lock()
 	dropped := 0
-	if s.count == len(s.queue) {
+	switch {
+	case s.count == len(s.queue) && s.inflight > 0:
+		// Full, and the oldest went out already: it is taken as
+		// delivered without waiting for its confirmation.
+		s.popLocked(1)
+	case s.count == len(s.queue):
 		// Full: the oldest goes; the file still has it.
 		s.queue[s.head] = nil
 		s.head = (s.head + 1) % len(s.queue)
@@ -156,34 +167,96 @@ func (s *Shipper) enqueue(msg []byte) {
 	}
 }
 
-// peek returns up to max queued messages (oldest first) without removing them.
+// mark is a batch written on the current connection.
+type mark struct {
+	n  int
+	at time.Time
+}
+
+// ConfirmAfter is how long a written message stays unconfirmed: TCP
+// syslog has no acknowledgement, and a collector that stops loses what
+// sat unread in its socket while the write had succeeded. A message
+// counts as delivered once the connection is seen alive this long after
+// the write; when the connection is found closed first, every unconfirmed
+// message is sent again on the next one (at least once: the collector may
+// get some twice). Ten seconds cover a collector that stops reading while
+// it shuts down (rsyslog can take seconds before it closes, and init
+// systems wait about that long before killing it).
+const ConfirmAfter = 10 * time.Second
+
+// peek returns up to max messages that were not written on the current
+// connection (oldest first), without removing them.
 func (s *Shipper) peek(max int) [][]byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := min(s.count, max)
+	n := min(s.count-s.inflight, max)
 	out := make([][]byte, n)
 	for i := range out {
-		out[i] = s.queue[(s.head+i)%len(s.queue)]
+		out[i] = s.queue[(s.head+s.inflight+i)%len(s.queue)]
 	}
 	return out
 }
 
-// pop removes the n oldest messages, unless they were dropped meanwhile:
-// sent counts what went out, whatever the queue did since.
-func (s *Shipper) pop(batch [][]byte) {
+// written records a batch written on the current connection, minus
+// the messages dropped as oldest while it was being written.
+func (s *Shipper) written(batch [][]byte, at time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	n := 0
 	for _, m := range batch {
-		if s.count == 0 || &s.queue[s.head][0] != &m[0] {
+		if s.inflight == s.count || &s.queue[(s.head+s.inflight)%len(s.queue)][0] != &m[0] {
 			continue // dropped as oldest while being sent
 		}
-		s.queue[s.head] = nil
-		s.head = (s.head + 1) % len(s.queue)
-		s.count--
+		s.inflight++
+		n++
+	}
+	if n > 0 {
+		s.marks = append(s.marks, mark{n: n, at: at})
 	}
 }
 
-// Queued is how many messages wait for the collector.
+// confirm removes the messages written before the cutoff: the connection
+// was alive long enough after them.
+func (s *Shipper) confirm(cutoff time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for len(s.marks) > 0 && !s.marks[0].at.After(cutoff) {
+		s.popLocked(s.marks[0].n)
+	}
+}
+
+// popLocked removes the n oldest messages, which are in flight, as
+// delivered. The caller holds s.mu.
+func (s *Shipper) popLocked(n int) {
+	for range n {
+		s.queue[s.head] = nil
+		s.head = (s.head + 1) % len(s.queue)
+		s.count--
+		s.inflight--
+		s.marks[0].n--
+		if s.marks[0].n == 0 {
+			s.marks = s.marks[1:]
+		}
+		s.sent.Add(1)
+	}
+}
+
+// resend makes every unconfirmed message due again: its connection is
+// gone.
+func (s *Shipper) resend() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.inflight, s.marks = 0, nil
+}
+
+func (s *Shipper) unconfirmed() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inflight
+}
+
+// Queued is how many messages wait for the collector: not sent yet, or
+// sent and not confirmed.
 func (s *Shipper) Queued() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -193,11 +266,12 @@ func (s *Shipper) Queued() int {
 // Dropped is how many messages were dropped because the queue was full.
 func (s *Shipper) Dropped() uint64 { return s.dropped.Load() }
 
-// Sent is how many messages the collector's connection accepted.
+// Sent is how many messages were delivered (confirmed, see ConfirmAfter).
 func (s *Shipper) Sent() uint64 { return s.sent.Load() }
 
 // Close stops the shipper after trying, for up to wait, to send what is
-// queued.
+// queued. Lines sent and not yet confirmed are not waited for (nor sent
+// again): the log file has them.
 func (s *Shipper) Close() error {
 	return s.CloseWithin(2 * time.Second)
 }
@@ -205,7 +279,7 @@ func (s *Shipper) Close() error {
 // CloseWithin is Close with a chosen wait.
 func (s *Shipper) CloseWithin(wait time.Duration) error {
 	deadline := time.Now().Add(wait)
-	for s.Queued() > 0 && time.Now().Before(deadline) {
+	for s.Queued()-s.unconfirmed() > 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	s.cancel()
@@ -224,20 +298,37 @@ func (s *Shipper) run() {
 			conn.Close()
 		}
 	}()
+	// check drops a connection the collector closed (its unconfirmed
+	// messages go again) and confirms what an open one got long enough ago.
+	check := func() {
+		if conn == nil {
+			return
+		}
+		if peerClosed(conn) {
+			conn.Close()
+			conn = nil
+			s.resend()
+			return
+		}
+		s.confirm(time.Now().Add(-ConfirmAfter))
+	}
 	for {
 		batch := s.peek(maxBatch)
 		if len(batch) == 0 {
+			var poll <-chan time.Time
+			if s.unconfirmed() > 0 {
+				poll = time.After(ConfirmAfter / 4)
+			}
 			select {
 			case <-s.ctx.Done():
 				return
 			case <-s.wake:
-				continue
+			case <-poll:
 			}
+			check()
+			continue
 		}
-		if conn != nil && peerClosed(conn) {
-			conn.Close()
-			conn = nil
-		}
+		check()
 		if conn == nil {
 			c, err := s.dial()
 			if err != nil {
@@ -251,6 +342,7 @@ func (s *Shipper) run() {
 				continue
 			}
 			conn, backoff = c, 100*time.Millisecond
+			continue // peek again: a closed connection's messages are due again
 		}
 		var buf bytes.Buffer
 		for _, m := range batch {
@@ -258,14 +350,13 @@ func (s *Shipper) run() {
 		}
 		_ = conn.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
 		if _, err := conn.Write(buf.Bytes()); err != nil {
-			// Resent on the next connection: at least once, not exactly.
 			s.lastErr.Store(err.Error())
 			conn.Close()
 			conn = nil
+			s.resend()
 			continue
 		}
-		s.sent.Add(uint64(len(batch)))
-		s.pop(batch)
+		s.written(batch, time.Now())
 	}
 }
 

@@ -172,3 +172,80 @@ func BenchmarkWrite(b *testing.B) {
 		s.Write(line)
 	}
 }
+
+// TestResendsWhatAStoppingCollectorDidNotRead (issue 15): a collector that
+// stops reading and then closes (as one that shuts down does) loses what
+// sat unread in its socket, although every write succeeded; those lines
+// are sent again on the next connection, so every line arrives at least
+// once.
+func TestResendsWhatAStoppingCollectorDidNotRead(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	first := make(chan string, 1000)
+	go func() { // reads 10 messages, stalls, then closes with data unread
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		r := bufio.NewReader(c)
+		for range 10 {
+			n, err := r.ReadString(' ')
+			if err != nil {
+				return
+			}
+			size, _ := strconv.Atoi(strings.TrimSpace(n))
+			buf := make([]byte, size)
+			if _, err := io_ReadFull(r, buf); err != nil {
+				return
+			}
+			first <- string(buf)
+		}
+		time.Sleep(400 * time.Millisecond) // stops reading: shutting down
+		c.Close()
+		l.Close()
+	}()
+	s, err := New(Config{Network: "tcp", Address: addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.CloseWithin(0)
+	const total = 60
+	for i := range total {
+		fmt.Fprintf(s, `{"level":"info","msg":"line %d"}`+"\n", i)
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // the first collector is gone
+	l2, second := collector(t, addr)
+	defer l2.Close()
+	seen := map[string]bool{}
+	drain := func(ch chan string) {
+		for {
+			select {
+			case m := <-ch:
+				seen[m[strings.Index(m, "line "):]] = true
+			default:
+				return
+			}
+		}
+	}
+	for deadline := time.Now().Add(15 * time.Second); len(seen) < total && time.Now().Before(deadline); {
+		drain(first)
+		drain(second)
+		time.Sleep(20 * time.Millisecond)
+	}
+	var missing []string
+	for i := range total {
+		if !seen[fmt.Sprintf(`line %d"}`, i)] {
+			missing = append(missing, strconv.Itoa(i))
+		}
+	}
+	if len(missing) > 0 {
+		t.Errorf("lines never delivered: %s", strings.Join(missing, " "))
+	}
+	if s.Dropped() != 0 {
+		t.Errorf("dropped %d", s.Dropped())
+	}
+}

@@ -92,6 +92,10 @@ type Config struct {
 	// scoring), loaded between CRS's detection rules and its blocking
 	// evaluation. All on by default; see docs/detection.md.
 	Detection detect.Options `json:"detection,omitempty"`
+	// Budget bounds the inspection work per request (bytes inspected,
+	// bytes and values decoded, nesting depth); a request over it is
+	// refused with 413 before the body rules run. See docs/perimeter.md.
+	Budget Budget `json:"budget,omitzero"`
 }
 
 // RulePack is one of mamori's rule files rendered for a site.
@@ -251,9 +255,11 @@ func (e Exclusion) Validate() error {
 func (e Exclusion) isTag() bool { return strings.HasPrefix(e.Rules, "tag:") }
 
 // ruleSpecs is e's rule ID or range followed by the same for mamori's
-// detection copies of the CRS rules it names (detect.CopyRanges), so an
-// exclusion written for a CRS rule also covers its decoded, header, path
-// and promoted copies and mamori's signatures of the same family.
+// detection copies of the CRS rules it names (detect.CopyRanges) and
+// mamori's signatures of their families (detect.SignatureRanges), so an
+// exclusion written for a CRS rule, as an event names it, also covers its
+// decoded, header, path and promoted copies and the signatures of the
+// same attack class (9842901 for 942100).
 func (e Exclusion) ruleSpecs() []string {
 	specs := []string{e.Rules}
 	lo, hi, isRange := strings.Cut(e.Rules, "-")
@@ -265,7 +271,7 @@ func (e Exclusion) ruleSpecs() []string {
 	if err1 != nil || err2 != nil {
 		return specs
 	}
-	for _, r := range detect.CopyRanges(l, h) {
+	for _, r := range append(detect.CopyRanges(l, h), detect.SignatureRanges(l, h)...) {
 		if r[0] == r[1] {
 			specs = append(specs, strconv.Itoa(r[0]))
 		} else {
@@ -355,6 +361,12 @@ func (c Config) SecLang() string {
 	fmt.Fprintf(&b, `SecAction "id:900001,phase:1,pass,t:none,nolog,setvar:tx.detection_paranoia_level=%d"`+"\n", c.DetectionParanoiaLevel)
 	fmt.Fprintf(&b, `SecAction "id:900110,phase:1,pass,t:none,nolog,setvar:tx.inbound_anomaly_score_threshold=%d,setvar:tx.outbound_anomaly_score_threshold=%d"`+"\n", c.InboundThreshold, c.OutboundThreshold)
 
+	// The request body types CRS's 920420 accepts: CRS's list plus the
+	// types browsers send outside forms (sendBeacon text and blobs, the
+	// Reporting API, streaming JSON, protobuf APIs). Operators restrict it
+	// with their own setvar in setup_directives (read after this).
+	b.WriteString(`SecAction "id:900220,phase:1,pass,t:none,nolog,setvar:'tx.allowed_request_content_type=` + AllowedRequestContentTypes + `'"` + "\n")
+
 	if c.SetupDirectives != "" {
 		b.WriteString(c.SetupDirectives)
 		b.WriteString("\n")
@@ -394,15 +406,33 @@ func (c Config) SecLang() string {
 	return b.String()
 }
 
+// AllowedRequestContentTypes is mamori's default tx.allowed_request_content_type:
+// CRS's default list, the types of CRS's recommended setup (multipart/related,
+// CloudEvents), and those real browser traffic carries outside forms
+// (measured on the tuning part of the real-traffic corpus, tests/eval).
+const AllowedRequestContentTypes = "|application/x-www-form-urlencoded| |multipart/form-data| |multipart/related| |text/xml| |application/xml| |application/soap+xml| " +
+	"|application/json| |application/cloudevents+json| |application/cloudevents-batch+json| |application/csp-report| |application/reports+json| " +
+	"|text/plain| |application/octet-stream| |application/x-protobuf| |application/protobuf| |application/x-ndjson| |application/x-json-stream| |application/graphql|"
+
 // packHeader is the comment line that starts a rule pack in the SecLang.
 func packHeader(p RulePack) string { return "# mamori rule pack " + p.Name + "\n" }
 
 // bodyProcessorRules pick Coraza's body parser by content type and refuse
 // bodies that fail to parse (as in coraza.conf-recommended), so an attack
-// cannot hide in a body the rules never saw as arguments.
+// cannot hide in a body the rules never saw as arguments. Forms and
+// multipart bodies are Coraza's own choice; XML and JSON types (CSP
+// reports are JSON) go to their parsers; any other declared type
+// (text/plain beacons, protobuf, NDJSON streams, octet streams) is read as
+// raw bytes into REQUEST_BODY, never as a URL-encoded form: an application
+// does not parse it as one, and its binary "argument names" would trip
+// CRS's form rules (921150). CRS's REQUEST_BODY rules and mamori's
+// signatures inspect the raw bytes. A body without a Content-Type stays
+// CRS's forced URL-encoded reading.
 const bodyProcessorRules = `SecRule REQUEST_HEADERS:Content-Type "^(?:application(?:/soap\+|/)|text/)xml" "id:200000,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=XML"
-SecRule REQUEST_HEADERS:Content-Type "^application/json" "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
+SecRule REQUEST_HEADERS:Content-Type "^application/(?:json|csp-report)" "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
 SecRule REQUEST_HEADERS:Content-Type "^application/[a-z0-9.-]+[+]json" "id:200006,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
+SecRule &REQUEST_HEADERS:Content-Type "@eq 1" "id:200007,phase:1,t:none,pass,nolog,chain"
+	SecRule REQUEST_HEADERS:Content-Type "!@rx ^(?:application/x-www-form-urlencoded|multipart/form-data|(?:application(?:/soap\+|/)|text/)xml|application/(?:json|csp-report)|application/[a-z0-9.-]+[+]json)" "t:none,t:trim,t:lowercase,ctl:requestBodyProcessor=RAW"
 SecRule REQBODY_ERROR "!@eq 0" "id:200002,phase:2,t:none,log,deny,status:400,msg:'Failed to parse request body',logdata:'%{reqbody_error_msg}',severity:2"
 SecRule MULTIPART_STRICT_ERROR "!@eq 0" "id:200003,phase:2,t:none,log,deny,status:400,msg:'Multipart request body failed strict validation'"
 `

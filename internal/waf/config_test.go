@@ -284,13 +284,13 @@ func TestSecLang(t *testing.T) {
 		{
 			name:          "path_scoped_id_compiles_to_ctl_rule_remove_by_id",
 			cfg:           Config{Exclusions: []Exclusion{{Rules: "941100", PathPrefix: "/admin"}}},
-			wantBeforeCRS: []string{`SecRule REQUEST_FILENAME "@beginsWith /admin" "id:3500000,phase:1,pass,nolog,t:none,ctl:ruleRemoveById=941100,ctl:ruleRemoveById=9441100,ctl:ruleRemoveById=9541100,ctl:ruleRemoveById=9641100,ctl:ruleRemoveById=9741100,ctl:ruleRemoveById=9841100"`},
+			wantBeforeCRS: []string{`SecRule REQUEST_FILENAME "@beginsWith /admin" "id:3500000,phase:1,pass,nolog,t:none,ctl:ruleRemoveById=941100,ctl:ruleRemoveById=9441100,ctl:ruleRemoveById=9541100,ctl:ruleRemoveById=9641100,ctl:ruleRemoveById=9741100,ctl:ruleRemoveById=9841100,ctl:ruleRemoveById=9841900-9841999"`},
 			absent:        []string{"SecRuleRemoveById"},
 		},
 		{
 			name:          "path_scoped_target_compiles_to_ctl_rule",
 			cfg:           Config{Exclusions: []Exclusion{{Rules: "941100-941199", Target: "ARGS:text", PathPrefix: "/cgi-bin/mt/mt.cgi"}}},
-			wantBeforeCRS: []string{`SecRule REQUEST_FILENAME "@beginsWith /cgi-bin/mt/mt.cgi" "id:3500000,phase:1,pass,nolog,t:none,ctl:ruleRemoveTargetById=941100-941199;ARGS:text,ctl:ruleRemoveTargetById=9441100-9441199;ARGS:text,ctl:ruleRemoveTargetById=9541100-9541199;ARGS:text,ctl:ruleRemoveTargetById=9641100-9641199;ARGS:text,ctl:ruleRemoveTargetById=9741100-9741199;ARGS:text,ctl:ruleRemoveTargetById=9841100-9841199;ARGS:text"`},
+			wantBeforeCRS: []string{`SecRule REQUEST_FILENAME "@beginsWith /cgi-bin/mt/mt.cgi" "id:3500000,phase:1,pass,nolog,t:none,ctl:ruleRemoveTargetById=941100-941199;ARGS:text,ctl:ruleRemoveTargetById=9441100-9441199;ARGS:text,ctl:ruleRemoveTargetById=9541100-9541199;ARGS:text,ctl:ruleRemoveTargetById=9641100-9641199;ARGS:text,ctl:ruleRemoveTargetById=9741100-9741199;ARGS:text,ctl:ruleRemoveTargetById=9841100-9841199;ARGS:text,ctl:ruleRemoveTargetById=9841900-9841999;ARGS:text"`},
 			absent:        []string{"SecRuleUpdateTargetById"},
 		},
 		{
@@ -312,26 +312,26 @@ func TestSecLang(t *testing.T) {
 				{Rules: "942200", PathPrefix: "/b"},
 			}},
 			wantBeforeCRS: []string{
-				`SecRule REQUEST_FILENAME "@beginsWith /a" "id:3500000,phase:1,pass,nolog,t:none,ctl:ruleRemoveById=941100,ctl:ruleRemoveById=9441100,ctl:ruleRemoveById=9541100,ctl:ruleRemoveById=9641100,ctl:ruleRemoveById=9741100,ctl:ruleRemoveById=9841100"`,
-				`SecRule REQUEST_FILENAME "@beginsWith /b" "id:3500001,phase:1,pass,nolog,t:none,ctl:ruleRemoveById=942200,ctl:ruleRemoveById=9442200,ctl:ruleRemoveById=9542200,ctl:ruleRemoveById=9642200,ctl:ruleRemoveById=9742200,ctl:ruleRemoveById=9842200"`,
+				`SecRule REQUEST_FILENAME "@beginsWith /a" "id:3500000,phase:1,pass,nolog,t:none,ctl:ruleRemoveById=941100,ctl:ruleRemoveById=9441100,ctl:ruleRemoveById=9541100,ctl:ruleRemoveById=9641100,ctl:ruleRemoveById=9741100,ctl:ruleRemoveById=9841100,ctl:ruleRemoveById=9841900-9841999"`,
+				`SecRule REQUEST_FILENAME "@beginsWith /b" "id:3500001,phase:1,pass,nolog,t:none,ctl:ruleRemoveById=942200,ctl:ruleRemoveById=9442200,ctl:ruleRemoveById=9542200,ctl:ruleRemoveById=9642200,ctl:ruleRemoveById=9742200,ctl:ruleRemoveById=9842200,ctl:ruleRemoveById=9842900-9842999"`,
 			},
-			wantAfterCRS: []string{"SecRuleRemoveById 942100 9442100 9542100 9642100 9742100 9842100"},
+			wantAfterCRS: []string{"SecRuleRemoveById 942100 9442100 9542100 9642100 9742100 9842100 9842900-9842999"},
 		},
 		{
 			name:         "global_id_compiles_to_sec_rule_remove_by_id",
 			cfg:          Config{Exclusions: []Exclusion{{Rules: "941100"}}},
-			wantAfterCRS: []string{"SecRuleRemoveById 941100 9441100 9541100 9641100 9741100 9841100"},
+			wantAfterCRS: []string{"SecRuleRemoveById 941100 9441100 9541100 9641100 9741100 9841100 9841900-9841999"},
 			absent:       []string{"ctl:ruleRemove"},
 		},
 		{
 			name:         "global_range_compiles_to_sec_rule_remove_by_id_range",
 			cfg:          Config{Exclusions: []Exclusion{{Rules: "941100-941199"}}},
-			wantAfterCRS: []string{"SecRuleRemoveById 941100-941199 9441100-9441199 9541100-9541199 9641100-9641199 9741100-9741199 9841100-9841199"},
+			wantAfterCRS: []string{"SecRuleRemoveById 941100-941199 9441100-9441199 9541100-9541199 9641100-9641199 9741100-9741199 9841100-9841199 9841900-9841999"},
 		},
 		{
 			name:         "global_target_compiles_to_sec_rule_update_target_by_id",
 			cfg:          Config{Exclusions: []Exclusion{{Rules: "941100", Target: "ARGS:text"}}},
-			wantAfterCRS: []string{`SecRuleUpdateTargetById 941100 9441100 9541100 9641100 9741100 9841100 "!ARGS:text"`},
+			wantAfterCRS: []string{`SecRuleUpdateTargetById 941100 9441100 9541100 9641100 9741100 9841100 9841900-9841999 "!ARGS:text"`},
 		},
 		{
 			name:         "global_tag_compiles_to_sec_rule_remove_by_tag",

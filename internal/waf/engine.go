@@ -151,8 +151,10 @@ func (e *Engine) Close() error {
 	return nil
 }
 
-// rulesFS serves CRS's embedded files for names containing "@"
-// (@owasp_crs/...) and the operating system's files for every other name.
+// rulesFS serves CRS's embedded files for names that start with "@"
+// (@owasp_crs/..., as mamori's own Include lines write them) and the
+// operating system's files for every other name: an operator's include is
+// an absolute path by then, and may contain "@" (/etc/mamori/@site/x.conf).
 // Written by hand because Coraza reads includes through one fs.FS and
 // mergefs would add a dependency for these few lines; absolute paths are
 // allowed on purpose (rule files are named by absolute path).
@@ -165,8 +167,8 @@ type rulesFS struct{ detection string }
 const DetectionFile = "@owasp_crs/REQUEST-948-MAMORI-DETECTION.conf"
 
 func (rulesFS) crs(name string) (string, bool) {
-	if i := strings.Index(name, "@"); i >= 0 {
-		return name[i:], true
+	if strings.HasPrefix(name, "@") {
+		return name, true
 	}
 	return "", false
 }

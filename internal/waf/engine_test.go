@@ -315,3 +315,28 @@ func TestNew(t *testing.T) {
 		}
 	})
 }
+
+// Issue 15: an include whose path contains "@" is read from the disk, not
+// looked up in the embedded CRS.
+func TestIncludePathWithAt(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "@site")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	patch := filepath.Join(dir, "patch.conf")
+	writeFile(t, patch, `SecRule ARGS:at_test "@streq attack" "id:1000077,phase:1,deny,status:403,log"`+"\n")
+	for _, cfg := range []Config{{Includes: []string{patch}}, {Includes: []string{filepath.Join(dir, "*.conf")}}} {
+		c, err := Compile(cfg)
+		if err != nil {
+			t.Fatalf("Compile: %v", err)
+		}
+		e, err := New(c)
+		if err != nil {
+			t.Fatalf("include %v: %v", cfg.Includes, err)
+		}
+		if e.RulesCount() != defaultEngine(t).RulesCount()+1 {
+			t.Errorf("include %v: %d rules, want the default's %d + 1", cfg.Includes, e.RulesCount(), defaultEngine(t).RulesCount())
+		}
+		e.Close()
+	}
+}

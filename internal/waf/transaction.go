@@ -58,7 +58,9 @@ func (t *Transaction) Off() bool { return t.tx.IsRuleEngineOff() }
 var ErrBadRequestBody = errors.New("request body could not be read")
 
 // ProcessRequest runs the request phases: connection, URI, headers and
-// body. The body is read once, into Coraza's buffer, and r.Body replaced
+// body. Before the body rules, the arguments are measured against the
+// work budget: a request over it gets a *BudgetError (refuse with its
+// Status) and no body rules run. The body is read once, into Coraza's buffer, and r.Body replaced
 // so the next handler reads the same bytes. clientIP is the real client
 // (after trusted proxies).
 func (t *Transaction) ProcessRequest(r *http.Request, clientIP string, clientPort int) (*Interruption, error) {
@@ -115,6 +117,19 @@ func (t *Transaction) ProcessRequest(r *http.Request, clientIP string, clientPor
 		// Bytes beyond the inspection limit (none with Reject) follow the
 		// buffered ones, so the upstream gets the whole body.
 		r.Body = replayBody{Reader: io.MultiReader(buffered, r.Body), Closer: r.Body}
+		if !tx.IsRuleEngineOff() {
+			measured, err := tx.RequestBodyReader()
+			if err != nil {
+				return nil, fmt.Errorf("reading buffered request body: %w", err)
+			}
+			if err := t.checkBudget(r, measured); err != nil {
+				return nil, err
+			}
+		}
+	} else if !tx.IsRuleEngineOff() {
+		if err := t.checkBudget(r, nil); err != nil {
+			return nil, err
+		}
 	}
 	it, err := tx.ProcessRequestBody()
 	if err != nil {

@@ -718,9 +718,11 @@ func TestTransactionExclusions(t *testing.T) {
 		{Rules: "942000-942999", Target: "ARGS:free"},
 		{Rules: "941000-941999", Target: "ARGS:html", PathPrefix: "/cms"},
 		{Rules: "tag:attack-xss", Target: "ARGS:comment"},
+		// mamori's SQL signature (9842901, internal/detect) also sees the
+		// payload: the exclusion of 942100 covers it (issue 15).
 		{Rules: "942100", PathPrefix: "/only-942100"},
-		// mamori's SQL signature (internal/detect) also sees the payload.
-		{Rules: "9842901", PathPrefix: "/only-942100"},
+		// The README's tuning step, as a newcomer wrote it (issue 15).
+		{Rules: "942100", Target: "ARGS:q", PathPrefix: "/search"},
 	}})
 	up := newEchoUpstream()
 	h := newHarness(t, e, up)
@@ -739,6 +741,9 @@ func TestTransactionExclusions(t *testing.T) {
 		{"path_scoped_range_target_exclusion_keeps_other_targets", "/cms/edit?title=" + url.QueryEscape(xss), http.StatusForbidden},
 		{"global_tag_target_exclusion_applies", "/post?comment=" + url.QueryEscape(xss), http.StatusOK},
 		{"path_scoped_id_exclusion_applies", "/only-942100/x?id=" + url.QueryEscape(sqli), http.StatusOK},
+		{"id_target_path_exclusion_covers_the_layers", "/search?q=" + url.QueryEscape(sqli), http.StatusOK},
+		{"id_target_path_exclusion_keeps_other_targets", "/search?q=x&name=" + url.QueryEscape(sqli), http.StatusForbidden},
+		{"id_target_path_exclusion_keeps_other_paths", "/find?q=" + url.QueryEscape(sqli), http.StatusForbidden},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

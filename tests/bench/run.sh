@@ -14,7 +14,9 @@ REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
 
 DURATION="${BENCH_DURATION:-10s}"
 WARMUP="${BENCH_WARMUP:-2s}"
-CACHE="${BENCH_CACHE:-/tmp/mamori-bench}"
+# Built binaries are kept in the user's cache directory between runs; each
+# run's logs go to a fresh temporary directory (nothing fixed under /tmp).
+CACHE="${BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mamori-bench}"
 PORT_BASE="${BENCH_PORT_BASE:-}"
 REBUILD="${BENCH_REBUILD:-0}"
 # Options inside mamori's block, e.g. BENCH_MAMORI_OPTIONS="detection off"
@@ -30,7 +32,6 @@ CORAZA_CADDY_VERSION=v2.1.0
 
 BIN="$CACHE/bin"
 SRC="$CACHE/src"
-RUN="$CACHE/last-run"
 
 log() { printf '==> %s\n' "$*" >&2; }
 warn() { printf 'WARNING: %s\n' "$*" >&2; }
@@ -168,7 +169,7 @@ done
 
 # ----------------------------------------------------------------- servers
 
-rm -rf "$RUN"
+RUN="$(mktemp -d -t mamori-bench-run.XXXXXX)"
 mkdir -p "$RUN/data" "$RUN/config"
 
 # Ports: upstream = base, caddy = base+1, mamori = base+2, coraza-caddy = base+3.

@@ -44,6 +44,10 @@ type Entry struct {
 	Rule string `yaml:"rule"`
 }
 
+// BrowserUserAgent is the User-Agent of the corpora's requests. Log in
+// with it too: sealed session cookies are bound to the browser family.
+const BrowserUserAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+
 // Session is what a logged-in request carries.
 type Session struct {
 	Cookies []*http.Cookie
@@ -132,7 +136,7 @@ func (e Entry) Request(base string, s Session) (*http.Request, error) {
 		}
 	}
 	r.Host = "cms.example.com"
-	r.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36")
+	r.Header.Set("User-Agent", BrowserUserAgent)
 	r.Header.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
 	r.Header.Set("Accept-Language", "ja,en-US;q=0.8")
 	// The site's own pages and forms, as a browser marks them (Fetch

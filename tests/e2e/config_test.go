@@ -30,11 +30,75 @@ func TestValidate(t *testing.T) {
 			t.Errorf("mamori fmt would change Caddyfile.example (%v)", err)
 		}
 	})
+	// Issue 15: the example validates exactly as its first lines say — the
+	// export they give, then the command — and cleanly: no warning of
+	// mamori's about the example itself.
+	t.Run("caddyfile_example_as_its_first_lines_say", func(t *testing.T) {
+		var export string
+		for _, l := range strings.Split(string(example), "\n") {
+			if !strings.HasPrefix(l, "#") {
+				break
+			}
+			if e, ok := strings.CutPrefix(strings.TrimSpace(strings.TrimPrefix(l, "#")), "export MAMORI_LOG_KEY="); ok {
+				export = "export MAMORI_LOG_KEY=" + e
+			}
+		}
+		if export == "" {
+			t.Fatal("the example's first lines do not say how to export MAMORI_LOG_KEY, which it needs")
+		}
+		path := filepath.Join(dir, "Caddyfile.example")
+		if err := os.WriteFile(path, []byte(strings.ReplaceAll(string(example), "/var/log/mamori", dir)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var env []string
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, "MAMORI_LOG_KEY=") {
+				env = append(env, kv)
+			}
+		}
+		without := exec.Command(bin, "validate", "--config", path)
+		without.Env = env
+		if out, err := without.CombinedOutput(); err == nil || !strings.Contains(string(out), "MAMORI_LOG_KEY") {
+			t.Errorf("without the export, validate should fail naming MAMORI_LOG_KEY (%v):\n%s", err, out)
+		}
+		cmd := exec.Command("bash", "-c", export+` && exec "$0" validate --config "$1"`, bin, path)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "Valid configuration") {
+			t.Fatalf("%s; mamori validate --config Caddyfile.example: %v\n%s", export, err, out)
+		}
+		for _, l := range strings.Split(string(out), "\n") {
+			if strings.Contains(l, `"level":"warn"`) && strings.Contains(l, "mamori") {
+				t.Errorf("the example warns about itself: %s", l)
+			}
+		}
+		// Validating opens no log file (issue 15): neither mamori's access
+		// log nor the chained events log is created.
+		for _, name := range []string{"access.log", "events.log"} {
+			if _, err := os.Stat(filepath.Join(dir, name)); !os.IsNotExist(err) {
+				t.Errorf("validate created %s (%v)", name, err)
+			}
+		}
+	})
+	// Issue 15: the README's one-line detection setting parses as written.
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var detectionLine string
+	for _, l := range strings.Split(string(readme), "\n") {
+		if _, after, ok := strings.Cut(l, "# or: detection "); ok {
+			detectionLine = "detection " + after
+		}
+	}
+	if detectionLine == "" {
+		t.Fatal("README.md lost its one-line detection example")
+	}
 	tests := []struct {
 		name, caddyfile string
 		want            []string // empty: must be valid
 	}{
-		{"caddyfile_example_is_valid", strings.ReplaceAll(string(example), "/var/log/mamori", dir), nil},
+		{"readme_detection_one_line", ":8080 {\n\tmamori {\n\t\t" + detectionLine + "\n\t}\n}\n", nil},
 		{"unknown_option", ":8080 {\n\tmamori {\n\t\tparanoya 2\n\t}\n}\n", []string{"Caddyfile:3", "unknown mamori option", "paranoya"}},
 		{"bad_paranoia", ":8080 {\n\tmamori {\n\t\tparanoia 7\n\t}\n}\n", []string{"Caddyfile:3", "paranoia level must be 1 to 4"}},
 		{"bad_mode", ":8080 {\n\tmamori {\n\t\tmode enforce\n\t}\n}\n", []string{"Caddyfile:3", "mode must be block or detect"}},

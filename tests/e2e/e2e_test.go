@@ -564,7 +564,10 @@ func TestProtectCommand(t *testing.T) {
 		{"/", 200, "allowed"},
 		{"/?id=1'%20OR%20'1'='1", 403, "blocked"},
 		{"/status/200", 200, "allowed"},
+		// --access-log is mamori's own, masked log (issue 15).
+		{"/status/200?user=melody&password=Pr0tect-Pass-4431", 200, "allowed"},
 	}
+	harness.Secret("Pr0tect-Pass-4431")
 	for _, tc := range tests {
 		req, _ := http.NewRequest("GET", "http://"+from+tc.path, nil)
 		req.Host = "localhost" // a name, so CRS's numeric-Host rule stays quiet
@@ -587,13 +590,16 @@ func TestProtectCommand(t *testing.T) {
 		t.Fatalf("%d access lines for %d requests:\n%s", len(lines), len(tests), b)
 	}
 	for i, l := range lines {
-		var a accessLine
+		var a mamoriLine
 		if err := json.Unmarshal([]byte(l), &a); err != nil {
 			t.Fatal(err)
 		}
-		if a.Status != tests[i].status || a.Verdict != tests[i].verdct || a.RequestID == "" {
+		if a.Status != tests[i].status || a.Verdict != tests[i].verdct || a.ID == "" {
 			t.Errorf("line %d: %+v, want status %d verdict %s", i, a, tests[i].status, tests[i].verdct)
 		}
+	}
+	if strings.Contains(string(b), "Pr0tect-Pass-4431") || !strings.Contains(string(b), "password=%5Bredacted%5D") {
+		t.Errorf("the password is not masked in the access log:\n%s", b)
 	}
 }
 

@@ -67,11 +67,17 @@ func TestBadInputsGetClearAnswers(t *testing.T) {
 		defer conn.Close()
 		fmt.Fprint(conn, "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nnot-a-chunk\r\n0\r\n\r\n")
 		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-		buf := make([]byte, 512)
-		n, _ := conn.Read(buf)
-		if !strings.HasPrefix(string(buf[:n]), "HTTP/1.1 400") {
-			t.Errorf("answer %q, want 400", buf[:n])
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
 		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("status %d, want 400", resp.StatusCode)
+		}
+		// Caddy writes the error status after mamori returns: it still
+		// gets the header policy (issue 15).
+		expectHeaderPolicy(t, resp.Header)
 	})
 
 	t.Run("dead_upstream_gives_502_and_an_access_line", func(t *testing.T) {
@@ -87,12 +93,22 @@ func TestBadInputsGetClearAnswers(t *testing.T) {
 		if resp.StatusCode != http.StatusBadGateway {
 			t.Fatalf("status %d, want 502", resp.StatusCode)
 		}
+		expectHeaderPolicy(t, resp.Header)
 		s2 := &site{Mamori: m2}
 		line, ok := findLine[accessLine](t, s2, "access.log", "mamori.request_id", resp.Header.Get("X-Request-Id"))
 		if !ok || line.Status != 502 || line.Verdict != "allowed" {
 			t.Errorf("access line %+v, %v; want status 502 verdict allowed", line, ok)
 		}
 	})
+}
+
+// expectHeaderPolicy: the browser protections are there and nothing names
+// the server software.
+func expectHeaderPolicy(t *testing.T, h http.Header) {
+	t.Helper()
+	if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("X-Frame-Options") == "" || h.Get("Server") != "" {
+		t.Errorf("headers %v: want X-Content-Type-Options nosniff, X-Frame-Options and no Server", h)
+	}
 }
 
 // TestAbortedRequestIsLogged: a client that hangs up mid-response still
@@ -166,5 +182,68 @@ func TestMalformedHeadersAreRefused(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSlowBodyIsCut (V1, issue 15): a body that trickles in slower than
+// the minimum rate is cut with 408, one event and one access line, and
+// nothing reaches the upstream: with mamori's default (20 s plus 1 s per
+// 500 bytes, where Caddy alone never cuts a trickle) and with a shorter
+// allowance set in the Caddyfile.
+func TestSlowBodyIsCut(t *testing.T) {
+	upstream := harness.Upstream(t)
+	for _, tc := range []struct{ name, global string }{
+		{"mamori_default", ""},
+		{"configured_2s", "\tservers {\n\t\ttimeouts {\n\t\t\tread_body_idle 2s 500\n\t\t}\n\t}\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := harness.StartMamori(t, caddyfile(tc.global, "mode block", ""), upstream)
+			slowBody(t, &site{Mamori: m, upstream: upstream})
+		})
+	}
+}
+
+// slowBody sends a body a byte a second and expects mamori's 408.
+func slowBody(t *testing.T, s *site) {
+	mark := marker(t)
+	conn, err := net.Dial("tcp", hostPort(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /echo?m=%s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\na=", mark)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() { // a byte a second, far below 500 bytes a second
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Second):
+				if _, err := conn.Write([]byte("x")); err != nil {
+					return
+				}
+			}
+		}
+	}()
+	_ = conn.SetReadDeadline(time.Now().Add(60 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to the slow body: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestTimeout {
+		t.Fatalf("status %d, want 408", resp.StatusCode)
+	}
+	id := resp.Header.Get("X-Request-Id")
+	ev, ok := findLine[guardEvent](t, s, "events.log", "transaction.id", id)
+	if !ok || ev.Guard != "limits" || ev.RuleID != "body-timeout" || ev.Status != 408 {
+		t.Errorf("event %+v (found %v), want limits/body-timeout 408", ev, ok)
+	}
+	if line, ok := findLine[accessLine](t, s, "access.log", "mamori.request_id", id); !ok || line.Status != 408 {
+		t.Errorf("access line %+v (found %v), want status 408", line, ok)
+	}
+	if n := upstreamGot(t, s.upstream, mark); n != 0 {
+		t.Errorf("the upstream got %d requests for the slow body", n)
 	}
 }

@@ -2,11 +2,13 @@ package e2e
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -98,6 +100,10 @@ func TestLoginAuditWordPress(t *testing.T) {
 		resp := wpLogin("admin", "correct-Horse-42")
 		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
 			t.Fatalf("fourth attempt: status %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+		// Issue 15: the page says when to try again, not "blocked".
+		if page, _ := io.ReadAll(resp.Body); !regexp.MustCompile(`Try again in \d+ minutes?\.`).Match(page) || strings.Contains(string(page), "Request blocked") {
+			t.Errorf("429 page does not say when to try again:\n%s", page)
 		}
 		// Refused before the CMS: no session cookie, no audit of an outcome.
 		if len(resp.Cookies()) != 0 {

@@ -500,6 +500,12 @@ func TestRotationRetentionAndTamperEvidence(t *testing.T) {
 			l[2], l[3] = l[3], l[2]
 			writeLines(t, filepath.Join(dir, "access.log"), l)
 		}, "access.log:3: line seq"},
+		{"last 5 lines deleted", func(dir string) {
+			writeLines(t, filepath.Join(dir, "access.log"), lines[:len(lines)-5])
+		}, "5 line(s) removed at the end"},
+		{"first 5 lines of the live file deleted", func(dir string) {
+			writeLines(t, filepath.Join(dir, "access.log"), lines[5:])
+		}, "5 line(s) removed at the start"},
 		{"removed rolled file", func(dir string) {
 			fs, _ := filepath.Glob(filepath.Join(dir, "access-*.log.gz"))
 			sort.Strings(fs)
@@ -508,7 +514,7 @@ func TestRotationRetentionAndTamperEvidence(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			for _, f := range append(rolled(), live) {
+			for _, f := range append(rolled(), live, live+".head") {
 				b, _ := os.ReadFile(f)
 				os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o600)
 			}
@@ -702,4 +708,20 @@ func grepLines(text, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestLogsVerifyUnchainedLog (issue 15): a log written without a chain key
+// is reported "not chained", not as dozens of unsealed lines.
+func TestLogsVerifyUnchainedLog(t *testing.T) {
+	bin, _ := harness.Binaries(t)
+	dir := t.TempDir()
+	var b strings.Builder
+	for i := range 32 {
+		fmt.Fprintf(&b, `{"msg":"handled request","n":%d}`+"\n", i)
+	}
+	os.WriteFile(filepath.Join(dir, "access.log"), []byte(b.String()), 0o600)
+	out, err := runCmdEnv(bin, nil, "logs", "verify", "--key", testLogKey, dir)
+	if err == nil || !strings.Contains(out, "access.log: not chained") || strings.Contains(out, "BROKEN") {
+		t.Fatalf("verify of an unchained log: %v\n%s", err, out)
+	}
 }

@@ -536,3 +536,27 @@ func TestSessionSharedRedis(t *testing.T) {
 		}
 	})
 }
+
+// TestSessionDefaultBindsBrowserFamily (issue 10 item 4): with the default
+// binding, a sealed Movable Type cookie replayed from the user's /24 with
+// another browser's User-Agent is dropped (the CMS gets no mt_user, an
+// event says session-binding); the same browser after an update keeps
+// the session.
+func TestSessionDefaultBindsBrowserFamily(t *testing.T) {
+	upstream := harness.Upstream(t)
+	s := sessionSite(t, upstream, "seal_key "+testSealKey, "")
+	base := s.URL
+	c := login(t, base, melody, "melody", "Nelson-1999!")
+	chrome := browser{neighbor.ip, "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36"}
+	resp := chrome.do(t, "GET", mtURL(base, "__mode=dashboard"), "", c)
+	if v := readView(t, resp); v.Valid || v.Cookies["mt_user"] != "" {
+		t.Errorf("cookie replayed with another browser's User-Agent reached the upstream: %+v", v)
+	}
+	if e := wantEvent(t, s, resp, "session-binding"); e.User != "melody" || e.SourceIP != chrome.ip {
+		t.Errorf("binding event %+v", e)
+	}
+	updated := browser{neighbor.ip, strings.ReplaceAll(melody.ua, "140.0", "141.0")}
+	if v := readView(t, updated.do(t, "GET", mtURL(base, "__mode=dashboard"), "", c)); !v.Valid || v.User != "melody" {
+		t.Errorf("the same browser after an update lost the session: %+v", v)
+	}
+}

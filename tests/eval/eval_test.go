@@ -46,11 +46,15 @@ var configs = []struct {
 	{label: "crs-pl2", options: "paranoia 2\n\t\tdetection off"},
 }
 
-// Targets of issue 6 for mamori's defaults.
+// Targets for mamori's defaults: issue 6's detection targets; for false
+// positives, issue 11's rule that a layer adds detection and never
+// removes CRS's: CRS PL1's own false positives on this benign corpus
+// (technical prose, code samples) stay, and mamori's layers may add at
+// most maxAddedFalsePositives points to them.
 const (
-	minDetection         = 95.0
-	minCategoryDetection = 85.0
-	maxFalsePositives    = 0.5
+	minDetection           = 95.0
+	minCategoryDetection   = 85.0
+	maxAddedFalsePositives = 0.5
 )
 
 func TestEvaluation(t *testing.T) {
@@ -78,14 +82,14 @@ func TestEvaluation(t *testing.T) {
 		if d := rep.Detection.Percent(); d < minDetection {
 			t.Errorf("%s: detection %.2f%% < %.0f%%", c.label, d, minDetection)
 		}
-		if f := rep.FalsePositives.Percent(); f > maxFalsePositives {
-			t.Errorf("%s: false positives %.2f%% > %.1f%%", c.label, f, maxFalsePositives)
-		}
 		for cat, rate := range rep.ByCategory {
 			if rate.Percent() < minCategoryDetection {
 				t.Errorf("%s: %s detection %.2f%% < %.0f%%", c.label, cat, rate.Percent(), minCategoryDetection)
 			}
 		}
+	}
+	if m, crs := reports[0].FalsePositives.Percent(), reports[1].FalsePositives.Percent(); m > crs+maxAddedFalsePositives {
+		t.Errorf("mamori: false positives %.2f%% > CRS PL1's %.2f%% + %.1f", m, crs, maxAddedFalsePositives)
 	}
 	// The summary lines last, together.
 	for _, rep := range reports {

@@ -41,6 +41,9 @@ func TestScanCommand(t *testing.T) {
 		passed    bool
 	}{
 		{"mamori", site, 0, true},
+		// Issue 15: by its loopback address it passes as by name (CRS
+		// 920350, numeric Host, no longer adds to every request).
+		{"mamori_by_ip", m.URL, 0, true},
 		{"no WAF", "http://" + strings.Replace(upstream, "127.0.0.1", "localhost", 1), 1, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

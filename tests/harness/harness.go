@@ -93,9 +93,7 @@ func StartEnv(t testing.TB, dir string, env []string, bin string, args ...string
 	p := &Process{Output: &bytes.Buffer{}}
 	p.Cmd = exec.Command(bin, args...)
 	p.Cmd.Dir = dir
-	if env != nil {
-		p.Cmd.Env = append(os.Environ(), env...)
-	}
+	p.Cmd.Env = append(append(os.Environ(), SandboxEnv(dir)...), env...)
 	w := &lockedWriter{p: p}
 	p.Cmd.Stdout, p.Cmd.Stderr = w, w
 	if err := p.Cmd.Start(); err != nil {
@@ -109,6 +107,36 @@ func StartEnv(t testing.TB, dir string, env []string, bin string, args ...string
 		}
 	})
 	return p
+}
+
+// SandboxEnv keeps a process's files in dir: Caddy's data directory (the
+// seal key) and configuration directory (autosave.json), and mamori's
+// default log directory. A test never writes in the machine's own
+// directories (issue 15); later entries of an environment win, so a test
+// may still name its own MAMORI_LOG_DIR.
+func SandboxEnv(dir string) []string {
+	return []string{
+		"XDG_DATA_HOME=" + filepath.Join(dir, ".local", "share"),
+		"XDG_CONFIG_HOME=" + filepath.Join(dir, ".config"),
+		"MAMORI_LOG_DIR=" + filepath.Join(dir, "logs"),
+	}
+}
+
+// Sandbox points this test process's environment, and so every command
+// it runs, at SandboxEnv of a fresh temporary directory, and returns the
+// function that removes it. TestMain calls it before m.Run.
+func Sandbox() (func(), error) {
+	dir, err := os.MkdirTemp("", "mamori-test-home")
+	if err != nil {
+		return nil, err
+	}
+	for _, kv := range SandboxEnv(dir) {
+		k, v, _ := strings.Cut(kv, "=")
+		if err := os.Setenv(k, v); err != nil {
+			return nil, err
+		}
+	}
+	return func() { os.RemoveAll(dir) }, nil
 }
 
 // String is the process's output so far.

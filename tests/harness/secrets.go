@@ -88,6 +88,12 @@ func keepLogs(t testing.TB, dir string, p *Process) {
 // registered secret. It returns the exit code for os.Exit: the suite's,
 // or 1 on a hit, listing each hit with its file and line.
 func RunAndScan(m *testing.M) int {
+	cleanup, err := Sandbox()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer cleanup()
 	dir, err := os.MkdirTemp("", "mamori-e2e-logs")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
