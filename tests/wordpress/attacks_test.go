@@ -167,10 +167,13 @@ func cookieHeader(cs []*sessionCookie) string {
 
 // replayAfterLogout: the session cookies the browser had, replayed with a
 // plain HTTP client after the logout, do not log anyone in.
-func replayAfterLogout(t *testing.T, m *harness.Mamori, cs []*sessionCookie, art string) {
+func replayAfterLogout(t *testing.T, m *harness.Mamori, cs []*sessionCookie, ua, art string) {
 	t.Helper()
 	req, _ := http.NewRequest("GET", site(m)+"/wp-admin/profile.php", nil)
 	req.Header.Set("Cookie", cookieHeader(cs))
+	// The browser's User-Agent: sessions are bound to the browser family,
+	// and the replay must be refused for the logout, not for that.
+	req.Header.Set("User-Agent", ua)
 	s := do(t, client("127.0.0.1"), req)
 	if p, ran := probeFor(t, art, s.id); ran && p.User != "" {
 		t.Errorf("the replayed cookie logged WordPress in as %q after logout", p.User)
@@ -178,12 +181,28 @@ func replayAfterLogout(t *testing.T, m *harness.Mamori, cs []*sessionCookie, art
 	if s.status == 200 {
 		t.Errorf("replayed cookie after logout: %d, want a redirect to the login (or a refusal)", s.status)
 	}
+	// Refused because the logout revoked it (not for a binding mismatch).
+	revoked := false
+	for i := 0; i < 50 && !revoked; i++ {
+		for _, e := range readJSONLines[eventLine](t, filepath.Join(m.Dir, "events.log")) {
+			if e.ID == s.id && (e.Action == "session-revoked" || e.Rule == "session-revoked") {
+				revoked = true
+			}
+		}
+		if !revoked {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if !revoked {
+		t.Errorf("no session-revoked event for the replay (request %s)", s.id)
+	}
 	t.Logf("replay after logout: %d %s", s.status, s.header.Get("Location"))
 }
 
 // attackCrossSite writes a post through REST from another site's page
-// with the editor's cookies (and its nonce, as if leaked).
-func attackCrossSite(t *testing.T, m *harness.Mamori, mode string, cs []*sessionCookie, nonce string) {
+// with the editor's cookies (and its nonce, as if leaked), from the
+// editor's browser (its User-Agent).
+func attackCrossSite(t *testing.T, m *harness.Mamori, mode string, cs []*sessionCookie, nonce, ua string) {
 	t.Helper()
 	req, _ := http.NewRequest("POST", site(m)+"/?rest_route=/wp/v2/posts", strings.NewReader(`{"title":"cross-site","content":"written by another site","status":"publish"}`))
 	req.Header.Set("Content-Type", "application/json")
@@ -191,6 +210,7 @@ func attackCrossSite(t *testing.T, m *harness.Mamori, mode string, cs []*session
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
 	req.Header.Set("X-WP-Nonce", nonce)
 	req.Header.Set("Cookie", cookieHeader(cs))
+	req.Header.Set("User-Agent", ua)
 	s := do(t, client("127.0.0.1"), req)
 	l := accessLineFor(t, m, s.id)
 	switch mode {
@@ -209,6 +229,7 @@ func attackCrossSite(t *testing.T, m *harness.Mamori, mode string, cs []*session
 
 // goLogin logs in with a plain HTTP client (the detect-mode site).
 func goLogin(t *testing.T, base, user, password string) ([]*sessionCookie, string) {
+	// The Go client's own User-Agent throughout: the session is bound to it.
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := client("127.0.0.1")

@@ -53,7 +53,10 @@ var postBlocks = strings.Join([]string{
 }, "\n\n")
 
 // A comment with quotes, code and URLs, as a visitor would write it.
-const commentText = "I'd say \"it's fine\" — but O'Reilly's book says to run `make check && make install` first; " +
+// Shell in backticks (`make check && make install`, CRS 932235) and C
+// (`if (a < b) { return max(a, b); }`, 942230) are refused: public comments
+// keep CRS's PL1 checks (docs/profiles.md, docs/wordpress-e2e.md).
+const commentText = "I'd say \"it's fine\" — but O'Reilly's book says to write print(\"hello, world\") first; " +
 	"see https://example.org/docs?page=2&lang=ja for the details. 日本語のコメントです。 #c42"
 
 type stack struct {
@@ -82,7 +85,7 @@ func TestWordPress(t *testing.T) {
 	anon := newBrowser(t, chromium, "visitor", art)
 	var post postResult
 	var session []*sessionCookie
-	var nonce string
+	var nonce, ua string
 	var commentID string
 
 	ok := t.Run("login", func(t *testing.T) {
@@ -153,6 +156,7 @@ func TestWordPress(t *testing.T) {
 
 	t.Run("editor_session_cookies", func(t *testing.T) {
 		session = snapshotCookies(ed.cookies(t, base))
+		ua = eval[string](t, ed, "user agent", `navigator.userAgent`)
 		nonce = eval[string](t, ed, "rest nonce", `(async () => (await fetch("/wp-admin/admin-ajax.php?action=rest-nonce", {credentials: "same-origin"})).text())()`)
 		if nonce == "" || nonce == "0" {
 			t.Fatalf("no REST nonce for the editor: %q", nonce)
@@ -185,14 +189,14 @@ func TestWordPress(t *testing.T) {
 	// A cross-site write to REST with the editor's live cookies (and even
 	// the nonce): refused while the session is alive.
 	t.Run("cross_site_rest_write_refused", func(t *testing.T) {
-		attackCrossSite(t, m, "block", session, nonce)
+		attackCrossSite(t, m, "block", session, nonce, ua)
 	})
 
 	t.Run("logout_and_replay", func(t *testing.T) {
 		ed.do(t, "admin", navigate(base+"/wp-admin/"))
 		href := eval[string](t, ed, "logout link", `document.querySelector("#wp-admin-bar-logout a").href`)
 		ed.do(t, "log out", navigate(href), waitJS(`location.search.includes("loggedout=true")`))
-		replayAfterLogout(t, m, session, art)
+		replayAfterLogout(t, m, session, ua, art)
 	})
 
 	t.Run("attacks_refused", func(t *testing.T) {
@@ -205,7 +209,7 @@ func TestWordPress(t *testing.T) {
 		attacks := attackTable(t, st, post.ID)
 		runAttacks(t, st, d, "detect", attacks)
 		cookies, dnonce := goLogin(t, site(d), editorUser, password)
-		attackCrossSite(t, d, "detect", cookies, dnonce)
+		attackCrossSite(t, d, "detect", cookies, dnonce, "Go-http-client/1.1")
 	})
 }
 
