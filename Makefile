@@ -6,7 +6,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build demo test lint vuln package fuzz bench clean eval-traffic
+.PHONY: build demo test lint vuln package fuzz bench clean eval-traffic e2e-wordpress
 
 build:
 	go build -o bin/mamori ./cmd/mamori
@@ -23,15 +23,27 @@ lint:
 	go run $(STATICCHECK) ./...
 
 # The whole test suite: lint, unit tests, end-to-end tests against the built
-# binary and a real upstream, and the CRS v4.25.0 regression suite.
+# binary and a real upstream, a real WordPress in a real browser, and the
+# CRS v4.25.0 regression suite.
 # The CRS suite runs verbosely so that its pass-rate line is printed.
 test: build lint vuln package
 	tests/setup.sh
 	$(MAKE) fuzz
 	MAMORI_BIN=$(CURDIR)/bin/mamori UPSTREAM_BIN=$(CURDIR)/bin/upstream MAMORI_DEB=$(CURDIR)/$(DEB) \
-		go test -count=1 -timeout 20m $$(go list ./... | grep -v /tests/crs)
+		go test -count=1 -timeout 20m $$(go list ./... | grep -v -e /tests/crs -e /tests/wordpress)
+	$(MAKE) e2e-wordpress
 	MAMORI_BIN=$(CURDIR)/bin/mamori UPSTREAM_BIN=$(CURDIR)/bin/upstream \
 		go test -count=1 -timeout 30m -v ./tests/crs/ | grep -v -e '^=== RUN'
+
+# A real WordPress (Debian's 6.1), MariaDB, PHP and headless Chromium behind
+# mamori (tests/wordpress): installs the packages when missing, then an
+# editor and a visitor work in the browser and attacks follow. On failure the
+# test logs the directory with the screenshots and logs
+# (MAMORI_WP_ARTIFACTS=dir keeps them in dir).
+e2e-wordpress: build
+	tests/wordpress/setup.sh
+	MAMORI_BIN=$(CURDIR)/bin/mamori UPSTREAM_BIN=$(CURDIR)/bin/upstream \
+		go test -count=1 -timeout 10m -v ./tests/wordpress/ | grep -v -e '^=== RUN' -e '^=== PAUSE' -e '^=== CONT'
 
 # The real-traffic evaluation on the whole corpus (16 847 requests, about
 # 4-5 minutes on 2 cores); `make test` replays a hash-chosen quarter of it.

@@ -154,12 +154,14 @@ func (w *lockedWriter) Write(b []byte) (int, error) {
 	return w.p.Output.Write(b)
 }
 
-// WaitHTTP waits until url answers (any status) or fails the test.
+// WaitHTTP waits until url answers (any status, a redirect included) or
+// fails the test.
 func WaitHTTP(t testing.TB, url string, p *Process) {
 	t.Helper()
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		resp, err := http.Get(url)
+		resp, err := c.Get(url)
 		if err == nil {
 			resp.Body.Close()
 			return
