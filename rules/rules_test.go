@@ -248,6 +248,7 @@ func TestWordPressPatches(t *testing.T) {
 		{"mamori-wp-xmlrpc-multicall", "wp-xmlrpc-multicall-single-getusersblogs-cdata", "wp-xmlrpc-getposts-with-params"},
 		{"mamori-wp-xmlrpc-multicall", "wp-xmlrpc-multicall-six-getposts", "wp-xmlrpc-list-methods"},
 		{"CVE-2023-6063", "cve-2023-6063-wpfc-cookie-sqli", "wp-editor-block-editor-lists-authors"},
+		{"CVE-2023-6063", "cve-2023-6063-wpfc-cookie-sqli-encoded", "wp-editor-rest-route-users-me"},
 		{"CVE-2020-35489", "cve-2020-35489-cf7-tab-in-filename", "wp-cf7-submit-with-pdf"},
 		{"CVE-2018-19207", "cve-2018-19207-gdpr-users-can-register", "gdpr-admin-saves-own-setting"},
 		{"CVE-2018-19207", "cve-2018-19207-gdpr-default-role-escaped", "gdpr-admin-saves-own-setting"},
@@ -275,6 +276,16 @@ func TestWordPressPatches(t *testing.T) {
 		Name: "gdpr-admin-saves-own-setting", Method: "POST", Path: "/wp-admin/admin-ajax.php", Session: true,
 		Form: map[string]string{"action": "wpgdprc_process_action", "security": "7a1d2e3f4b",
 			"data": `{"type":"save_setting","append":false,"option":"wpgdprc_enable_access_request","value":"1"}`},
+	})
+	// A forged logged-in cookie never reaches the WAF through mamori with
+	// its session guard on (it is dropped as forged first), so this attack
+	// is not in the end-to-end corpus: the patch is for sites without it.
+	attacks = append(attacks, corpus.Entry{
+		Name: "cve-2023-6063-wpfc-cookie-sqli", Path: "/",
+		Headers: map[string]string{"Cookie": `wordpress_logged_in_1=" AND (SELECT 3809 FROM (SELECT(SLEEP(5)))RDVP) AND "HQDg"="HQDg`},
+	}, corpus.Entry{
+		Name: "cve-2023-6063-wpfc-cookie-sqli-encoded", Path: "/",
+		Headers: map[string]string{"Cookie": `wordpress_logged_in_1=admin%27%20OR%20SLEEP(5)%23|1767225600|x|y`},
 	})
 	covered := map[string]bool{}
 	s := sessions["wordpress"]
