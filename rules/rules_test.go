@@ -352,6 +352,8 @@ func TestForProfile(t *testing.T) {
 		{"movabletype_defaults", "movabletype", "/cgi-bin/mt/", nil, ""},
 		{"wordpress_root", "wordpress", "/", nil, ""},
 		{"disable_one_patch", "movabletype", "/cgi-bin/mt/", []string{"CVE-2015-1592"}, ""},
+		{"disable_wordpress_guards", "wordpress", "/", []string{"mamori-wp-user-enum", "mamori-wp-xmlrpc-multicall", "CVE-2021-24284"}, ""},
+		{"other_profiles_patch", "wordpress", "/", []string{"CVE-2015-1592"}, `no virtual patch "CVE-2015-1592"`},
 		{"unknown_patch", "movabletype", "/cgi-bin/mt/", []string{"CVE-2099-0001"}, `no virtual patch "CVE-2099-0001"`},
 		{"unknown_profile", "drupal", "/", nil, "no rule pack"},
 		{"quote_in_path", "movabletype", `/cgi"bin/`, nil, "must be a directory path"},

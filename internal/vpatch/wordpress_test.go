@@ -77,3 +77,27 @@ func TestFoldedNameContains(t *testing.T) {
 		}
 	}
 }
+
+func FuzzMulticallCalls(f *testing.F) {
+	f.Add([]byte(multicall("wp.getUsersBlogs", "wp.getPost")))
+	f.Add([]byte(`<methodCall><methodName>system.multicall</methodName><params><param><value><array><data><value><struct><member><name>methodName</name><value>x</value></member></struct></value></data></array></value></param></params></methodCall>`))
+	f.Add([]byte(`<methodCall><methodName>system.multicall</methodName></methodCall>`))
+	op, err := newMulticallOp(pluginOptions("5 wp.getUsersBlogs"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		calls, err := MulticallCalls(b)
+		if err == nil && len(calls) > 5 && !op.Evaluate(nil, string(b)) {
+			t.Fatalf("%d calls not refused", len(calls))
+		}
+	})
+}
+
+func FuzzFold(f *testing.F) {
+	f.Add("wp_càpabilities[administrator]")
+	f.Add("\xff\xfe")
+	f.Fuzz(func(t *testing.T, s string) {
+		_ = Fold(s) // must not panic
+	})
+}
