@@ -42,7 +42,7 @@ func logIn(t *testing.T, s *site, profile string) corpus.Session {
 	post := func(path string, form url.Values) *http.Response {
 		req, _ := http.NewRequest("POST", s.URL+path, strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Sec-Fetch-Site", "same-origin") // the login form is the site's own
+		req.Header.Set("Sec-Fetch-Site", "same-origin")       // the login form is the site's own
 		req.Header.Set("User-Agent", corpus.BrowserUserAgent) // the browser that then sends the corpus
 		resp, err := noRedirect.Do(req)
 		if err != nil {
