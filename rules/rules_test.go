@@ -247,6 +247,7 @@ func TestWordPressPatches(t *testing.T) {
 		{"mamori-wp-xmlrpc-multicall", "wp-xmlrpc-multicall-bruteforce-getusersblogs", "wp-xmlrpc-multicall-two-getposts"},
 		{"mamori-wp-xmlrpc-multicall", "wp-xmlrpc-multicall-single-getusersblogs-cdata", "wp-xmlrpc-getposts-with-params"},
 		{"mamori-wp-xmlrpc-multicall", "wp-xmlrpc-multicall-six-getposts", "wp-xmlrpc-list-methods"},
+		{"mamori-wp-xmlrpc-multicall", "wp-xmlrpc-multicall-path-info-case", "wp-xmlrpc-list-methods"},
 		{"CVE-2023-6063", "cve-2023-6063-wpfc-cookie-sqli", "wp-editor-block-editor-lists-authors"},
 		{"CVE-2023-6063", "cve-2023-6063-wpfc-cookie-sqli-encoded", "wp-editor-rest-route-users-me"},
 		{"CVE-2020-35489", "cve-2020-35489-cf7-tab-in-filename", "wp-cf7-submit-with-pdf"},
