@@ -96,6 +96,7 @@ FUZZ_TARGETS := \
 	internal/session:FuzzOpen internal/session:FuzzDecodeEnvelope internal/session:FuzzCookieHeader \
 	internal/csrf:FuzzCheck internal/request:FuzzNormalize internal/request:FuzzView internal/limits:FuzzScanner \
 	internal/detect:FuzzDecode internal/vpatch:FuzzXMLRPCMethod internal/vpatch:FuzzUnsafeFilterItems \
+	internal/vpatch:FuzzMulticallCalls internal/vpatch:FuzzFold \
 	internal/events:FuzzRedactQuery internal/logchain:FuzzParse internal/headers:FuzzReadCSPReports
 # Each run's output goes to a fresh temporary file, removed afterwards.
 fuzz:

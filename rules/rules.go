@@ -10,7 +10,9 @@
 //
 //	9900000-9909999  Movable Type profile
 //	9910000-9919999  WordPress profile
-//	9920000-9999999  virtual patches, 9920000 + 1000·n for the n-th file
+//	9920000-9999999  virtual patches and WordPress guards, 9920000 + 1000·n
+//	                 for the n-th file (Movable Type 9921000-9926999,
+//	                 WordPress 9930000-9948999)
 package rules
 
 import (
@@ -54,7 +56,15 @@ var profilePatches = map[string][]string{
 		"CVE-2021-20837", "CVE-2022-38078",
 		"CVE-2026-25776", "CVE-2026-33088",
 	},
-	"wordpress": {},
+	"wordpress": {
+		"mamori-wp-user-enum", "mamori-wp-xmlrpc-multicall",
+		"CVE-2018-19207", "CVE-2019-9978", "CVE-2020-8772",
+		"CVE-2020-11738", "CVE-2020-12800", "CVE-2020-25213",
+		"CVE-2020-35489", "CVE-2021-24284", "CVE-2021-25003",
+		"CVE-2022-0779", "CVE-2023-3460", "CVE-2023-6063",
+		"CVE-2023-28121", "CVE-2023-32243", "CVE-2024-25600",
+		"CVE-2024-27956", "CVE-2024-28000",
+	},
 }
 
 // Patches lists the virtual patches a profile turns on by default.
@@ -67,7 +77,8 @@ func Patches(profile string) []string {
 var safePath = regexp.MustCompile(`^/(?:[A-Za-z0-9._~-]+/)*$`)
 
 // ForProfile renders a profile's exclusions and its virtual patches, minus
-// the patches named in disabled (by CVE ID). The profile's own file comes
+// the patches named in disabled (by CVE ID, or the guard's name:
+// mamori-wp-user-enum). The profile's own file comes
 // last, so a patch decides before any exclusion applies.
 func ForProfile(profile string, site Site, disabled []string) ([]Pack, error) {
 	patches, ok := profilePatches[profile]

@@ -12,6 +12,9 @@
 //	                               with something other than a whole number
 //	@xmlrpcMethodUnlisted <names>  matches an XML-RPC body that is not a
 //	                               well-formed methodCall naming one of <names>
+//
+// and for WordPress (wordpress.go) @xmlrpcMulticallUnsafe and
+// @foldedNameContains.
 package vpatch
 
 import (

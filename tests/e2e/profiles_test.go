@@ -518,3 +518,35 @@ func TestReloadRulesUnderLoadDropsNothing(t *testing.T) {
 	total, failed := checkLoad(t, runs, true)
 	t.Logf("mamori reload-rules under load: %d requests during three rule changes, %d failed", total, failed)
 }
+
+// TestWordPressGuardsOffSwitch (V12): through the built binary, the
+// WordPress profile's guards are turned off by name with disable_patch:
+// anonymous user enumeration and a brute-force system.multicall then
+// reach the CMS (the multicall, with its guard's raw body handling gone,
+// fails Coraza's XML parser as documented), while a patch left on still
+// refuses its attack.
+func TestWordPressGuardsOffSwitch(t *testing.T) {
+	upstream := harness.Upstream(t)
+	attacks := loadCorpus(t, "wordpress", "attack")
+	byName := map[string]corpus.Entry{}
+	for _, e := range attacks {
+		byName[e.Name] = e
+	}
+	s := startProfileSite(t, upstream, "wordpress {\n\t\t\tdisable_patch mamori-wp-user-enum mamori-wp-xmlrpc-multicall\n\t\t}", 1)
+	for _, name := range []string{"wp-user-enum-author-1", "wp-user-enum-rest-users", "wp-user-enum-rest-route"} {
+		e, ok := byName[name]
+		if !ok {
+			t.Fatalf("no attack entry %s", name)
+		}
+		if o := send(t, s, e, corpus.Session{}); o.blocked || o.status != 200 {
+			t.Errorf("%s with its guard disabled: %d (blocked %v), want it to reach the CMS", name, o.status, o.blocked)
+		}
+	}
+	o := send(t, s, byName["wp-xmlrpc-multicall-six-getposts"], corpus.Session{})
+	if ev, ok := findLine[event](t, s, "events.log", "transaction.id", o.id); !ok || eventNames(ev, "mamori-wp-xmlrpc-multicall") || !eventNames(ev, "200002") {
+		t.Errorf("multicall with its guard disabled: %d, event %+v; want the XML parser's 200002, not the guard", o.status, ev)
+	}
+	if o := send(t, s, byName["cve-2023-28121-wcpay-header"], corpus.Session{}); !o.blocked {
+		t.Errorf("CVE-2023-28121 (not disabled): %d, want refused", o.status)
+	}
+}
