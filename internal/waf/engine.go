@@ -31,7 +31,7 @@ type Engine struct {
 	waf        coraza.WAF
 	config     Config
 	rules      int
-	print      string // Compiled.Fingerprint
+	print      string   // Compiled.Fingerprint
 	disruptive sync.Map // rule ID → the rule denies, drops or redirects
 }
 
