@@ -20,6 +20,7 @@ RELOADS="${BENCH_RELOADS:-100}"
 CONC="${BENCH_RELOAD_CONNS:-8}"
 RATE="${BENCH_RELOAD_QPS:-50}" # per connection (hey -q): steady load, not saturation
 SETTLE="${BENCH_RELOAD_SETTLE:-5}"
+ONLY="${BENCH_RELOAD_ONLY:-}" # "rules" or "caddyfile": one kind of reload only
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() {
@@ -159,8 +160,8 @@ log "after the first reload-rules and Caddyfile reload: RSS $RSS_FIRST KiB ($C_F
 
 for ((n = 2; n <= RELOADS; n++)); do
 	write_patch "$n"
-	rules
-	caddyfile
+	[[ $ONLY == caddyfile ]] || rules
+	[[ $ONLY == rules ]] || caddyfile
 	((n % 10 == 0)) && log "$n + $n reloads: RSS $(rss_kib) KiB"
 done
 check_patch "$RELOADS"
