@@ -21,6 +21,7 @@ CONC="${BENCH_RELOAD_CONNS:-8}"
 RATE="${BENCH_RELOAD_QPS:-50}" # per connection (hey -q): steady load, not saturation
 SETTLE="${BENCH_RELOAD_SETTLE:-5}"
 ONLY="${BENCH_RELOAD_ONLY:-}" # "rules" or "caddyfile": one kind of reload only
+SAME="${BENCH_RELOAD_SAME:-0}"  # 1: the patch never changes (no new rule set to compile)
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() {
@@ -118,6 +119,13 @@ for s in $S1 $S2; do
 done
 
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$MAMORI/status"; }
+# heap_kib: Go heap in use right after a forced collection (the admin
+# API's heap profile with gc=1 runs one), from the admin API's metrics:
+# what is still reachable, as opposed to memory the runtime keeps.
+heap_kib() {
+	curl -s -o /dev/null "http://127.0.0.1:$ADMIN/debug/pprof/heap?gc=1" || true
+	curl -s "http://127.0.0.1:$ADMIN/metrics" | awk '/^go_memstats_heap_inuse_bytes / { printf "%d", $2 / 1024 }'
+}
 compiled() { grep -c '"WAF compiled"' "$WORK/mamori.log" || true; }
 rules() {
 	"$WORK/mamori" reload-rules --address "127.0.0.1:$ADMIN" >>"$WORK/reload-rules.log" 2>&1 ||
@@ -146,6 +154,7 @@ HEY2=$!
 PIDS+=($HEY2)
 sleep "$SETTLE"
 RSS_START=$(rss_kib)
+HEAP_START=$(heap_kib)
 
 START=$(date +%s)
 write_patch 1
@@ -155,18 +164,22 @@ caddyfile
 check_patch 1
 sleep "$SETTLE"
 RSS_FIRST=$(rss_kib)
+HEAP_FIRST=$(heap_kib)
 C_FIRST=$(compiled)
-log "after the first reload-rules and Caddyfile reload: RSS $RSS_FIRST KiB ($C_FIRST engines compiled so far)"
+log "after the first reload-rules and Caddyfile reload: RSS $RSS_FIRST KiB, heap in use $HEAP_FIRST KiB ($C_FIRST engines compiled so far)"
 
 for ((n = 2; n <= RELOADS; n++)); do
-	write_patch "$n"
+	[[ $SAME == 1 ]] || write_patch "$n"
 	[[ $ONLY == caddyfile ]] || rules
 	[[ $ONLY == rules ]] || caddyfile
-	((n % 10 == 0)) && log "$n + $n reloads: RSS $(rss_kib) KiB"
+	((n % 10 == 0)) && log "$n + $n reloads: RSS $(rss_kib) KiB, heap in use $(heap_kib) KiB"
 done
-check_patch "$RELOADS"
+if [[ $SAME == 1 ]]; then check_patch 1; else check_patch "$RELOADS"; fi
 sleep "$SETTLE"
 RSS_END=$(rss_kib)
+HEAP_END=$(heap_kib)
+# KEEP=1 also keeps a heap profile of the end state (go tool pprof heap.pb.gz).
+[[ ${KEEP:-0} == 1 ]] && curl -s -o "$WORK/heap.pb.gz" "http://127.0.0.1:$ADMIN/debug/pprof/heap?gc=1"
 C_END=$(compiled)
 ELAPSED=$(($(date +%s) - START))
 kill -INT "$HEY1" "$HEY2" 2>/dev/null || true # hey prints its summary on SIGINT
@@ -177,9 +190,11 @@ CODES=$(cat "$WORK/hey1.txt" "$WORK/hey2.txt" | awk '/^Status code distribution:
 PCT=$(awk -v a="$RSS_END" -v b="$RSS_FIRST" 'BEGIN { printf "%+.1f", (a - b) * 100 / b }')
 echo
 echo "mamori resident set over reloads: 2 sites sharing one patch file, hey -c $CONC -q $RATE on each, $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '  %-52s %8s KiB\n' "after start and ${SETTLE}s of load" "$RSS_START"
-printf '  %-52s %8s KiB\n' "after the first reload-rules and Caddyfile reload" "$RSS_FIRST"
-printf '  %-52s %8s KiB  (%s %% of the first)\n' "after $RELOADS reload-rules + $RELOADS Caddyfile reloads" "$RSS_END" "$PCT"
+HPCT=$(awk -v a="$HEAP_END" -v b="$HEAP_FIRST" 'BEGIN { if (b > 0) printf "%+.1f", (a - b) * 100 / b; else printf "?" }')
+printf '  %-52s %12s %16s\n' "" "RSS" "Go heap in use"
+printf '  %-52s %8s KiB %12s KiB\n' "after start and ${SETTLE}s of load" "$RSS_START" "$HEAP_START"
+printf '  %-52s %8s KiB %12s KiB\n' "after the first reload-rules and Caddyfile reload" "$RSS_FIRST" "$HEAP_FIRST"
+printf '  %-52s %8s KiB %12s KiB  (%s %% / %s %% of the first)\n' "after $RELOADS reload-rules + $RELOADS Caddyfile reloads" "$RSS_END" "$HEAP_END" "$PCT" "$HPCT"
 echo "  engines compiled: $C_FIRST after the first reloads, $C_END in all ($((RELOADS + 1)) distinct rule sets, 2 sites)"
 echo "  reloads took ${ELAPSED}s; load: status codes $CODES; client errors $ERRS"
 if awk -v a="$RSS_END" -v b="$RSS_FIRST" 'BEGIN { exit !(a > b * 1.10) }'; then
