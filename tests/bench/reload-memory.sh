@@ -146,12 +146,15 @@ check_patch() { # N: both sites refuse the probe with value N
 log "load: hey -c $CONC -q $RATE on both sites (GET /page and the 20-parameter GET)"
 UA="Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 Q="/?p1=alpha&p2=bravo&p3=charlie&p4=delta&p5=echo&p6=foxtrot&p7=golf&p8=hotel&p9=india&p10=juliett"
-hey -z 2h -c "$CONC" -H "User-Agent: $UA" -T application/x-www-form-urlencoded -q "$RATE" "http://127.0.0.1:$S1/page" >"$WORK/hey1.txt" 2>&1 &
-HEY1=$!
-PIDS+=($HEY1)
-hey -z 2h -c "$CONC" -H "User-Agent: $UA" -T application/x-www-form-urlencoded -q "$RATE" "http://127.0.0.1:$S2$Q" >"$WORK/hey2.txt" 2>&1 &
-HEY2=$!
-PIDS+=($HEY2)
+HEY1="" HEY2=""
+if ((CONC > 0)); then # BENCH_RELOAD_CONNS=0: no load (to tell reloads from connections)
+	hey -z 2h -c "$CONC" -H "User-Agent: $UA" -T application/x-www-form-urlencoded -q "$RATE" "http://127.0.0.1:$S1/page" >"$WORK/hey1.txt" 2>&1 &
+	HEY1=$!
+	PIDS+=($HEY1)
+	hey -z 2h -c "$CONC" -H "User-Agent: $UA" -T application/x-www-form-urlencoded -q "$RATE" "http://127.0.0.1:$S2$Q" >"$WORK/hey2.txt" 2>&1 &
+	HEY2=$!
+	PIDS+=($HEY2)
+fi
 sleep "$SETTLE"
 RSS_START=$(rss_kib)
 HEAP_START=$(heap_kib)
@@ -182,8 +185,11 @@ HEAP_END=$(heap_kib)
 [[ ${KEEP:-0} == 1 ]] && curl -s -o "$WORK/heap.pb.gz" "http://127.0.0.1:$ADMIN/debug/pprof/heap?gc=1"
 C_END=$(compiled)
 ELAPSED=$(($(date +%s) - START))
-kill -INT "$HEY1" "$HEY2" 2>/dev/null || true # hey prints its summary on SIGINT
-wait "$HEY1" "$HEY2" 2>/dev/null || true
+if [[ -n $HEY1 ]]; then
+	kill -INT "$HEY1" "$HEY2" 2>/dev/null || true # hey prints its summary on SIGINT
+	wait "$HEY1" "$HEY2" 2>/dev/null || true
+fi
+touch "$WORK/hey1.txt" "$WORK/hey2.txt"
 ERRS=$(cat "$WORK/hey1.txt" "$WORK/hey2.txt" | awk '/^Error distribution:/ { e = 1; next } e && /\[[0-9]+\]/ { gsub(/[][]/, "", $1); n += $1 } END { print n + 0 }')
 CODES=$(cat "$WORK/hey1.txt" "$WORK/hey2.txt" | awk '/^Status code distribution:/ { c = 1; next } c && /^\s*\[[0-9]+\]/ { print } /^$/ { c = 0 }' | sort | uniq | tr -s ' ' | paste -sd ';' -)
 
