@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -107,8 +106,7 @@ type Handler struct {
 	watcher     *waf.Watcher      // nil unless Watch is set
 	engine      *waf.Engine
 	fingerprint string
-	ruleSetMu   sync.Mutex
-	ruleSet     string // fingerprint of the rules in force after a rules reload
+	ruleSet     string // fingerprint of the rules in force after a rules reload (the watcher's checks are serial)
 	headers     *headers.Compiled
 	page        *blockpage.Page
 	logger      *zap.Logger

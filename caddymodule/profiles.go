@@ -90,11 +90,9 @@ func (h *Handler) startWatching() error {
 
 // ruleSetSwapped updates the ruleset_info metric after a rules reload: the
 // new rule set is in force, and the previous one goes when no site runs it.
-// Called by the watcher with its lock held, so the previous fingerprint is
-// the handler's own record.
+// Called by the handler's watcher with its lock held (one check at a time),
+// so h.ruleSet needs no lock of its own.
 func (h *Handler) ruleSetSwapped(e *waf.Engine) {
-	h.ruleSetMu.Lock()
-	defer h.ruleSetMu.Unlock()
 	prev := h.ruleSet
 	if prev == "" {
 		prev = h.fingerprint
