@@ -6,7 +6,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build demo test lint vuln package fuzz bench clean eval-traffic e2e-wordpress
+.PHONY: build demo test lint vuln package fuzz bench bench-reload clean eval-traffic e2e-wordpress
 
 build:
 	go build -o bin/mamori ./cmd/mamori
@@ -107,9 +107,14 @@ fuzz:
 		go test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) ./$$pkg/ > "$$log" 2>&1 || { cat "$$log"; exit 1; }; \
 	done
 
-# Load benchmark: plain Caddy (baseline), mamori and coraza-caddy under wrk.
+# Load benchmark: plain Caddy (baseline), nginx, nginx + ModSecurity,
+# coraza-caddy and mamori under wrk (tests/bench/README.md).
 bench:
 	tests/bench/run.sh
+
+# Resident set over 100 rules reloads and 100 Caddyfile reloads under load.
+bench-reload:
+	tests/bench/reload-memory.sh
 
 clean:
 	rm -rf bin

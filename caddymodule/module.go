@@ -107,6 +107,7 @@ type Handler struct {
 	watcher      *waf.Watcher      // nil unless Watch is set
 	engine       *waf.Engine
 	fingerprint  string
+	ruleSet      string // fingerprint of the rules in force after a rules reload (the watcher's checks are serial)
 	headers      *headers.Compiled
 	page         *blockpage.Page
 	logger       *zap.Logger
@@ -180,23 +181,11 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("waf: %w", err)
 	}
-	val, loaded, err := engines.LoadOrNew(compiled.Fingerprint, func() (caddy.Destructor, error) {
-		start := time.Now()
-		e, err := waf.New(compiled)
-		if err != nil {
-			return nil, err
-		}
-		h.logger.Info("WAF compiled",
-			zap.Int("rules", e.RulesCount()),
-			zap.String("mode", string(compiled.Config.Mode)),
-			zap.Int("paranoia_level", compiled.Config.ParanoiaLevel),
-			zap.Duration("took", time.Since(start)))
-		return pooledEngine{e}, nil
-	})
+	e, loaded, err := acquireEngine(h.logger, compiled)
 	if err != nil {
 		return fmt.Errorf("waf: %w", err)
 	}
-	h.engine = val.(pooledEngine).Engine
+	h.engine = e
 	h.fingerprint = compiled.Fingerprint
 	if loaded {
 		h.logger.Debug("WAF reused", zap.String("fingerprint", compiled.Fingerprint[:12]))
@@ -218,13 +207,49 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	return h.provisionLogs(ctx)
 }
 
+// acquireEngine returns the shared engine for compiled's rule set,
+// compiling it (and logging "WAF compiled") only when no site holds it
+// yet, and takes a reference to it; loaded reports a reused engine.
+func acquireEngine(logger *zap.Logger, compiled *waf.Compiled) (e *waf.Engine, loaded bool, err error) {
+	val, loaded, err := engines.LoadOrNew(compiled.Fingerprint, func() (caddy.Destructor, error) {
+		start := time.Now()
+		e, err := waf.New(compiled)
+		if err != nil {
+			return nil, err
+		}
+		logger.Info("WAF compiled",
+			zap.Int("rules", e.RulesCount()),
+			zap.String("mode", string(compiled.Config.Mode)),
+			zap.Int("paranoia_level", compiled.Config.ParanoiaLevel),
+			zap.String("fingerprint", compiled.Fingerprint[:12]),
+			zap.Duration("took", time.Since(start)))
+		return pooledEngine{e}, nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return val.(pooledEngine).Engine, loaded, nil
+}
+
+// sharedEngines lets rule file watchers take their engines from the
+// pool, so a rules reload keeps one engine per distinct rule set.
+type sharedEngines struct{ logger *zap.Logger }
+
+func (p sharedEngines) Acquire(c *waf.Compiled) (*waf.Engine, error) {
+	e, _, err := acquireEngine(p.logger, c)
+	return e, err
+}
+
+func (sharedEngines) Release(fingerprint string) { _, _ = engines.Delete(fingerprint) }
+
 // Cleanup releases this handler's reference to the shared WAF.
 func (h *Handler) Cleanup() error {
-	if err := h.stopWatching(); err != nil {
+	watching := h.watcher != nil
+	if err := h.stopWatching(); err != nil { // releases the watcher's engine
 		h.logger.Error("stopping the rule file watcher", zap.Error(err))
 	}
 	h.cleanupLogs()
-	if h.fingerprint == "" {
+	if h.fingerprint == "" || watching {
 		return nil
 	}
 	_, err := engines.Delete(h.fingerprint)

@@ -69,7 +69,9 @@ func (h *Handler) startWatching() error {
 	}
 	w, err := waf.NewWatcher(h.WAF, h.engine, time.Duration(h.Watch),
 		func(e *waf.Engine) {
-			h.logger.Info("rule files changed: new rules in force", zap.Int("rules", e.RulesCount()))
+			h.logger.Info("rule files changed: new rules in force", zap.Int("rules", e.RulesCount()),
+				zap.String("fingerprint", e.Fingerprint()[:12]))
+			h.ruleSetSwapped(e)
 		},
 		func(err error) {
 			h.logger.Error("rule files changed but do not load: the running rules stay", zap.Error(err))
@@ -77,10 +79,32 @@ func (h *Handler) startWatching() error {
 	if err != nil {
 		return err
 	}
+	// The watcher takes over the handler's reference to the shared engine
+	// and swaps in shared ones: sites with the same rules keep one engine.
+	w.Share(sharedEngines{logger: h.logger}, h.fingerprint)
 	h.watcher = w
 	liveWatchers.Store(w, struct{}{})
 	w.Start()
 	return nil
+}
+
+// ruleSetSwapped updates the ruleset_info metric after a rules reload: the
+// new rule set is in force, and the previous one goes when no site runs it.
+// Called by the handler's watcher with its lock held (one check at a time),
+// so h.ruleSet needs no lock of its own.
+func (h *Handler) ruleSetSwapped(e *waf.Engine) {
+	prev := h.ruleSet
+	if prev == "" {
+		prev = h.fingerprint
+	}
+	h.ruleSet = e.Fingerprint()
+	if h.metrics == nil {
+		return
+	}
+	h.metrics.RuleSetLoaded(crsVersion(), h.ruleSet[:12], e.RulesCount(), string(e.Config().Mode))
+	if n, _ := engines.References(prev); n == 0 && prev != h.ruleSet {
+		h.metrics.RuleSetUnloaded(prev[:12])
+	}
 }
 
 // stopWatching stops the watcher, if any.

@@ -150,3 +150,13 @@ func (m *Metrics) RuleSetLoaded(crsVersion, fingerprint string, rules int, mode 
 	}
 	m.RuleSet.WithLabelValues(crsVersion, fingerprint, strconv.Itoa(rules), mode).Set(1)
 }
+
+// RuleSetUnloaded forgets a rule set no site runs any more (by the
+// fingerprint given to RuleSetLoaded), so ruleset_info lists only the
+// rule sets in force after a rules reload.
+func (m *Metrics) RuleSetUnloaded(fingerprint string) {
+	if m == nil {
+		return
+	}
+	m.RuleSet.DeletePartialMatch(prometheus.Labels{"fingerprint": fingerprint})
+}

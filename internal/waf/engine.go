@@ -31,6 +31,7 @@ type Engine struct {
 	waf        coraza.WAF
 	config     Config
 	rules      int
+	print      string   // Compiled.Fingerprint
 	disruptive sync.Map // rule ID → the rule denies, drops or redirects
 }
 
@@ -133,8 +134,12 @@ func New(c *Compiled) (*Engine, error) {
 	if wr, ok := w.(experimental.WAFWithRules); ok {
 		n = wr.RulesCount()
 	}
-	return &Engine{waf: w, config: c.Config, rules: n}, nil
+	return &Engine{waf: w, config: c.Config, rules: n, print: c.Fingerprint}, nil
 }
+
+// Fingerprint identifies the rule set the engine was compiled from
+// (Compiled.Fingerprint).
+func (e *Engine) Fingerprint() string { return e.print }
 
 // Config returns the configuration the engine was compiled from, with
 // defaults applied and include globs expanded.

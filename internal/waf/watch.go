@@ -21,6 +21,8 @@ type Watcher struct {
 
 	current atomic.Pointer[Engine]
 	owned   *Engine // the last engine the watcher built, nil at first
+	pool    Pool    // nil: the watcher builds and owns its engines
+	held    string  // with a pool: fingerprint of the engine it holds
 	digest  string
 	failed  string // digest of the last refused files, reported once
 
@@ -44,6 +46,27 @@ func NewWatcher(c Config, e *Engine, interval time.Duration, onReload func(*Engi
 		digest: IncludeDigest(c.Includes), stop: make(chan struct{})}
 	w.current.Store(e)
 	return w, nil
+}
+
+// Pool shares compiled engines between watchers: one engine per distinct
+// rule set (Compiled.Fingerprint covers the rule files' contents), however
+// many sites run it. Acquire returns the engine for c, compiling it only
+// when no one holds that rule set yet, and takes a reference; Release
+// drops one, and the last release closes the engine.
+type Pool interface {
+	Acquire(c *Compiled) (*Engine, error)
+	Release(fingerprint string)
+}
+
+// Share makes the watcher take its engines from p instead of compiling
+// its own, so sites with the same rules keep sharing one engine after a
+// reload. fingerprint is the rule set of the engine given to NewWatcher:
+// the watcher takes over that reference and releases it when it swaps or
+// closes. Call it before Start.
+func (w *Watcher) Share(p Pool, fingerprint string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.pool, w.held = p, fingerprint
 }
 
 // Engine is the engine for the next request.
@@ -83,9 +106,18 @@ func (w *Watcher) Check() (bool, error) {
 		return false, nil
 	}
 	compiled, err := Compile(w.config)
+	if err == nil && w.pool != nil && compiled.Fingerprint == w.held {
+		// Files touched but the rule set is the same: keep the engine.
+		w.digest, w.failed = digest, ""
+		return false, nil
+	}
 	var e *Engine
 	if err == nil {
-		e, err = New(compiled)
+		if w.pool != nil {
+			e, err = w.pool.Acquire(compiled)
+		} else {
+			e, err = New(compiled)
+		}
 	}
 	if err != nil {
 		if digest != w.failed && w.onError != nil {
@@ -97,17 +129,34 @@ func (w *Watcher) Check() (bool, error) {
 	w.current.Store(e)
 	// Closing an engine only releases its compiled-expression cache: a
 	// request still running on it keeps its rules.
-	if w.owned != nil {
+	if w.pool != nil {
+		if w.held != "" {
+			w.pool.Release(w.held)
+		}
+		w.held = compiled.Fingerprint
+	} else if w.owned != nil {
 		_ = w.owned.Close()
 	}
-	w.owned, w.digest, w.failed = e, digest, ""
+	if w.pool == nil {
+		w.owned = e
+	}
+	w.digest, w.failed = digest, ""
 	if w.onReload != nil {
 		w.onReload(e)
 	}
 	return true, nil
 }
 
-// Close stops watching and releases the engines the watcher built.
+// Fingerprint is the rule set of the engine for the next request when the
+// watcher shares a pool (see Share), else "".
+func (w *Watcher) Fingerprint() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.held
+}
+
+// Close stops watching and releases the engines the watcher built (or,
+// with a pool, its reference to the engine it holds).
 func (w *Watcher) Close() error {
 	select {
 	case <-w.stop:
@@ -117,6 +166,13 @@ func (w *Watcher) Close() error {
 	w.done.Wait()
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.pool != nil {
+		if w.held != "" {
+			w.pool.Release(w.held)
+			w.held = ""
+		}
+		return nil
+	}
 	if w.owned != nil {
 		return w.owned.Close()
 	}

@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# Memory over reloads (issue 12): runs mamori with two sites sharing one
+# patch file under hey load, then N times changes the patch and runs
+# `mamori reload-rules`, and N times `mamori reload --force` (a Caddyfile
+# reload), interleaved, and prints mamori's resident set after the first
+# of each and after all of them. See tests/bench/README.md.
+#
+#   tests/bench/reload-memory.sh                 # 100 + 100 reloads
+#   BENCH_RELOADS=20 tests/bench/reload-memory.sh
+#
+# (hey sends a Content-Type even on GET: a form type, which CRS allows.)
+# Exit status 1 when the resident set at the end is more than 10 % above
+# the one after the first reloads.
+set -euo pipefail
+
+export GOTOOLCHAIN="${GOTOOLCHAIN:-go1.27.3}"
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
+RELOADS="${BENCH_RELOADS:-100}"
+CONC="${BENCH_RELOAD_CONNS:-8}"
+RATE="${BENCH_RELOAD_QPS:-50}" # per connection (hey -q): steady load, not saturation
+SETTLE="${BENCH_RELOAD_SETTLE:-5}"
+ONLY="${BENCH_RELOAD_ONLY:-}" # "rules" or "caddyfile": one kind of reload only
+SAME="${BENCH_RELOAD_SAME:-0}"  # 1: the patch never changes (no new rule set to compile)
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() {
+	printf '\nFAIL: %s\n' "$*" >&2
+	exit 1
+}
+[[ $RELOADS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RELOADS must be >= 1"
+command -v hey >/dev/null || die "hey is not installed (tests/setup.sh installs it)"
+command -v curl >/dev/null || die "curl is not installed"
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/mamori-reload.XXXXXX")"
+PIDS=()
+cleanup() {
+	local pid
+	for pid in ${PIDS[@]+"${PIDS[@]}"}; do kill "$pid" 2>/dev/null || true; done
+	for pid in ${PIDS[@]+"${PIDS[@]}"}; do wait "$pid" 2>/dev/null || true; done
+	if [[ ${KEEP:-0} == 1 ]]; then
+		echo "logs: $WORK" >&2
+	else
+		rm -rf "$WORK"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+log "building mamori and the upstream in $WORK"
+(cd "$REPO_ROOT" && go build -o "$WORK/mamori" ./cmd/mamori && go build -o "$WORK/upstream" ./tests/bench/upstream) ||
+	die "cannot build"
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port() {
+	local p i
+	for ((i = 0; i < 200; i++)); do
+		p=$((20000 + RANDOM % 40000))
+		port_busy "$p" || { echo "$p"; return 0; }
+	done
+	die "no free port"
+}
+UP=$(free_port)
+ADMIN=$(free_port)
+S1=$(free_port)
+S2=$(free_port)
+
+mkdir -p "$WORK/patches" "$WORK/data" "$WORK/config"
+# write_patch N: a patch whose rule differs with N (a new rule set each time)
+write_patch() {
+	printf 'SecRule ARGS:reload_probe "@streq %s" "id:1000001,phase:1,deny,status:403,log,msg:'"'"'reload %s'"'"'"\n' "$1" "$1" \
+		>"$WORK/patches/patch.conf.tmp"
+	mv "$WORK/patches/patch.conf.tmp" "$WORK/patches/patch.conf"
+}
+write_patch 0
+
+cat >"$WORK/Caddyfile" <<EOF
+{
+	admin 127.0.0.1:$ADMIN
+	auto_https off
+	persist_config off
+	log {
+		level INFO
+	}
+}
+
+http://127.0.0.1:$S1 {
+	mamori {
+		include $WORK/patches/*.conf
+		access_log off
+	}
+	reverse_proxy 127.0.0.1:$UP
+}
+
+http://127.0.0.1:$S2 {
+	mamori {
+		include $WORK/patches/*.conf
+		access_log off
+	}
+	reverse_proxy 127.0.0.1:$UP
+}
+EOF
+
+export XDG_DATA_HOME="$WORK/data" XDG_CONFIG_HOME="$WORK/config"
+"$WORK/upstream" -listen "127.0.0.1:$UP" >"$WORK/upstream.log" 2>&1 &
+PIDS+=($!)
+"$WORK/mamori" run --config "$WORK/Caddyfile" --adapter caddyfile >"$WORK/mamori.log" 2>&1 &
+MAMORI=$!
+PIDS+=($MAMORI)
+for ((i = 0; i < 600; i++)); do
+	kill -0 "$MAMORI" 2>/dev/null || { tail -n 30 "$WORK/mamori.log" >&2; die "mamori exited"; }
+	[[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$S2/" || true) == 200 ]] && break
+	sleep 0.1
+done
+for s in $S1 $S2; do
+	body=$(curl -s "http://127.0.0.1:$s/page" || true)
+	[[ $body == *"Riverside Community Garden"* ]] || die "site $s does not answer with the upstream's page"
+done
+
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$MAMORI/status"; }
+# heap_kib: Go heap in use right after a forced collection (the admin
+# API's heap profile with gc=1 runs one), from the admin API's metrics:
+# what is still reachable, as opposed to memory the runtime keeps.
+heap_kib() {
+	curl -s -o /dev/null "http://127.0.0.1:$ADMIN/debug/pprof/heap?gc=1" || true
+	curl -s "http://127.0.0.1:$ADMIN/metrics" | awk '/^go_memstats_heap_inuse_bytes / { printf "%d", $2 / 1024 }'
+}
+compiled() { grep -c '"WAF compiled"' "$WORK/mamori.log" || true; }
+rules() {
+	"$WORK/mamori" reload-rules --address "127.0.0.1:$ADMIN" >>"$WORK/reload-rules.log" 2>&1 ||
+		{ tail -n 5 "$WORK/reload-rules.log" >&2; die "mamori reload-rules failed"; }
+}
+caddyfile() {
+	"$WORK/mamori" reload --force --address "127.0.0.1:$ADMIN" --config "$WORK/Caddyfile" --adapter caddyfile \
+		>>"$WORK/reload.log" 2>&1 || { tail -n 5 "$WORK/reload.log" >&2; die "mamori reload failed"; }
+}
+check_patch() { # N: both sites refuse the probe with value N
+	local s code
+	for s in $S1 $S2; do
+		code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$s/?reload_probe=$1" || true)
+		[[ $code == 403 ]] || die "after reload $1, site $s answered $code to the patched probe (want 403)"
+	done
+}
+
+log "load: hey -c $CONC -q $RATE on both sites (GET /page and the 20-parameter GET)"
+UA="Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+Q="/?p1=alpha&p2=bravo&p3=charlie&p4=delta&p5=echo&p6=foxtrot&p7=golf&p8=hotel&p9=india&p10=juliett"
+HEY1="" HEY2=""
+if ((CONC > 0)); then # BENCH_RELOAD_CONNS=0: no load (to tell reloads from connections)
+	hey -z 2h -c "$CONC" -H "User-Agent: $UA" -T application/x-www-form-urlencoded -q "$RATE" "http://127.0.0.1:$S1/page" >"$WORK/hey1.txt" 2>&1 &
+	HEY1=$!
+	PIDS+=($HEY1)
+	hey -z 2h -c "$CONC" -H "User-Agent: $UA" -T application/x-www-form-urlencoded -q "$RATE" "http://127.0.0.1:$S2$Q" >"$WORK/hey2.txt" 2>&1 &
+	HEY2=$!
+	PIDS+=($HEY2)
+fi
+sleep "$SETTLE"
+RSS_START=$(rss_kib)
+HEAP_START=$(heap_kib)
+
+START=$(date +%s)
+write_patch 1
+rules
+check_patch 1
+caddyfile
+check_patch 1
+sleep "$SETTLE"
+RSS_FIRST=$(rss_kib)
+HEAP_FIRST=$(heap_kib)
+C_FIRST=$(compiled)
+log "after the first reload-rules and Caddyfile reload: RSS $RSS_FIRST KiB, heap in use $HEAP_FIRST KiB ($C_FIRST engines compiled so far)"
+
+for ((n = 2; n <= RELOADS; n++)); do
+	[[ $SAME == 1 ]] || write_patch "$n"
+	[[ $ONLY == caddyfile ]] || rules
+	[[ $ONLY == rules ]] || caddyfile
+	((n % 10 == 0)) && log "$n + $n reloads: RSS $(rss_kib) KiB, heap in use $(heap_kib) KiB"
+done
+if [[ $SAME == 1 ]]; then check_patch 1; else check_patch "$RELOADS"; fi
+sleep "$SETTLE"
+RSS_END=$(rss_kib)
+HEAP_END=$(heap_kib)
+# KEEP=1 also keeps a heap profile of the end state (go tool pprof heap.pb.gz).
+[[ ${KEEP:-0} == 1 ]] && curl -s -o "$WORK/heap.pb.gz" "http://127.0.0.1:$ADMIN/debug/pprof/heap?gc=1"
+C_END=$(compiled)
+ELAPSED=$(($(date +%s) - START))
+if [[ -n $HEY1 ]]; then
+	kill -INT "$HEY1" "$HEY2" 2>/dev/null || true # hey prints its summary on SIGINT
+	wait "$HEY1" "$HEY2" 2>/dev/null || true
+fi
+touch "$WORK/hey1.txt" "$WORK/hey2.txt"
+ERRS=$(cat "$WORK/hey1.txt" "$WORK/hey2.txt" | awk '/^Error distribution:/ { e = 1; next } e && /\[[0-9]+\]/ { gsub(/[][]/, "", $1); n += $1 } END { print n + 0 }')
+CODES=$(cat "$WORK/hey1.txt" "$WORK/hey2.txt" | awk '/^Status code distribution:/ { c = 1; next } c && /^\s*\[[0-9]+\]/ { print } /^$/ { c = 0 }' | sort | uniq | tr -s ' ' | paste -sd ';' -)
+
+PCT=$(awk -v a="$RSS_END" -v b="$RSS_FIRST" 'BEGIN { printf "%+.1f", (a - b) * 100 / b }')
+echo
+echo "mamori resident set over reloads: 2 sites sharing one patch file, hey -c $CONC -q $RATE on each, $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+HPCT=$(awk -v a="$HEAP_END" -v b="$HEAP_FIRST" 'BEGIN { if (b > 0) printf "%+.1f", (a - b) * 100 / b; else printf "?" }')
+printf '  %-52s %12s %16s\n' "" "RSS" "Go heap in use"
+printf '  %-52s %8s KiB %12s KiB\n' "after start and ${SETTLE}s of load" "$RSS_START" "$HEAP_START"
+printf '  %-52s %8s KiB %12s KiB\n' "after the first reload-rules and Caddyfile reload" "$RSS_FIRST" "$HEAP_FIRST"
+printf '  %-52s %8s KiB %12s KiB  (%s %% / %s %% of the first)\n' "after $RELOADS reload-rules + $RELOADS Caddyfile reloads" "$RSS_END" "$HEAP_END" "$PCT" "$HPCT"
+echo "  engines compiled: $C_FIRST after the first reloads, $C_END in all ($((RELOADS + 1)) distinct rule sets, 2 sites)"
+echo "  reloads took ${ELAPSED}s; load: status codes $CODES; client errors $ERRS"
+if awk -v a="$RSS_END" -v b="$RSS_FIRST" 'BEGIN { exit !(a > b * 1.10) }'; then
+	echo "RESULT: resident set grew more than 10 % over the reloads"
+	exit 1
+fi
+echo "RESULT: resident set within 10 % of the first"
