@@ -18,7 +18,8 @@ func IsForm(contentType string) bool {
 	}
 	mt, _, err := mime.ParseMediaType(contentType)
 	if err != nil {
-		// Refused by ParseBody rather than waved through.
+		// An unparsable type counts as a form, so the policy still looks
+		// at the body rather than waving it through.
 		return true
 	}
 	return mt == "application/x-www-form-urlencoded" || mt == "multipart/form-data"
