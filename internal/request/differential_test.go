@@ -26,19 +26,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mamori-waf/mamori/tests/harness"
 )
 
 // needTool skips without the tool outside CI and fails in CI (CI=true),
 // where tests/setup.sh installs it.
 func needTool(t *testing.T, what string, ok bool) {
 	t.Helper()
-	if ok {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is missing (tests/setup.sh installs it)", what)
-	}
-	t.Skipf("%s is missing: install it (tests/setup.sh) to run the differential test", what)
+	harness.Require(t, ok, what+" is missing: install it (tests/setup.sh) to run the differential test")
 }
 
 func startCGI(t *testing.T) string {

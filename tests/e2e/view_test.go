@@ -30,13 +30,7 @@ import (
 // (CI=true), where tests/setup.sh installs it.
 func needParser(t *testing.T, what string, ok bool) {
 	t.Helper()
-	if ok {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is missing (tests/setup.sh installs it)", what)
-	}
-	t.Skipf("%s is missing: install it (tests/setup.sh) to run this test", what)
+	harness.Require(t, ok, what+" is missing: install it (tests/setup.sh) to run this test")
 }
 
 // cgiUpstream runs CGI.pm's echo script as a CGI and records the request

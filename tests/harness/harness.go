@@ -250,3 +250,17 @@ func (m *Mamori) ReadLines(t testing.TB, name string) []string {
 	}
 	return lines
 }
+
+// Require skips the test when ok is false, with why, except in CI
+// (CI=true), where tests/setup.sh provides what the test needs and a
+// missing part is a failure, not a silent skip.
+func Require(t testing.TB, ok bool, why string) {
+	t.Helper()
+	if ok {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal(why)
+	}
+	t.Skip(why)
+}
