@@ -76,6 +76,7 @@ func TestRealTraffic(t *testing.T) {
 	if len(cases) < 16000 {
 		t.Fatalf("%s: %d cases, want the 16 847 of the corpus", file, len(cases))
 	}
+	cases = onlyTuning(t, cases)
 	full := os.Getenv("MAMORI_TRAFFIC_FULL") != ""
 	if !full {
 		var sample []evalcorpus.TrafficCase
@@ -114,6 +115,9 @@ func TestRealTraffic(t *testing.T) {
 	fmt.Printf("real traffic: %d requests in %s (targets: ≤ 0.5%% refused, ≥ 92%% detected)\n", len(results), replayed.Round(time.Second))
 	for _, name := range []string{"tune", "held-out"} {
 		p := rep.Parts[name]
+		if p.Detection.Total+p.FalsePositives.Total == 0 {
+			continue // not replayed (MAMORI_TRAFFIC_PART/NAMES)
+		}
 		if p.Errors > len(results)/100 {
 			t.Errorf("%s: %d requests got no answer", name, p.Errors)
 		}
@@ -124,6 +128,41 @@ func TestRealTraffic(t *testing.T) {
 			t.Errorf("%s: detection %.2f%% < %.2f%%", name, d, trafficMinDetection)
 		}
 	}
+}
+
+// onlyTuning narrows the replay for tuning work: MAMORI_TRAFFIC_PART=tune
+// keeps the tuning part, MAMORI_TRAFFIC_NAMES=file keeps the tuning-part
+// cases named in file (one name per line, e.g. the first column of a
+// MAMORI_TRAFFIC_DUMP). Held-out cases are never replayed alone.
+func onlyTuning(t *testing.T, cases []evalcorpus.TrafficCase) []evalcorpus.TrafficCase {
+	part, names := os.Getenv("MAMORI_TRAFFIC_PART"), os.Getenv("MAMORI_TRAFFIC_NAMES")
+	if part == "" && names == "" {
+		return cases
+	}
+	if part != "" && part != "tune" {
+		t.Fatalf("MAMORI_TRAFFIC_PART=%q: only \"tune\" can be replayed alone", part)
+	}
+	var keep map[string]bool
+	if names != "" {
+		b, err := os.ReadFile(names)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keep = map[string]bool{}
+		for _, line := range strings.Split(string(b), "\n") {
+			if name, _, _ := strings.Cut(line, "\t"); name != "" {
+				keep[strings.TrimSpace(name)] = true
+			}
+		}
+	}
+	var out []evalcorpus.TrafficCase
+	for _, c := range cases {
+		if evalcorpus.TuningPart(c.Name) && (keep == nil || keep[c.Name]) {
+			out = append(out, c)
+		}
+	}
+	fmt.Printf("real traffic: %d tuning-part requests only (MAMORI_TRAFFIC_PART/NAMES)\n", len(out))
+	return out
 }
 
 // attachLog fills each result's guard and rules from mamori's access log,
