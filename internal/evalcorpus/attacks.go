@@ -32,6 +32,12 @@ type Case struct {
 	Source string `json:"source,omitempty"`
 }
 
+// Tune reports whether the case is in the suite's tuning part: the same
+// rule as the traffic corpus's (TuningPart), on the case's ID, fixed
+// before any tuning (issue 11). Rules, thresholds and exclusions are
+// chosen on the tuning part only; the rest is held out and only measured.
+func (c Case) Tune() bool { return TuningPart(c.ID) }
+
 // Categories are the attack classes, in report order.
 var Categories = []string{
 	"sqli", "xss", "cmd-unix", "cmd-windows", "traversal", "rfi-ssrf", "ssti",

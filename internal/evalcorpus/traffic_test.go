@@ -43,3 +43,23 @@ func TestPrepareRaw(t *testing.T) {
 		}
 	}
 }
+
+// The evaluation suite's cases are split by the same rule, on their IDs.
+func TestSuiteSplit(t *testing.T) {
+	cases, err := Suite(DefaultSeed, DefaultPerCell)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := map[bool]map[bool]int{true: {}, false: {}}
+	for _, c := range cases {
+		if c.Tune() != TuningPart(c.ID) {
+			t.Fatalf("%s: Tune() disagrees with TuningPart", c.ID)
+		}
+		parts[c.Attack][c.Tune()]++
+	}
+	for attack, n := range parts {
+		if n[true] < n[false]/2 || n[false] < n[true]/2 {
+			t.Errorf("attack=%v: tune %d held-out %d: the split is lopsided", attack, n[true], n[false])
+		}
+	}
+}

@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/mamori-waf/mamori/internal/evalcorpus"
 )
 
 // Entry is one request of a corpus.
@@ -42,6 +44,21 @@ type Entry struct {
 	// Rule, for attacks, is a rule ID or CVE tag the block must name
 	// ("9923001", "CVE-2021-20837"); empty means any rule.
 	Rule string `yaml:"rule"`
+}
+
+// Tune reports whether the entry is in its corpus's tuning part, decided
+// from its name alone by the evaluation suite's rule (sha256(name)[0] <
+// 0x80, evalcorpus.TuningPart), fixed before any tuning (issue 11): the
+// part looked at when choosing exclusions and rules. The rest is held out:
+// measured and reported, never used to choose a fix.
+func (e Entry) Tune() bool { return evalcorpus.TuningPart(e.Name) }
+
+// Part names the entry's part in reports ("tune" or "held-out").
+func (e Entry) Part() string {
+	if e.Tune() {
+		return "tune"
+	}
+	return "held-out"
 }
 
 // BrowserUserAgent is the User-Agent of the corpora's requests. Log in
