@@ -154,10 +154,23 @@ type Report struct {
 	// and per placement.
 	BenignByKind      map[string]Rate `json:"benign_by_kind"`
 	BenignByPlacement map[string]Rate `json:"benign_by_placement"`
+	// Tune and HeldOut are the detection and false-positive rates of the
+	// suite's two parts (Case.Tune): the part rules, thresholds and
+	// exclusions may be chosen on, and the part only ever measured.
+	Tune    PartRates `json:"tune"`
+	HeldOut PartRates `json:"held_out"`
 	// Misses are the attack cases let through; FalsePositiveCases the
 	// benign cases refused.
 	Misses             []Result `json:"misses"`
 	FalsePositiveCases []Result `json:"false_positive_cases"`
+}
+
+// PartRates are one part's figures.
+type PartRates struct {
+	// Detection is the share of the part's attack cases refused.
+	Detection Rate `json:"detection"`
+	// FalsePositives is the share of the part's benign cases refused.
+	FalsePositives Rate `json:"false_positives"`
 }
 
 // Summarize builds the report of a run.
@@ -176,7 +189,15 @@ func Summarize(label string, results []Result) *Report {
 		if res.Error != "" {
 			rep.Errors++
 		}
+		part := &rep.HeldOut
+		if res.Tune() {
+			part = &rep.Tune
+		}
 		if res.Attack {
+			part.Detection.Total++
+			if res.Blocked {
+				part.Detection.Hits++
+			}
 			rep.Detection.Total++
 			if res.Blocked {
 				rep.Detection.Hits++
@@ -189,7 +210,9 @@ func Summarize(label string, results []Result) *Report {
 			continue
 		}
 		rep.FalsePositives.Total++
+		part.FalsePositives.Total++
 		if res.Blocked {
+			part.FalsePositives.Hits++
 			rep.FalsePositives.Hits++
 			rep.FalsePositiveCases = append(rep.FalsePositiveCases, res)
 		}
@@ -203,6 +226,28 @@ func Summarize(label string, results []Result) *Report {
 func (r *Report) SummaryLine() string {
 	return fmt.Sprintf("SUMMARY %-14s detection %s  false positives %s  errors %d",
 		r.Label, r.Detection, r.FalsePositives, r.Errors)
+}
+
+// PartsLine is the one-line result of the two parts side by side.
+func (r *Report) PartsLine() string {
+	return fmt.Sprintf("PARTS   %-14s tune: detection %s  false positives %s | held-out: detection %s  false positives %s",
+		r.Label, r.Tune.Detection, r.Tune.FalsePositives, r.HeldOut.Detection, r.HeldOut.FalsePositives)
+}
+
+// TuningCasesOnly drops the held-out part's cases from the lists of
+// misses and false positives (their counts stay in the rates), for
+// reports read while tuning: held-out cases are measured, never looked at.
+func (r *Report) TuningCasesOnly() {
+	keep := func(rs []Result) []Result {
+		var out []Result
+		for _, res := range rs {
+			if res.Tune() {
+				out = append(out, res)
+			}
+		}
+		return out
+	}
+	r.Misses, r.FalsePositiveCases = keep(r.Misses), keep(r.FalsePositiveCases)
 }
 
 // WriteText writes the human report: the tables, up to maxList misses and
@@ -247,6 +292,7 @@ func (r *Report) WriteText(w io.Writer, maxList int) {
 	}
 	list("misses", r.Misses)
 	list("false positives", r.FalsePositiveCases)
+	fmt.Fprintln(w, r.PartsLine())
 	fmt.Fprintln(w, r.SummaryLine())
 }
 

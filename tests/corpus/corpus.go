@@ -4,6 +4,7 @@
 package corpus
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -180,4 +181,59 @@ func (e Entry) Request(base string, s Session) (*http.Request, error) {
 		}
 	}
 	return r, nil
+}
+
+// LogIn logs in to the fake CMS (tests/upstream) at base as an editor's
+// browser would, through whatever is in front of it, and returns the
+// session the corpora's session entries carry: Movable Type's mt_user
+// cookie and a Data API token, or WordPress's logged-in cookies and a
+// REST nonce. client must not follow redirects.
+func LogIn(client *http.Client, base, profile string) (Session, error) {
+	post := func(path string, form url.Values) (*http.Response, error) {
+		req, err := http.NewRequest("POST", base+path, strings.NewReader(form.Encode()))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "same-origin") // the login form is the site's own
+		req.Header.Set("User-Agent", BrowserUserAgent)  // the browser that then sends the corpus
+		return client.Do(req)
+	}
+	var sess Session
+	switch profile {
+	case "movabletype":
+		resp, err := post("/cgi-bin/mt/mt.cgi", url.Values{"username": {"melody"}, "password": {"Nelson-1999!"}})
+		if err != nil {
+			return sess, err
+		}
+		resp.Body.Close()
+		sess.Cookies = resp.Cookies()
+		resp, err = post("/cgi-bin/mt/mt-data-api.cgi/v6/authentication", url.Values{"username": {"melody"}, "password": {"Nelson-1999!"}, "clientId": {"mt-web"}})
+		if err != nil {
+			return sess, err
+		}
+		var token struct {
+			AccessToken string `json:"accessToken"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&token)
+		resp.Body.Close()
+		if err != nil || token.AccessToken == "" {
+			return sess, fmt.Errorf("data API login: status %d, %v", resp.StatusCode, err)
+		}
+		sess.Headers = map[string]string{"X-MT-Authorization": "MTAuth accessToken=" + token.AccessToken}
+	case "wordpress":
+		resp, err := post("/wp-login.php", url.Values{"log": {"admin"}, "pwd": {"correct-Horse-42"}, "rememberme": {"forever"}})
+		if err != nil {
+			return sess, err
+		}
+		resp.Body.Close()
+		sess.Cookies = resp.Cookies()
+		sess.Headers = map[string]string{"X-WP-Nonce": "0a1b2c3d4e"}
+	default:
+		return sess, fmt.Errorf("no login for profile %q", profile)
+	}
+	if len(sess.Cookies) == 0 {
+		return sess, fmt.Errorf("%s login set no session cookie", profile)
+	}
+	return sess, nil
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -39,41 +38,9 @@ func startProfileSite(t *testing.T, upstream, profile string, pl int) *site {
 // would, and returns the session the corpora's session entries carry.
 func logIn(t *testing.T, s *site, profile string) corpus.Session {
 	t.Helper()
-	post := func(path string, form url.Values) *http.Response {
-		req, _ := http.NewRequest("POST", s.URL+path, strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Sec-Fetch-Site", "same-origin")       // the login form is the site's own
-		req.Header.Set("User-Agent", corpus.BrowserUserAgent) // the browser that then sends the corpus
-		resp, err := noRedirect.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp
-	}
-	var sess corpus.Session
-	switch profile {
-	case "movabletype":
-		resp := post("/cgi-bin/mt/mt.cgi", url.Values{"username": {"melody"}, "password": {"Nelson-1999!"}})
-		resp.Body.Close()
-		sess.Cookies = resp.Cookies()
-		resp = post("/cgi-bin/mt/mt-data-api.cgi/v6/authentication", url.Values{"username": {"melody"}, "password": {"Nelson-1999!"}, "clientId": {"mt-web"}})
-		var token struct {
-			AccessToken string `json:"accessToken"`
-		}
-		err := json.NewDecoder(resp.Body).Decode(&token)
-		resp.Body.Close()
-		if err != nil || token.AccessToken == "" {
-			t.Fatalf("Data API login through mamori: status %d, %v", resp.StatusCode, err)
-		}
-		sess.Headers = map[string]string{"X-MT-Authorization": "MTAuth accessToken=" + token.AccessToken}
-	case "wordpress":
-		resp := post("/wp-login.php", url.Values{"log": {"admin"}, "pwd": {"correct-Horse-42"}, "rememberme": {"forever"}})
-		resp.Body.Close()
-		sess.Cookies = resp.Cookies()
-		sess.Headers = map[string]string{"X-WP-Nonce": "0a1b2c3d4e"}
-	}
-	if len(sess.Cookies) == 0 {
-		t.Fatalf("%s login through mamori set no session cookie", profile)
+	sess, err := corpus.LogIn(noRedirect, s.URL, profile)
+	if err != nil {
+		t.Fatalf("%s login through mamori: %v", profile, err)
 	}
 	return sess
 }
@@ -129,10 +96,16 @@ func TestProfileCorpora(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/PL%d", profile, pl), func(t *testing.T) {
 				s := startProfileSite(t, upstream, profile, pl)
 				sess := logIn(t, s, profile)
-				passed := 0
+				passed, heldOut := 0, 0
 				for _, e := range benign {
 					o := send(t, s, e, sess)
 					if o.blocked {
+						// Held-out entries are counted, not named (issue 11:
+						// they are never looked at when choosing a fix).
+						if !e.Tune() {
+							heldOut++
+							continue
+						}
 						t.Errorf("benign %s: blocked (%d, incident %s)", e.Name, o.status, o.id)
 						continue
 					}
@@ -160,12 +133,19 @@ func TestProfileCorpora(t *testing.T) {
 						}
 					}
 				}
+				if heldOut > 0 {
+					t.Errorf("benign corpus, held-out part: %d blocked (not named)", heldOut)
+				}
 				t.Logf("%s PL%d: benign corpus %d requests, %d passed, %d blocked", profile, pl, len(benign), passed, len(benign)-passed)
 
-				blocked := 0
+				blocked, heldOut := 0, 0
 				for _, e := range attacks {
 					o := send(t, s, e, sess)
 					if !o.blocked {
+						if !e.Tune() {
+							heldOut++
+							continue
+						}
 						t.Errorf("attack %s: not blocked (%d %.120s)", e.Name, o.status, o.body)
 						continue
 					}
@@ -176,6 +156,9 @@ func TestProfileCorpora(t *testing.T) {
 							t.Errorf("attack %s: event %+v does not name %s", e.Name, ev, e.Rule)
 						}
 					}
+				}
+				if heldOut > 0 {
+					t.Errorf("attack corpus, held-out part: %d not blocked (not named)", heldOut)
 				}
 				t.Logf("%s PL%d: attack corpus %d requests, %d blocked", profile, pl, len(attacks), blocked)
 			})
