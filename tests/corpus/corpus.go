@@ -45,6 +45,12 @@ type Entry struct {
 	// Rule, for attacks, is a rule ID or CVE tag the block must name
 	// ("9923001", "CVE-2021-20837"); empty means any rule.
 	Rule string `yaml:"rule"`
+	// KeptCRS, for a benign entry, is the CRS PL1 rule ID that refuses it
+	// and that mamori keeps on purpose: public input where the same text
+	// is a probe ("/etc/hosts" in a search, 930120). Such an entry must be
+	// refused by that rule (a test that it stays refused: a layer never
+	// removes CRS PL1 detection) and counts as a refused benign request.
+	KeptCRS string `yaml:"kept_crs"`
 }
 
 // Tune reports whether the entry is in its corpus's tuning part, decided
@@ -90,6 +96,8 @@ func Load(path string) ([]Entry, error) {
 			return nil, fmt.Errorf("%s: entry %d has no name", path, i+1)
 		case seen[e.Name]:
 			return nil, fmt.Errorf("%s: name %q used twice", path, e.Name)
+		case e.KeptCRS != "" && e.Rule != "":
+			return nil, fmt.Errorf("%s: %s: kept_crs (benign) and rule (attack) together", path, e.Name)
 		case !strings.HasPrefix(e.Path, "/"):
 			return nil, fmt.Errorf("%s: %s: path %q must start with /", path, e.Name, e.Path)
 		}
