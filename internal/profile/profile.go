@@ -362,8 +362,11 @@ func wordPress(o Options) *Profile {
 			{Request: Request{Methods: []string{http.MethodPost}, Path: login, Params: map[string]string{"pass1": ""}}, NewField: "pass1", ConfirmField: "pass2", UserField: "user_login"},
 		},
 		SecretFields: []string{"pwd", "pass1", "pass2", "pass1-text", "_wpnonce", "post_password", "key"},
-		HTMLFields:   []string{"content", "excerpt", "comment", "post_title", "newcontent"},
-		RuleFile:     "profiles/wordpress.conf",
+		HTMLFields: []string{"content", "excerpt", "comment", "post_title", "newcontent",
+			"customized", "customize_changeset_data", "changes[caption]", "changes[description]",
+			"caption", "description", "menu-item-title[*]", "menu-item-description[*]", "nav-menu-data",
+			"_purchase_note", "variable_description[*]"},
+		RuleFile: "profiles/wordpress.conf",
 
 		// Themes and plugins post visitors' AJAX and forms here.
 		PublicAdminPaths: []string{root + "wp-admin/admin-ajax.php", root + "wp-admin/admin-post.php"},
