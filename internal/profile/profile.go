@@ -365,7 +365,8 @@ func wordPress(o Options) *Profile {
 		HTMLFields: []string{"content", "excerpt", "comment", "post_title", "newcontent",
 			"customized", "customize_changeset_data", "changes[caption]", "changes[description]",
 			"caption", "description", "menu-item-title[*]", "menu-item-description[*]", "nav-menu-data",
-			"_purchase_note", "variable_description[*]"},
+			"_purchase_note", "variable_description[*]", "instance.raw.content", "actions",
+			"ihaf_insert_header", "ihaf_insert_body", "ihaf_insert_footer"},
 		RuleFile: "profiles/wordpress.conf",
 
 		// Themes and plugins post visitors' AJAX and forms here.
