@@ -47,6 +47,39 @@ func TestRunnerAgainstASite(t *testing.T) {
 	if len(rep.FalsePositiveCases) != 1 || rep.FalsePositiveCases[0].ID != "b1" {
 		t.Errorf("false positives %+v", rep.FalsePositiveCases)
 	}
+	// The parts add up to the whole, each case in the part its ID hashes
+	// to; TuningCasesOnly keeps the tuning part's cases in the lists.
+	var want [2]PartRates // [0] tune, [1] held-out
+	for _, res := range results {
+		p := &want[1]
+		if TuningPart(res.ID) {
+			p = &want[0]
+		}
+		r := &p.FalsePositives
+		if res.Attack {
+			r = &p.Detection
+		}
+		r.Total++
+		if res.Blocked {
+			r.Hits++
+		}
+	}
+	if rep.Tune != want[0] || rep.HeldOut != want[1] {
+		t.Errorf("parts: tune %+v held-out %+v, want %+v %+v", rep.Tune, rep.HeldOut, want[0], want[1])
+	}
+	if !strings.Contains(rep.PartsLine(), "tune: detection") || !strings.Contains(rep.PartsLine(), "| held-out: detection") {
+		t.Errorf("parts line %q", rep.PartsLine())
+	}
+	listed := *rep
+	listed.TuningCasesOnly()
+	for _, res := range append(listed.Misses, listed.FalsePositiveCases...) {
+		if !res.Tune() {
+			t.Errorf("%s: a held-out case listed", res.ID)
+		}
+	}
+	if n := len(listed.Misses) + len(listed.FalsePositiveCases); n != len(rep.Misses)+len(rep.FalsePositiveCases)-countHeldOut(rep) {
+		t.Errorf("TuningCasesOnly kept %d cases", n)
+	}
 	var text bytes.Buffer
 	rep.WriteText(&text, 10)
 	lines := strings.Split(strings.TrimSpace(text.String()), "\n")
@@ -78,4 +111,14 @@ func TestRunnerUnreachable(t *testing.T) {
 	if rep.Errors != 1 || len((Thresholds{}).Check(rep)) == 0 {
 		t.Errorf("errors %d, shortfalls %v", rep.Errors, (Thresholds{}).Check(rep))
 	}
+}
+
+func countHeldOut(r *Report) int {
+	n := 0
+	for _, res := range append(append([]Result{}, r.Misses...), r.FalsePositiveCases...) {
+		if !res.Tune() {
+			n++
+		}
+	}
+	return n
 }
