@@ -284,7 +284,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	defer h.logAccess(o, rec, start, &err)
 	// Everything mamori or the upstream answers passes the header policy;
 	// so does the error status Caddy writes after mamori returns.
-	hw := &headers.ResponseWriter{ResponseWriter: w, Policy: h.headers, HTTPS: r.TLS != nil, Request: r,
+	hw := &headers.ResponseWriter{ResponseWriter: w, Policy: h.headers, HTTPS: r.TLS != nil, Request: r, View: view,
 		Refuse: func(uw http.ResponseWriter, err error) { o.refuseHeaders(uw, err) }}
 	w = hw
 	defer func() { hw.Failed(err) }()

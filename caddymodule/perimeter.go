@@ -56,7 +56,7 @@ func (h *Handler) provisionPerimeter() error {
 // they let the request through and report what they would have refused.
 func (h *Handler) perimeter(w http.ResponseWriter, r *http.Request, o *outcome) bool {
 	detect := h.WAF.Mode == waf.ModeDetect
-	if ref := h.limits.Check(r); ref != nil {
+	if ref := h.limits.Check(r, o.view); ref != nil {
 		if detect {
 			o.event("limits", events.VerdictDetected, ref.Rule, ref.Reason, ref.Status)
 		} else {
@@ -70,7 +70,7 @@ func (h *Handler) perimeter(w http.ResponseWriter, r *http.Request, o *outcome) 
 	// The rest of the limits hold while the body streams into the WAF's
 	// buffer: a refusal there surfaces as the WAF's body read error
 	// (see refuseBody), before anything reaches the upstream.
-	o.body = h.limits.Body(r)
+	o.body = h.limits.Body(r, o.view)
 	if detect {
 		o.body.Observe(func(ref *limits.Refusal) {
 			o.event("limits", events.VerdictDetected, ref.Rule, ref.Reason, ref.Status)

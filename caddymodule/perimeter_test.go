@@ -12,6 +12,7 @@ import (
 	"github.com/mamori-waf/mamori/internal/limits"
 	"github.com/mamori-waf/mamori/internal/paths"
 	"github.com/mamori-waf/mamori/internal/profile"
+	"github.com/mamori-waf/mamori/internal/request"
 )
 
 func TestPerimeterCaddyfile(t *testing.T) {
@@ -154,7 +155,7 @@ func BenchmarkBodyLimits(b *testing.B) {
 	for b.Loop() {
 		r := httptest.NewRequest("POST", "/cgi-bin/mt/mt.cgi", strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		c.Body(r)
+		c.Body(r, request.New(r, request.CGI))
 		for {
 			if _, err := r.Body.Read(buf); err != nil {
 				if err != io.EOF {
