@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -205,6 +206,39 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return err
 	}
 	return h.provisionLogs(ctx)
+}
+
+// MinWatch is the shortest rule file watch interval.
+const MinWatch = 100 * time.Millisecond
+
+// Validate checks what the configuration says, apart from building it
+// (Provision), as Caddy's own modules do: the same limits whether the
+// configuration came from a Caddyfile or JSON.
+func (h *Handler) Validate() error {
+	if err := validWatch(time.Duration(h.Watch)); err != nil {
+		return err
+	}
+	if !h.PasswordPolicy.Off && h.Profile == nil && !reflect.DeepEqual(h.PasswordPolicy, password.Policy{}) {
+		return errors.New(errPasswordPolicyNeedsProfile)
+	}
+	if h.Session != nil && !h.Session.Off && h.Profile == nil && len(h.Session.Cookies) == 0 {
+		return errors.New(errSessionNeedsCookies)
+	}
+	if h.LoginThrottle != nil && !h.LoginThrottle.Off && h.Profile == nil {
+		return errors.New("login_throttle: needs a profile (it watches the profile's login requests)")
+	}
+	if al := h.Logs.AccessLog; al != nil && al.AnchorInterval < 0 {
+		return fmt.Errorf("access_log: anchor_interval %v is not a positive duration", time.Duration(al.AnchorInterval))
+	}
+	return nil
+}
+
+// validWatch checks a rule file watch interval: off (0) or at least MinWatch.
+func validWatch(d time.Duration) error {
+	if d != 0 && d < MinWatch {
+		return fmt.Errorf("watch: %v is not an interval of at least %v (such as 2s) or off", d, MinWatch)
+	}
+	return nil
 }
 
 // acquireEngine returns the shared engine for compiled's rule set,
@@ -528,6 +562,7 @@ func clientAddress(r *http.Request) (string, int) {
 // Interface guards
 var (
 	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddy.Validator             = (*Handler)(nil)
 	_ caddy.CleanerUpper          = (*Handler)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
 )

@@ -300,9 +300,9 @@ func parsePaths(d *caddyfile.Dispenser, c *paths.Config) error {
 		case "upload_path":
 			c.UploadPaths = append(c.UploadPaths, args...)
 		case "case_insensitive":
-			on, ok := map[string]bool{"on": true, "off": false}[args[0]]
-			if !ok || len(args) != 1 {
-				return d.Errf("paths: case_insensitive must be on or off")
+			on, err := onOff(d, "paths: case_insensitive", args...)
+			if err != nil {
+				return err
 			}
 			c.CaseInsensitive = on
 		case "directory_listings":

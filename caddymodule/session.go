@@ -35,12 +35,6 @@ func (h *Handler) provisionSessions(ctx caddy.Context) error {
 		sessionOn = true
 	}
 	throttleOn := h.profile != nil && (h.LoginThrottle == nil || !h.LoginThrottle.Off)
-	if h.Session != nil && !h.Session.Off && h.profile == nil && len(h.Session.Cookies) == 0 {
-		return fmt.Errorf("%s", errSessionNeedsCookies)
-	}
-	if h.LoginThrottle != nil && !h.LoginThrottle.Off && h.profile == nil {
-		return fmt.Errorf("login_throttle: needs a profile (it watches the profile's login requests)")
-	}
 	if !sessionOn && h.profile == nil {
 		return nil
 	}
@@ -392,10 +386,10 @@ func parseSession(d *caddyfile.Dispenser, h *Handler) error {
 			}
 			c.StoreFailure = args[0]
 		case "no_store":
-			if len(args) != 1 || (args[0] != "on" && args[0] != "off") {
-				return d.Errf("usage: no_store on|off")
+			on, err := onOff(d, "session: no_store", args...)
+			if err != nil {
+				return err
 			}
-			on := args[0] == "on"
 			c.NoStore = &on
 		default:
 			return d.Errf("unknown session option %q", option)
