@@ -316,10 +316,6 @@ func (h *Handler) writeAccessLine(o *outcome, rec *accessRecorder, start time.Ti
 	// The server cancels the request's context when the client goes away,
 	// also after it has read the whole answer (issue 15): see cutShort.
 	aborted := cutShort(panicking, r.Context().Err() != nil, rec.status, err)
-	verdict := o.verdict
-	if verdict == "" {
-		verdict = events.VerdictAllowed
-	}
 	_, port, _ := net.SplitHostPort(r.RemoteAddr)
 	f := make([]zap.Field, 0, 32)
 	f = append(f,
@@ -339,16 +335,16 @@ func (h *Handler) writeAccessLine(o *outcome, rec *accessRecorder, start time.Ti
 		zap.Object("http.request.headers", caddyhttp.LoggableHTTPHeader{Header: events.RedactHeader(r.Header)}),
 		zap.Int("http.response.status_code", status),
 		zap.Int64("http.response.body.bytes", rec.bytes),
-		zap.String("mamori.verdict", verdict),
+		zap.String("mamori.verdict", o.Final()),
 	)
 	if r.TLS != nil {
 		f = append(f, zap.String("tls.version", tls.VersionName(r.TLS.Version)))
 	}
-	if o.guard != "" {
-		f = append(f, zap.String("mamori.guard", o.guard))
+	if o.Guard != "" {
+		f = append(f, zap.String("mamori.guard", o.Guard))
 	}
-	if o.rule != "" {
-		f = append(f, zap.String("rule.id", o.rule))
+	if o.Rule != "" {
+		f = append(f, zap.String("rule.id", o.Rule))
 	}
 	if len(o.ruleIDs) > 0 {
 		f = append(f, zap.Ints("mamori.rule_ids", o.ruleIDs),
@@ -401,13 +397,13 @@ func (o *outcome) record(v waf.Verdict, outcome string) {
 	if outcome == events.VerdictBlocked || outcome == events.VerdictDetected {
 		wafGuard = "waf"
 	}
-	o.note(outcome, wafGuard, rule)
+	o.Note(outcome, wafGuard, rule)
 	if o.unsafe != nil {
 		// The upstream's headers were refused (refuseHeaders).
-		o.verdict, o.guard, o.rule = events.VerdictBlocked, "headers", "unsafe-response-header"
+		o.Set(events.VerdictBlocked, "headers", "unsafe-response-header")
 	}
 	m := o.h.metrics
-	m.Request(o.verdict, v.InboundScore, v.OutboundScore, true)
+	m.Request(o.Verdict, v.InboundScore, v.OutboundScore, true)
 	if outcome == events.VerdictBlocked {
 		m.Refused("waf", rule)
 	}
@@ -416,24 +412,6 @@ func (o *outcome) record(v waf.Verdict, outcome string) {
 	}
 	if outcome != events.VerdictAllowed {
 		m.Event("waf", outcome, rule)
-	}
-}
-
-// verdictRank orders verdicts by strength.
-var verdictRank = map[string]int{
-	events.VerdictAllowed: 1, events.VerdictFlagged: 2, events.VerdictDetected: 3, events.VerdictBlocked: 4,
-}
-
-// note keeps the strongest verdict seen for the request, with its guard
-// and rule, for the access log: a guard's detect-mode decision before the
-// WAF is not overwritten by the WAF's "allowed".
-func (o *outcome) note(verdict, guard, rule string) {
-	if verdictRank[verdict] <= verdictRank[o.verdict] {
-		return
-	}
-	o.verdict = verdict
-	if guard != "" && verdict != events.VerdictAllowed {
-		o.guard, o.rule = guard, rule
 	}
 }
 

@@ -30,6 +30,7 @@ import (
 	"github.com/mamori-waf/mamori/internal/profile"
 	"github.com/mamori-waf/mamori/internal/request"
 	"github.com/mamori-waf/mamori/internal/session"
+	"github.com/mamori-waf/mamori/internal/verdict"
 	"github.com/mamori-waf/mamori/internal/waf"
 )
 
@@ -430,8 +431,9 @@ type outcome struct {
 	user     string // the account the request names, for events
 	extra    *caddyhttp.ExtraLogFields
 
-	// What the access log and the metrics say about the request.
-	verdict, guard, rule string
+	// What the access log and the metrics say about the request: the
+	// strongest verdict, its guard and rule; the WAF's rules and scores.
+	verdict.Outcome
 	ruleIDs              []int
 	inbound, outbound    int
 }
@@ -473,7 +475,7 @@ func (o *outcome) refuse(w http.ResponseWriter, guard, ruleID, reason string, st
 // refused records a guard's refusal in the metrics and the access log.
 func (o *outcome) refused(guard, ruleID string) {
 	o.reported = true
-	o.verdict, o.guard, o.rule = events.VerdictBlocked, guard, ruleID
+	o.Set(events.VerdictBlocked, guard, ruleID)
 	o.h.metrics.Request(events.VerdictBlocked, 0, 0, false)
 	o.h.metrics.Refused(guard, ruleID)
 	if o.extra != nil {
@@ -500,7 +502,7 @@ func (o *outcome) deny(w http.ResponseWriter, guard, ruleID, reason string, stat
 // adds optional fields (user name, session reference, audit action).
 func (o *outcome) event(guard, verdict, ruleID, reason string, status int, with ...func(*events.Event)) {
 	o.h.metrics.Event(guard, verdict, ruleID)
-	o.note(verdict, guard, ruleID)
+	o.Note(verdict, guard, ruleID)
 	if !events.Enabled(o.h.events, verdict) {
 		return
 	}
