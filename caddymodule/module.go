@@ -434,8 +434,8 @@ type outcome struct {
 	// What the access log and the metrics say about the request: the
 	// strongest verdict, its guard and rule; the WAF's rules and scores.
 	verdict.Outcome
-	ruleIDs              []int
-	inbound, outbound    int
+	ruleIDs           []int
+	inbound, outbound int
 }
 
 func (o *outcome) report(v waf.Verdict, status int) {
