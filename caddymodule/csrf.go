@@ -1,7 +1,6 @@
 package caddymodule
 
 import (
-	"net/http"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
@@ -30,23 +29,6 @@ func (h *Handler) provisionCSRFAndPasswords() error {
 		h.passwords = c
 	}
 	return nil
-}
-
-// checkCSRF refuses a cross-site state-changing request with 403 (V7)
-// and reports whether it answered.
-func (h *Handler) checkCSRF(w http.ResponseWriter, r *http.Request, o *outcome) bool {
-	if h.csrf == nil {
-		return false
-	}
-	d := h.csrf.CheckPath(r, o.view.Path)
-	if d.Checked {
-		// The answer depends on these headers; caches must know.
-		w.Header().Add("Vary", csrf.VaryHeaders)
-	}
-	if d.Allowed {
-		return false
-	}
-	return o.deny(w, "csrf", d.Rule, d.Reason, http.StatusForbidden)
 }
 
 // parseCSRF reads `csrf off` or

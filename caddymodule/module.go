@@ -27,6 +27,7 @@ import (
 	"github.com/mamori-waf/mamori/internal/metrics"
 	"github.com/mamori-waf/mamori/internal/password"
 	"github.com/mamori-waf/mamori/internal/paths"
+	"github.com/mamori-waf/mamori/internal/pipeline"
 	"github.com/mamori-waf/mamori/internal/profile"
 	"github.com/mamori-waf/mamori/internal/request"
 	"github.com/mamori-waf/mamori/internal/session"
@@ -106,6 +107,9 @@ type Handler struct {
 	paths        *paths.Guard
 	csrf         *csrf.Guard       // nil when off
 	passwords    *password.Checker // nil when off or without password forms
+	front        []pipeline.Stage  // after limits and the CSP endpoint: paths, CSRF
+	bodyStages   []pipeline.Stage  // on the body the WAF buffered: ambiguous parts, debug switches
+	passwordForm pipeline.Stage    // nil when the password policy is off
 	watcher      *waf.Watcher      // nil unless Watch is set
 	engine       *waf.Engine
 	fingerprint  string
@@ -178,6 +182,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := h.provisionCSRFAndPasswords(); err != nil {
 		return err
 	}
+	h.wireStages()
 
 	compiled, err := waf.Compile(h.WAF)
 	if err != nil {
@@ -207,6 +212,19 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return err
 	}
 	return h.provisionLogs(ctx)
+}
+
+// wireStages puts the provisioned guards in their pipeline order
+// (docs/design.md "A request's way through"); a guard turned off is left out.
+func (h *Handler) wireStages() {
+	h.front = []pipeline.Stage{h.paths}
+	if h.csrf != nil {
+		h.front = append(h.front, h.csrf)
+	}
+	h.bodyStages = []pipeline.Stage{pipeline.AmbiguousBody, h.paths.BodyStage()}
+	if h.passwords != nil {
+		h.passwordForm = &password.Stage{Checker: h.passwords, Forms: h.profile.PasswordForms}
+	}
 }
 
 // MinWatch is the shortest rule file watch interval.
@@ -327,10 +345,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	// Guards before the WAF, in this order (docs/design.md "A request's
 	// way through"): limits, path guards, CSRF, session unseal and binding.
 	// Each returns true when it has answered the request itself.
-	if h.perimeter(w, r, o) { // limits, CSP reports, path guards
-		return nil
-	}
-	if h.checkCSRF(w, r, o) {
+	req := &pipeline.Request{HTTP: r, View: view, ClientIP: clientIP}
+	if h.perimeter(w, r, o, req) { // limits, CSP reports, path guards, CSRF
 		return nil
 	}
 	sst := h.sessionRequest(r, o)
@@ -369,11 +385,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	// The body as the CMS reads it, from the WAF's buffer: a part the
 	// CMS reads as a field must have been inspected as one.
-	if h.checkBody(w, r, o, tx) {
+	req.ReadBody = func() error { return h.readBody(r, o, tx) }
+	if h.checkBody(w, r, o, req, tx) {
 		return nil
 	}
 	// Password observation, after the WAF's request phases (docs/design.md).
-	if h.checkPassword(w, r, o, tx) {
+	if pipeline.Run(r.Context(), req, o.apply(w), h.passwordForm) {
 		return nil
 	}
 
@@ -470,6 +487,39 @@ func (o *outcome) refuse(w http.ResponseWriter, guard, ruleID, reason string, st
 	o.refused(guard, ruleID)
 	o.h.page.Write(w, o.r, status, o.id)
 	o.event(guard, events.VerdictBlocked, ruleID, reason, status, with...)
+}
+
+// apply turns a stage's decision into mamori's answer (see refuse and
+// refuseNotice) and reports whether it answered; in detect mode a
+// refusal the stage does not enforce is only reported as "detected", as
+// the WAF does, so a rollout in detect mode shows what every guard would
+// refuse.
+func (o *outcome) apply(w http.ResponseWriter) func(pipeline.Stage, pipeline.Decision) bool {
+	return func(s pipeline.Stage, d pipeline.Decision) bool {
+		if d.Vary != "" {
+			// The answer depends on these headers; caches must know.
+			w.Header().Add("Vary", d.Vary)
+		}
+		if d.User != "" {
+			o.user = d.User
+		}
+		if !d.Refuses() {
+			return false
+		}
+		if o.h.WAF.Mode == waf.ModeDetect && !d.Enforce {
+			o.event(s.Name(), events.VerdictDetected, d.Rule, d.Reason, d.Status)
+			return false
+		}
+		for name, values := range d.Header {
+			w.Header()[name] = values
+		}
+		if d.Notice != nil {
+			o.refuseNotice(w, s.Name(), d.Rule, d.Reason, d.Status, d.Notice)
+		} else {
+			o.refuse(w, s.Name(), d.Rule, d.Reason, d.Status)
+		}
+		return true
+	}
 }
 
 // refused records a guard's refusal in the metrics and the access log.

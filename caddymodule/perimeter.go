@@ -21,6 +21,7 @@ import (
 	"github.com/mamori-waf/mamori/internal/headers"
 	"github.com/mamori-waf/mamori/internal/limits"
 	"github.com/mamori-waf/mamori/internal/paths"
+	"github.com/mamori-waf/mamori/internal/pipeline"
 	"github.com/mamori-waf/mamori/internal/waf"
 )
 
@@ -50,22 +51,16 @@ func (h *Handler) provisionPerimeter() error {
 	return nil
 }
 
-// perimeter runs the guards before the WAF, in docs/design.md's order: limits,
-// then mamori's CSP report endpoint, then the path guards. It reports
+// perimeter runs the stages before the WAF, in docs/design.md's order:
+// limits, then mamori's CSP report endpoint, then the path guards and
+// CSRF. It reports
 // whether it answered the request itself. In detect mode, like the WAF,
 // they let the request through and report what they would have refused.
-func (h *Handler) perimeter(w http.ResponseWriter, r *http.Request, o *outcome) bool {
+func (h *Handler) perimeter(w http.ResponseWriter, r *http.Request, o *outcome, req *pipeline.Request) bool {
 	detect := h.WAF.Mode == waf.ModeDetect
-	if ref := h.limits.Check(r, o.view); ref != nil {
-		if detect {
-			o.event("limits", events.VerdictDetected, ref.Rule, ref.Reason, ref.Status)
-		} else {
-			if ref.Allow != "" {
-				w.Header().Set("Allow", ref.Allow)
-			}
-			o.refuse(w, "limits", ref.Rule, ref.Reason, ref.Status)
-			return true
-		}
+	apply := o.apply(w)
+	if pipeline.Run(r.Context(), req, apply, h.limits) {
+		return true
 	}
 	// The rest of the limits hold while the body streams into the WAF's
 	// buffer: a refusal there surfaces as the WAF's body read error
@@ -81,15 +76,8 @@ func (h *Handler) perimeter(w http.ResponseWriter, r *http.Request, o *outcome) 
 		h.serveCSPReport(w, r, o)
 		return true
 	}
-	if d := h.paths.Check(o.view, o.clientIP); d != nil {
-		if detect {
-			o.event("paths", events.VerdictDetected, d.Rule, d.Reason, d.Status)
-			return false
-		}
-		o.refuse(w, "paths", d.Rule, d.Reason, d.Status)
-		return true
-	}
-	return false
+	// The path guards, then CSRF (when on).
+	return pipeline.Run(r.Context(), req, apply, h.front...)
 }
 
 // refuseBody answers a request whose body broke a limit while the WAF

@@ -11,6 +11,7 @@ import (
 	"github.com/mamori-waf/mamori/internal/headers"
 	"github.com/mamori-waf/mamori/internal/limits"
 	"github.com/mamori-waf/mamori/internal/paths"
+	"github.com/mamori-waf/mamori/internal/pipeline"
 	"github.com/mamori-waf/mamori/internal/profile"
 	"github.com/mamori-waf/mamori/internal/request"
 )
@@ -135,10 +136,13 @@ func BenchmarkPerimeter(b *testing.B) {
 	r.Header.Set("Accept-Language", "ja,en-US;q=0.7,en;q=0.3")
 	r.Header.Set("Cookie", "mt_commenter=0123456789abcdef; _ga=GA1.2.345.678")
 	w := httptest.NewRecorder()
-	o := &outcome{h: h, r: r, clientIP: "198.51.100.9"}
+	h.wireStages()
 	b.ReportAllocs()
 	for b.Loop() {
-		if h.perimeter(w, r, o) {
+		// The view is built once per request, as ServeHTTP does.
+		v := request.New(r, request.CGI)
+		o := &outcome{h: h, r: r, clientIP: "198.51.100.9", view: v}
+		if h.perimeter(w, r, o, &pipeline.Request{HTTP: r, View: v, ClientIP: o.clientIP}) {
 			b.Fatal("refused")
 		}
 	}
