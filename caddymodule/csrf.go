@@ -1,7 +1,6 @@
 package caddymodule
 
 import (
-
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
 	"github.com/mamori-waf/mamori/internal/csrf"
