@@ -395,7 +395,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 
 	h.recognizeLogin(r, o, sst, tx)
-	if h.loginRequest(w, r, o, sst) {
+	if h.loginRequest(w, r, o, req, sst) {
 		return nil
 	}
 
@@ -502,6 +502,9 @@ func (o *outcome) apply(w http.ResponseWriter) func(pipeline.Stage, pipeline.Dec
 		}
 		if d.User != "" {
 			o.user = d.User
+		}
+		if d.Flag {
+			o.event(s.Name(), events.VerdictFlagged, d.Rule, d.Reason, 0)
 		}
 		if !d.Refuses() {
 			return false

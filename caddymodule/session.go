@@ -5,15 +5,14 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"go.uber.org/zap"
 
 	"github.com/mamori-waf/mamori/internal/auth"
-	"github.com/mamori-waf/mamori/internal/blockpage"
 	"github.com/mamori-waf/mamori/internal/events"
+	"github.com/mamori-waf/mamori/internal/pipeline"
 	"github.com/mamori-waf/mamori/internal/session"
 	"github.com/mamori-waf/mamori/internal/waf"
 )
@@ -208,36 +207,16 @@ func sessionReason(f session.Finding) string {
 	return f.Reason
 }
 
-// loginRequest refuses a login attempt over the throttle's limit (429
-// with Retry-After), or one the store cannot count when failing closed
-// (503). It reports whether it answered.
-func (h *Handler) loginRequest(w http.ResponseWriter, r *http.Request, o *outcome, st *sessionState) bool {
+// loginRequest runs the login throttle (auth.ThrottleStage) on a
+// recognised login attempt and reports whether it answered.
+func (h *Handler) loginRequest(w http.ResponseWriter, r *http.Request, o *outcome, req *pipeline.Request, st *sessionState) bool {
 	if st == nil || st.attempt == nil || h.sessions.throttle == nil {
 		return false
 	}
-	th := h.sessions.throttle
-	user := withUser(st.attempt.User)
 	ctx, cancel := storeContext(r.Context())
-	blocked, retry, err := th.Attempt(ctx, o.clientIP, st.attempt.User)
-	cancel()
-	if err != nil {
-		if h.sessions.throttleFailOpen {
-			o.event("auth", events.VerdictFlagged, "login-throttle-unavailable", "failed logins cannot be counted ("+err.Error()+"); allowed (redis_failure open)", 0, user)
-			return false
-		}
-		w.Header().Set("Retry-After", "30")
-		o.refuse(w, "auth", "login-throttle-unavailable", "failed logins cannot be counted ("+err.Error()+"); refused (redis_failure closed)", http.StatusServiceUnavailable, user)
-		return true
-	}
-	if !blocked {
-		return false
-	}
-	secs := int((retry + time.Second - 1) / time.Second)
-	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
-	// The page says when to try again, not that the request was blocked.
-	o.refuseNotice(w, "auth", "login-throttled", fmt.Sprintf("more than %d failed logins in %v from this IP or for this account", th.Limit(), th.Window()), http.StatusTooManyRequests,
-		func(lang string) (string, string) { return blockpage.TryAgain(lang, retry) }, user)
-	return true
+	defer cancel()
+	return pipeline.Run(ctx, req, o.apply(w), &auth.ThrottleStage{Throttle: h.sessions.throttle,
+		FailOpen: h.sessions.throttleFailOpen, Login: st.attempt})
 }
 
 // sessionWriter seals and hardens the response's session cookies just
@@ -271,14 +250,11 @@ func (h *Handler) sessionDone(o *outcome, st *sessionState) {
 	if st == nil || st.attempt == nil || st.hook == nil {
 		return // never sent to the CMS (refused before)
 	}
-	res := auth.Result{Outcome: auth.OutcomeUnknown} // the CMS never answered
-	if st.hook.Status != 0 {
-		var body []byte
-		if st.hook.Capture != nil {
-			body = st.hook.Capture.Bytes()
-		}
-		res = st.attempt.Judge(st.hook.Status, st.hook.Header(), body)
+	var body []byte
+	if st.hook.Capture != nil {
+		body = st.hook.Capture.Bytes()
 	}
+	res := st.attempt.Outcome(st.hook.Status, st.hook.Header(), body)
 	ref := ""
 	for _, is := range st.issued {
 		if is.Ref != "" && ref == "" {
@@ -291,15 +267,7 @@ func (h *Handler) sessionDone(o *outcome, st *sessionState) {
 	user := st.attempt.User
 	if th := h.sessions.throttle; th != nil {
 		ctx, cancel := storeContext(o.r.Context())
-		var err error
-		// The attempt was counted before it went to the CMS: give back
-		// what was not a failure.
-		switch res.Outcome {
-		case auth.OutcomeSuccess:
-			err = th.Succeeded(ctx, o.clientIP, user)
-		case auth.OutcomeUnknown:
-			err = th.Refund(ctx, o.clientIP, user)
-		}
+		err := th.Settle(ctx, o.clientIP, user, res.Outcome)
 		cancel()
 		if err != nil {
 			o.event("auth", events.VerdictFlagged, "login-throttle-unavailable", "login "+res.Outcome+" not refunded: "+err.Error(), st.hook.Status, withUser(user))

@@ -50,6 +50,10 @@ type Decision struct {
 	Enforce bool
 	// User is the account the request names, for events.
 	User string
+	// Flag reports Rule and Reason as a "flagged" event without refusing
+	// (Status 0): something the operator should know, such as a store
+	// that could not count a login while failing open.
+	Flag bool
 }
 
 // Refuses reports whether the decision refuses the request.
