@@ -72,7 +72,7 @@ func (h *Handler) perimeter(w http.ResponseWriter, r *http.Request, o *outcome, 
 		})
 	}
 
-	if p := h.headers.CSPReportPath(); p != "" && r.URL.Path == p {
+	if p := h.headers.CSPReportPath(); p != "" && o.view.Path == p {
 		h.serveCSPReport(w, r, o)
 		return true
 	}
