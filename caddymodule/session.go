@@ -128,7 +128,7 @@ func (h *Handler) sessionRequest(r *http.Request, o *outcome) *sessionState {
 			if f.Kept {
 				verdict = events.VerdictFlagged
 			}
-			o.event("session", verdict, "session-"+f.Reason, sessionReason(f), 0, withUser(f.User), withRef(f.Ref))
+			o.event("session", verdict, "session-"+f.Reason, f.Describe(), 0, withUser(f.User), withRef(f.Ref))
 		}
 	}
 	if h.profile == nil {
@@ -186,26 +186,6 @@ func (h *Handler) recognizeLogin(r *http.Request, o *outcome, st *sessionState, 
 	}
 }
 
-func sessionReason(f session.Finding) string {
-	switch f.Reason {
-	case session.ReasonForged:
-		return "cookie " + f.Cookie + " was not sealed by this proxy (forged or planted: session fixation); removed"
-	case session.ReasonBinding:
-		return "cookie " + f.Cookie + " was sealed for another client (stolen session replayed); removed"
-	case session.ReasonExpired:
-		return "cookie " + f.Cookie + " is older than the absolute timeout; removed"
-	case session.ReasonIdle:
-		return "cookie " + f.Cookie + " was idle longer than the idle timeout; removed"
-	case session.ReasonRevoked:
-		return "cookie " + f.Cookie + " belongs to a session that was logged out; removed"
-	case session.ReasonStoreUnavailable:
-		if f.Kept {
-			return "revocation of cookie " + f.Cookie + " could not be checked (" + f.Err.Error() + "); kept (redis_failure open)"
-		}
-		return "revocation of cookie " + f.Cookie + " could not be checked (" + f.Err.Error() + "); removed (redis_failure closed)"
-	}
-	return f.Reason
-}
 
 // loginRequest runs the login throttle (auth.ThrottleStage) on a
 // recognised login attempt and reports whether it answered.
