@@ -538,19 +538,6 @@ func (o *outcome) refused(guard, ruleID string) {
 	}
 }
 
-// deny refuses the request for a guard (see refuse) and reports true; in
-// detect mode it only reports the decision as a "detected" event and lets
-// the request go on, as the WAF does, so a rollout in detect mode shows
-// what every guard would refuse.
-func (o *outcome) deny(w http.ResponseWriter, guard, ruleID, reason string, status int) bool {
-	if o.h.WAF.Mode == waf.ModeDetect {
-		o.event(guard, events.VerdictDetected, ruleID, reason, status)
-		return false
-	}
-	o.refuse(w, guard, ruleID, reason, status)
-	return true
-}
-
 // event emits one event for a guard's decision about this request; with
 // adds optional fields (user name, session reference, audit action).
 func (o *outcome) event(guard, verdict, ruleID, reason string, status int, with ...func(*events.Event)) {

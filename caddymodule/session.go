@@ -186,7 +186,6 @@ func (h *Handler) recognizeLogin(r *http.Request, o *outcome, st *sessionState, 
 	}
 }
 
-
 // loginRequest runs the login throttle (auth.ThrottleStage) on a
 // recognised login attempt and reports whether it answered.
 func (h *Handler) loginRequest(w http.ResponseWriter, r *http.Request, o *outcome, req *pipeline.Request, st *sessionState) bool {
