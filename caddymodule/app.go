@@ -2,12 +2,7 @@ package caddymodule
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -17,6 +12,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"go.uber.org/zap"
 
+	"github.com/mamori-waf/mamori/internal/sealkey"
 	"github.com/mamori-waf/mamori/internal/session"
 	"github.com/mamori-waf/mamori/internal/state"
 )
@@ -152,87 +148,14 @@ func hasPlaceholder(v string) bool {
 	return strings.Contains(v, "{") && strings.Contains(v, "}")
 }
 
-// loadKeys decodes the configured keys, or reads (creating if needed) the
-// key file.
+// loadKeys decodes the configured keys, or reads (creating if needed,
+// except under `mamori validate`) the key file: package sealkey.
 func (a *App) loadKeys() ([][]byte, error) {
-	if len(a.SealKeys) > 0 {
-		if a.KeyFile != "" {
-			return nil, errors.New("mamori: seal_key and key_file are exclusive")
-		}
-		return decodeKeys(a.SealKeys, "seal_key")
-	}
 	file := a.KeyFile
-	if file == "" {
+	if len(a.SealKeys) == 0 && file == "" {
 		file = filepath.Join(caddy.AppDataDir(), "mamori", "seal.key")
 	}
-	b, err := os.ReadFile(file)
-	if errors.Is(err, fs.ErrNotExist) && Validating {
-		// `mamori validate` creates no file: it checks the key file could
-		// be made and goes on with a key of its own.
-		if err := checkWritable(file); err != nil {
-			return nil, fmt.Errorf("mamori: key file: %w", err)
-		}
-		key := make([]byte, session.KeySize)
-		_, _ = rand.Read(key)
-		return [][]byte{key}, nil
-	}
-	if errors.Is(err, fs.ErrNotExist) {
-		if err := createKeyFile(file); err != nil {
-			return nil, err
-		}
-		b, err = os.ReadFile(file)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("mamori: key file: %w", err)
-	}
-	if fi, err := os.Stat(file); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("mamori: key file %s is readable by others (mode %v): chmod 600 it", file, fi.Mode().Perm())
-	}
-	return decodeKeys(strings.Fields(string(b)), "key file "+file)
-}
-
-// createKeyFile writes a fresh random key, mode 0600, without replacing a
-// file another instance created meanwhile.
-func createKeyFile(file string) error {
-	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
-		return fmt.Errorf("mamori: key file: %w", err)
-	}
-	key := make([]byte, session.KeySize)
-	_, _ = rand.Read(key)
-	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("mamori: key file: %w", err)
-	}
-	_, err = f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("mamori: key file: %w", err)
-	}
-	return nil
-}
-
-func decodeKeys(encoded []string, where string) ([][]byte, error) {
-	if len(encoded) == 0 || len(encoded) > 2 {
-		return nil, fmt.Errorf("mamori: %s: want one key, or two while rotating, not %d", where, len(encoded))
-	}
-	var keys [][]byte
-	for i, e := range encoded {
-		k, err := base64.StdEncoding.DecodeString(e)
-		if err != nil {
-			k, err = base64.RawURLEncoding.DecodeString(e)
-		}
-		if err != nil || len(k) != session.KeySize {
-			// Never echo the key itself.
-			return nil, fmt.Errorf("mamori: %s: key %d is not %d bytes of base64 (generate one with: head -c 32 /dev/urandom | base64)", where, i+1, session.KeySize)
-		}
-		keys = append(keys, k)
-	}
-	return keys, nil
+	return sealkey.Load(a.SealKeys, file, Validating, checkWritable)
 }
 
 // redisStores holds one Redis client per URL, shared by the old and new
@@ -310,7 +233,7 @@ func parseGlobalOption(d *caddyfile.Dispenser, _ any) (any, error) {
 				literal = literal && !hasPlaceholder(k)
 			}
 			// Keys from {env.…} or {file.…} are decoded at provision.
-			if _, err := decodeKeys(args, "seal_key"); literal && err != nil {
+			if _, err := sealkey.Decode(args, "seal_key"); literal && err != nil {
 				return nil, d.Err(strings.TrimPrefix(err.Error(), "mamori: "))
 			}
 			a.SealKeys = args

@@ -224,9 +224,9 @@ func (h *Handler) parseBlock(d *caddyfile.Dispenser, nesting int, needProfile *p
 			if err != nil {
 				return err
 			}
-			on, ok := map[string]bool{"on": true, "off": false}[v]
-			if !ok {
-				return d.Errf("%s must be on or off, not %q", option, v)
+			on, err := onOff(d, option, v)
+			if err != nil {
+				return err
 			}
 			if option == "response_inspection" {
 				c.InspectResponseBody = &on
@@ -424,6 +424,20 @@ func parseExclusion(d *caddyfile.Dispenser) (waf.Exclusion, error) {
 		return e, d.Errf("exclude: %v", err)
 	}
 	return e, nil
+}
+
+// onOff is the one parser of on|off values: what names the option in
+// the error ("csrf: allow_same_site").
+func onOff(d *caddyfile.Dispenser, what string, args ...string) (bool, error) {
+	if len(args) == 1 {
+		switch args[0] {
+		case "on":
+			return true, nil
+		case "off":
+			return false, nil
+		}
+	}
+	return false, d.Errf("%s must be on or off, not %q", what, strings.Join(args, " "))
 }
 
 func oneArg(d *caddyfile.Dispenser) (string, error) {

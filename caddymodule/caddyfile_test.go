@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
 	"github.com/mamori-waf/mamori/internal/headers"
@@ -232,15 +231,12 @@ func TestOptionsThatNeedAProfile(t *testing.T) {
 			}
 		})
 	}
-	// The same holds for JSON configurations, at provision.
+	// The same holds for JSON configurations, in Validate.
 	for _, h := range []*Handler{
 		{Session: &session.Config{IdleTimeout: session.Duration(time.Hour)}},
 		{PasswordPolicy: password.Policy{MinLength: 12}},
 	} {
-		err := h.provisionSessions(caddy.Context{})
-		if err == nil {
-			err = h.provisionCSRFAndPasswords()
-		}
+		err := h.Validate()
 		if err == nil || !strings.Contains(err.Error(), "needs a profile") {
 			t.Errorf("%+v: err = %v, want 'needs a profile'", h, err)
 		}

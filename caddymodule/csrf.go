@@ -1,14 +1,9 @@
 package caddymodule
 
 import (
-	"errors"
-	"net/http"
-	"reflect"
-
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
 	"github.com/mamori-waf/mamori/internal/csrf"
-	"github.com/mamori-waf/mamori/internal/password"
 )
 
 // provisionCSRFAndPasswords builds the CSRF guard (on unless turned off)
@@ -25,9 +20,6 @@ func (h *Handler) provisionCSRFAndPasswords() error {
 		}
 		h.csrf = g
 	}
-	if !h.PasswordPolicy.Off && h.profile == nil && !reflect.DeepEqual(h.PasswordPolicy, password.Policy{}) {
-		return errors.New(errPasswordPolicyNeedsProfile)
-	}
 	if !h.PasswordPolicy.Off && h.profile != nil && len(h.profile.PasswordForms) > 0 {
 		c, err := h.PasswordPolicy.Compile()
 		if err != nil {
@@ -36,23 +28,6 @@ func (h *Handler) provisionCSRFAndPasswords() error {
 		h.passwords = c
 	}
 	return nil
-}
-
-// checkCSRF refuses a cross-site state-changing request with 403 (V7)
-// and reports whether it answered.
-func (h *Handler) checkCSRF(w http.ResponseWriter, r *http.Request, o *outcome) bool {
-	if h.csrf == nil {
-		return false
-	}
-	d := h.csrf.CheckPath(r, o.view.Path)
-	if d.Checked {
-		// The answer depends on these headers; caches must know.
-		w.Header().Add("Vary", csrf.VaryHeaders)
-	}
-	if d.Allowed {
-		return false
-	}
-	return o.deny(w, "csrf", d.Rule, d.Reason, http.StatusForbidden)
 }
 
 // parseCSRF reads `csrf off` or
@@ -102,7 +77,7 @@ func parseCSRF(d *caddyfile.Dispenser, h *Handler) error {
 				c.Exempt = append(c.Exempt, args...)
 			}
 		case "allow_same_site":
-			on, err := onOff(d, option, args)
+			on, err := onOff(d, "csrf: "+option, args...)
 			if err != nil {
 				return err
 			}
@@ -117,17 +92,4 @@ func parseCSRF(d *caddyfile.Dispenser, h *Handler) error {
 		}
 	}
 	return nil
-}
-
-// onOff reads a single on|off argument.
-func onOff(d *caddyfile.Dispenser, option string, args []string) (bool, error) {
-	if len(args) == 1 {
-		switch args[0] {
-		case "on":
-			return true, nil
-		case "off":
-			return false, nil
-		}
-	}
-	return false, d.Errf("%s must be on or off", option)
 }

@@ -79,10 +79,10 @@ func setLayers(d *caddyfile.Dispenser, o *detect.Options, pairs []string) error 
 		default:
 			return d.Errf("unknown detection layer %q (decode, placements, signatures, promote, text_gate)", layer)
 		}
-		if v != "on" && v != "off" {
-			return d.Errf("detection %s must be on or off, not %q", layer, v)
+		b, err := onOff(d, "detection "+layer, v)
+		if err != nil {
+			return err
 		}
-		b := v == "on"
 		*target = &b
 	}
 	return nil

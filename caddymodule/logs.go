@@ -7,7 +7,6 @@ package caddymodule
 // and internal/events; this file is the Caddy glue.
 
 import (
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +27,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/mamori-waf/mamori/internal/accesslog"
 	"github.com/mamori-waf/mamori/internal/events"
 	"github.com/mamori-waf/mamori/internal/logchain"
 	"github.com/mamori-waf/mamori/internal/metrics"
@@ -293,18 +293,8 @@ func (h *Handler) logAccess(o *outcome, rec *accessRecorder, start time.Time, er
 	h.writeAccessLine(o, rec, start, *errp, false)
 }
 
-// cutShort reports a response the client did not get whole: the handler
-// chain unwound with a panic (the proxy aborting on a client that hung
-// up), or the request was cancelled (the client left) before an answer
-// was complete: none written, the proxy's 499, or an error. A context
-// cancelled after the whole answer went out — a client that read it and
-// closed the connection while the handler was finishing — is not one.
-func cutShort(panicking bool, cancelled bool, status int, err error) bool {
-	return panicking || (cancelled && (status == 0 || status == 499 || err != nil))
-}
-
 func (h *Handler) writeAccessLine(o *outcome, rec *accessRecorder, start time.Time, err error, panicking bool) {
-	ce := h.access.Check(zapcore.InfoLevel, "handled request")
+	ce := h.access.Check(zapcore.InfoLevel, accesslog.Message)
 	if ce == nil {
 		return
 	}
@@ -313,77 +303,36 @@ func (h *Handler) writeAccessLine(o *outcome, rec *accessRecorder, start time.Ti
 	if status == 0 && err != nil {
 		status = statusOf(err) // Caddy's error handling answers after us
 	}
-	// The server cancels the request's context when the client goes away,
-	// also after it has read the whole answer (issue 15): see cutShort.
-	aborted := cutShort(panicking, r.Context().Err() != nil, rec.status, err)
-	verdict := o.verdict
-	if verdict == "" {
-		verdict = events.VerdictAllowed
-	}
 	_, port, _ := net.SplitHostPort(r.RemoteAddr)
-	f := make([]zap.Field, 0, 32)
-	f = append(f,
-		zap.String("transaction.id", o.id),
-		zap.String("event.kind", "event"),
-		zap.String("event.category", "web"),
-		zap.String("event.outcome", eventOutcome(status, aborted)),
-		zap.Int64("event.duration", time.Since(start).Nanoseconds()),
-		zap.String("source.ip", o.clientIP),
-		zap.String("source.port", port),
-		zap.String("http.request.method", r.Method),
-		zap.String("http.version", strings.TrimPrefix(r.Proto, "HTTP/")),
-		zap.String("url.domain", r.Host),
-		zap.String("url.original", events.Truncate(events.RedactURI(r.RequestURI), 4096)),
-		zap.String("user_agent.original", events.Truncate(r.UserAgent(), 512)),
-		zap.Int64("http.request.body.bytes", o.body.BytesRead()), // what arrived, not the declared length
-		zap.Object("http.request.headers", caddyhttp.LoggableHTTPHeader{Header: events.RedactHeader(r.Header)}),
-		zap.Int("http.response.status_code", status),
-		zap.Int64("http.response.body.bytes", rec.bytes),
-		zap.String("mamori.verdict", verdict),
-	)
+	l := accesslog.Line{
+		RequestID: o.id, ClientIP: o.clientIP, ClientPort: port,
+		Method: r.Method, Proto: r.Proto, Host: r.Host, RequestURI: r.RequestURI, UserAgent: r.UserAgent(),
+		Header: r.Header, RequestBodyBytes: o.body.BytesRead(),
+		Status: status, ResponseBodyBytes: rec.bytes, Duration: time.Since(start),
+		// The server cancels the request's context when the client goes
+		// away, also after it has read the whole answer (issue 15).
+		Aborted: accesslog.CutShort(panicking, r.Context().Err() != nil, rec.status, err),
+		Verdict: o.Verdict, Guard: o.Guard, Rule: o.Rule,
+		RuleIDs: o.ruleIDs, Inbound: o.inbound, Outbound: o.outbound,
+		Err: err,
+	}
 	if r.TLS != nil {
-		f = append(f, zap.String("tls.version", tls.VersionName(r.TLS.Version)))
-	}
-	if o.guard != "" {
-		f = append(f, zap.String("mamori.guard", o.guard))
-	}
-	if o.rule != "" {
-		f = append(f, zap.String("rule.id", o.rule))
-	}
-	if len(o.ruleIDs) > 0 {
-		f = append(f, zap.Ints("mamori.rule_ids", o.ruleIDs),
-			zap.Int("mamori.anomaly.inbound", o.inbound), zap.Int("mamori.anomaly.outbound", o.outbound))
+		l.TLSVersion = r.TLS.Version
 	}
 	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
 		if v, ok := repl.Get("http.reverse_proxy.status_code"); ok {
-			f = append(f, zap.Any("mamori.upstream.status_code", v))
+			l.Upstream.Status = v
 		}
 		if v, ok := repl.Get("http.reverse_proxy.upstream.duration"); ok {
 			if d, ok := v.(time.Duration); ok {
-				f = append(f, zap.Float64("mamori.upstream.duration", d.Seconds()))
+				l.Upstream.Duration = &d
 			}
 		}
 		if v, ok := repl.Get("http.reverse_proxy.upstream.hostport"); ok {
-			f = append(f, zap.Any("mamori.upstream.address", v))
+			l.Upstream.Address = v
 		}
 	}
-	if aborted {
-		f = append(f, zap.Bool("mamori.aborted", true))
-	}
-	if err != nil {
-		f = append(f, zap.String("error.message", events.Truncate(err.Error(), 512)))
-	}
-	ce.Write(f...)
-}
-
-func eventOutcome(status int, aborted bool) string {
-	switch {
-	case aborted || status >= 400:
-		return "failure"
-	case status == 0:
-		return "unknown"
-	}
-	return "success"
+	ce.Write(l.Fields()...)
 }
 
 // record notes the WAF's verdict for the access log and counts it.
@@ -401,13 +350,13 @@ func (o *outcome) record(v waf.Verdict, outcome string) {
 	if outcome == events.VerdictBlocked || outcome == events.VerdictDetected {
 		wafGuard = "waf"
 	}
-	o.note(outcome, wafGuard, rule)
+	o.Note(outcome, wafGuard, rule)
 	if o.unsafe != nil {
 		// The upstream's headers were refused (refuseHeaders).
-		o.verdict, o.guard, o.rule = events.VerdictBlocked, "headers", "unsafe-response-header"
+		o.Set(events.VerdictBlocked, "headers", "unsafe-response-header")
 	}
 	m := o.h.metrics
-	m.Request(o.verdict, v.InboundScore, v.OutboundScore, true)
+	m.Request(o.Verdict, v.InboundScore, v.OutboundScore, true)
 	if outcome == events.VerdictBlocked {
 		m.Refused("waf", rule)
 	}
@@ -416,24 +365,6 @@ func (o *outcome) record(v waf.Verdict, outcome string) {
 	}
 	if outcome != events.VerdictAllowed {
 		m.Event("waf", outcome, rule)
-	}
-}
-
-// verdictRank orders verdicts by strength.
-var verdictRank = map[string]int{
-	events.VerdictAllowed: 1, events.VerdictFlagged: 2, events.VerdictDetected: 3, events.VerdictBlocked: 4,
-}
-
-// note keeps the strongest verdict seen for the request, with its guard
-// and rule, for the access log: a guard's detect-mode decision before the
-// WAF is not overwritten by the WAF's "allowed".
-func (o *outcome) note(verdict, guard, rule string) {
-	if verdictRank[verdict] <= verdictRank[o.verdict] {
-		return
-	}
-	o.verdict = verdict
-	if guard != "" && verdict != events.VerdictAllowed {
-		o.guard, o.rule = guard, rule
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/mamori-waf/mamori/internal/verdict"
 )
 
 func TestAccessLogCaddyfile(t *testing.T) {
@@ -132,7 +134,7 @@ func BenchmarkAccessLine(b *testing.B) {
 	r := httptest.NewRequest("GET", "/cgi-bin/mt/mt.cgi?__mode=view&blog_id=1&password=x", nil)
 	r.Header.Set("Cookie", "mt_user=melody::abc::0")
 	r.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64)")
-	o := &outcome{h: h, r: r, id: "abcdefghijklmnopqrstuvwx", clientIP: "192.0.2.1", verdict: "allowed"}
+	o := &outcome{h: h, r: r, id: "abcdefghijklmnopqrstuvwx", clientIP: "192.0.2.1", Outcome: verdict.Outcome{Verdict: "allowed"}}
 	rec := &accessRecorder{ResponseWriter: httptest.NewRecorder(), status: http.StatusOK, bytes: 5120}
 	start := time.Now()
 	for b.Loop() {
@@ -143,28 +145,3 @@ func BenchmarkAccessLine(b *testing.B) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
-
-func TestOutcomeKeepsTheStrongestVerdict(t *testing.T) {
-	type note struct{ verdict, guard, rule string }
-	for _, tc := range []struct {
-		name                 string
-		notes                []note
-		verdict, guard, rule string
-	}{
-		{"waf allowed", []note{{"allowed", "", ""}}, "allowed", "", ""},
-		{"guard detects, waf allows", []note{{"detected", "limits", "arg-count"}, {"allowed", "", ""}}, "detected", "limits", "arg-count"},
-		{"guard flags, waf blocks", []note{{"flagged", "auth", "x"}, {"blocked", "waf", "949110"}}, "blocked", "waf", "949110"},
-		{"audit event names no guard", []note{{"allowed", "auth", "login-success"}}, "allowed", "", ""},
-		{"first of equals stays", []note{{"detected", "paths", "a"}, {"detected", "waf", "942100"}}, "detected", "paths", "a"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			o := &outcome{}
-			for _, n := range tc.notes {
-				o.note(n.verdict, n.guard, n.rule)
-			}
-			if o.verdict != tc.verdict || o.guard != tc.guard || o.rule != tc.rule {
-				t.Errorf("got %s/%s/%s, want %s/%s/%s", o.verdict, o.guard, o.rule, tc.verdict, tc.guard, tc.rule)
-			}
-		})
-	}
-}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -26,9 +27,11 @@ import (
 	"github.com/mamori-waf/mamori/internal/metrics"
 	"github.com/mamori-waf/mamori/internal/password"
 	"github.com/mamori-waf/mamori/internal/paths"
+	"github.com/mamori-waf/mamori/internal/pipeline"
 	"github.com/mamori-waf/mamori/internal/profile"
 	"github.com/mamori-waf/mamori/internal/request"
 	"github.com/mamori-waf/mamori/internal/session"
+	"github.com/mamori-waf/mamori/internal/verdict"
 	"github.com/mamori-waf/mamori/internal/waf"
 )
 
@@ -104,6 +107,9 @@ type Handler struct {
 	paths        *paths.Guard
 	csrf         *csrf.Guard       // nil when off
 	passwords    *password.Checker // nil when off or without password forms
+	front        []pipeline.Stage  // after limits and the CSP endpoint: paths, CSRF
+	bodyStages   []pipeline.Stage  // on the body the WAF buffered: ambiguous parts, debug switches
+	passwordForm pipeline.Stage    // nil when the password policy is off
 	watcher      *waf.Watcher      // nil unless Watch is set
 	engine       *waf.Engine
 	fingerprint  string
@@ -176,6 +182,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := h.provisionCSRFAndPasswords(); err != nil {
 		return err
 	}
+	h.wireStages()
 
 	compiled, err := waf.Compile(h.WAF)
 	if err != nil {
@@ -205,6 +212,52 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return err
 	}
 	return h.provisionLogs(ctx)
+}
+
+// wireStages puts the provisioned guards in their pipeline order
+// (docs/design.md "A request's way through"); a guard turned off is left out.
+func (h *Handler) wireStages() {
+	h.front = []pipeline.Stage{h.paths}
+	if h.csrf != nil {
+		h.front = append(h.front, h.csrf)
+	}
+	h.bodyStages = []pipeline.Stage{pipeline.AmbiguousBody, h.paths.BodyStage()}
+	if h.passwords != nil {
+		h.passwordForm = &password.Stage{Checker: h.passwords, Forms: h.profile.PasswordForms}
+	}
+}
+
+// MinWatch is the shortest rule file watch interval.
+const MinWatch = 100 * time.Millisecond
+
+// Validate checks what the configuration says, apart from building it
+// (Provision), as Caddy's own modules do: the same limits whether the
+// configuration came from a Caddyfile or JSON.
+func (h *Handler) Validate() error {
+	if err := validWatch(time.Duration(h.Watch)); err != nil {
+		return err
+	}
+	if !h.PasswordPolicy.Off && h.Profile == nil && !reflect.DeepEqual(h.PasswordPolicy, password.Policy{}) {
+		return errors.New(errPasswordPolicyNeedsProfile)
+	}
+	if h.Session != nil && !h.Session.Off && h.Profile == nil && len(h.Session.Cookies) == 0 {
+		return errors.New(errSessionNeedsCookies)
+	}
+	if h.LoginThrottle != nil && !h.LoginThrottle.Off && h.Profile == nil {
+		return errors.New("login_throttle: needs a profile (it watches the profile's login requests)")
+	}
+	if al := h.Logs.AccessLog; al != nil && al.AnchorInterval < 0 {
+		return fmt.Errorf("access_log: anchor_interval %v is not a positive duration", time.Duration(al.AnchorInterval))
+	}
+	return nil
+}
+
+// validWatch checks a rule file watch interval: off (0) or at least MinWatch.
+func validWatch(d time.Duration) error {
+	if d != 0 && d < MinWatch {
+		return fmt.Errorf("watch: %v is not an interval of at least %v (such as 2s) or off", d, MinWatch)
+	}
+	return nil
 }
 
 // acquireEngine returns the shared engine for compiled's rule set,
@@ -284,7 +337,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	defer h.logAccess(o, rec, start, &err)
 	// Everything mamori or the upstream answers passes the header policy;
 	// so does the error status Caddy writes after mamori returns.
-	hw := &headers.ResponseWriter{ResponseWriter: w, Policy: h.headers, HTTPS: r.TLS != nil, Request: r,
+	hw := &headers.ResponseWriter{ResponseWriter: w, Policy: h.headers, HTTPS: r.TLS != nil, Request: r, View: view,
 		Refuse: func(uw http.ResponseWriter, err error) { o.refuseHeaders(uw, err) }}
 	w = hw
 	defer func() { hw.Failed(err) }()
@@ -292,10 +345,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	// Guards before the WAF, in this order (docs/design.md "A request's
 	// way through"): limits, path guards, CSRF, session unseal and binding.
 	// Each returns true when it has answered the request itself.
-	if h.perimeter(w, r, o) { // limits, CSP reports, path guards
-		return nil
-	}
-	if h.checkCSRF(w, r, o) {
+	req := &pipeline.Request{HTTP: r, View: view, ClientIP: clientIP}
+	if h.perimeter(w, r, o, req) { // limits, CSP reports, path guards, CSRF
 		return nil
 	}
 	sst := h.sessionRequest(r, o)
@@ -334,16 +385,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	// The body as the CMS reads it, from the WAF's buffer: a part the
 	// CMS reads as a field must have been inspected as one.
-	if h.checkBody(w, r, o, tx) {
+	req.ReadBody = func() error { return h.readBody(r, o, tx) }
+	if h.checkBody(w, r, o, req, tx) {
 		return nil
 	}
 	// Password observation, after the WAF's request phases (docs/design.md).
-	if h.checkPassword(w, r, o, tx) {
+	if pipeline.Run(r.Context(), req, o.apply(w), h.passwordForm) {
 		return nil
 	}
 
 	h.recognizeLogin(r, o, sst, tx)
-	if h.loginRequest(w, r, o, sst) {
+	if h.loginRequest(w, r, o, req, sst) {
 		return nil
 	}
 
@@ -396,10 +448,11 @@ type outcome struct {
 	user     string // the account the request names, for events
 	extra    *caddyhttp.ExtraLogFields
 
-	// What the access log and the metrics say about the request.
-	verdict, guard, rule string
-	ruleIDs              []int
-	inbound, outbound    int
+	// What the access log and the metrics say about the request: the
+	// strongest verdict, its guard and rule; the WAF's rules and scores.
+	verdict.Outcome
+	ruleIDs           []int
+	inbound, outbound int
 }
 
 func (o *outcome) report(v waf.Verdict, status int) {
@@ -436,10 +489,46 @@ func (o *outcome) refuse(w http.ResponseWriter, guard, ruleID, reason string, st
 	o.event(guard, events.VerdictBlocked, ruleID, reason, status, with...)
 }
 
+// apply turns a stage's decision into mamori's answer (see refuse and
+// refuseNotice) and reports whether it answered; in detect mode a
+// refusal the stage does not enforce is only reported as "detected", as
+// the WAF does, so a rollout in detect mode shows what every guard would
+// refuse.
+func (o *outcome) apply(w http.ResponseWriter) func(pipeline.Stage, pipeline.Decision) bool {
+	return func(s pipeline.Stage, d pipeline.Decision) bool {
+		if d.Vary != "" {
+			// The answer depends on these headers; caches must know.
+			w.Header().Add("Vary", d.Vary)
+		}
+		if d.User != "" {
+			o.user = d.User
+		}
+		if d.Flag {
+			o.event(s.Name(), events.VerdictFlagged, d.Rule, d.Reason, 0)
+		}
+		if !d.Refuses() {
+			return false
+		}
+		if o.h.WAF.Mode == waf.ModeDetect && !d.Enforce {
+			o.event(s.Name(), events.VerdictDetected, d.Rule, d.Reason, d.Status)
+			return false
+		}
+		for name, values := range d.Header {
+			w.Header()[name] = values
+		}
+		if d.Notice != nil {
+			o.refuseNotice(w, s.Name(), d.Rule, d.Reason, d.Status, d.Notice)
+		} else {
+			o.refuse(w, s.Name(), d.Rule, d.Reason, d.Status)
+		}
+		return true
+	}
+}
+
 // refused records a guard's refusal in the metrics and the access log.
 func (o *outcome) refused(guard, ruleID string) {
 	o.reported = true
-	o.verdict, o.guard, o.rule = events.VerdictBlocked, guard, ruleID
+	o.Set(events.VerdictBlocked, guard, ruleID)
 	o.h.metrics.Request(events.VerdictBlocked, 0, 0, false)
 	o.h.metrics.Refused(guard, ruleID)
 	if o.extra != nil {
@@ -449,24 +538,11 @@ func (o *outcome) refused(guard, ruleID string) {
 	}
 }
 
-// deny refuses the request for a guard (see refuse) and reports true; in
-// detect mode it only reports the decision as a "detected" event and lets
-// the request go on, as the WAF does, so a rollout in detect mode shows
-// what every guard would refuse.
-func (o *outcome) deny(w http.ResponseWriter, guard, ruleID, reason string, status int) bool {
-	if o.h.WAF.Mode == waf.ModeDetect {
-		o.event(guard, events.VerdictDetected, ruleID, reason, status)
-		return false
-	}
-	o.refuse(w, guard, ruleID, reason, status)
-	return true
-}
-
 // event emits one event for a guard's decision about this request; with
 // adds optional fields (user name, session reference, audit action).
 func (o *outcome) event(guard, verdict, ruleID, reason string, status int, with ...func(*events.Event)) {
 	o.h.metrics.Event(guard, verdict, ruleID)
-	o.note(verdict, guard, ruleID)
+	o.Note(verdict, guard, ruleID)
 	if !events.Enabled(o.h.events, verdict) {
 		return
 	}
@@ -528,6 +604,7 @@ func clientAddress(r *http.Request) (string, int) {
 // Interface guards
 var (
 	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddy.Validator             = (*Handler)(nil)
 	_ caddy.CleanerUpper          = (*Handler)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
 )

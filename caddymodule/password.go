@@ -1,7 +1,6 @@
 package caddymodule
 
 import (
-	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -11,58 +10,7 @@ import (
 
 	"github.com/mamori-waf/mamori/internal/blockpage"
 	"github.com/mamori-waf/mamori/internal/events"
-	"github.com/mamori-waf/mamori/internal/password"
-	"github.com/mamori-waf/mamori/internal/request"
-	"github.com/mamori-waf/mamori/internal/waf"
 )
-
-// checkPassword applies the password policy (B1, B4, A3) to the
-// profile's password forms, after the WAF's request phases and before
-// the upstream, and reports whether it answered. It reads the form from
-// the request view (the body as the CMS reads it, read once from the
-// WAF's buffer), on the script the path runs.
-func (h *Handler) checkPassword(w http.ResponseWriter, r *http.Request, o *outcome, tx *waf.Transaction) bool {
-	if h.passwords == nil {
-		return false
-	}
-	forms := h.profile.PasswordForms
-	urlPath := ""
-	for _, p := range o.view.Paths() {
-		if password.Candidate(forms, r.Method, p) {
-			urlPath = p
-		}
-	}
-	if urlPath == "" || !password.IsForm(r.Header.Get("Content-Type")) {
-		return false
-	}
-	if err := h.readBody(r, o, tx); err != nil {
-		// The CMS might read a password from what mamori cannot: refuse.
-		status, rule := http.StatusBadRequest, "password-form-malformed"
-		if errors.Is(err, request.ErrBodyTooLarge) {
-			status, rule = http.StatusRequestEntityTooLarge, "password-form-too-large"
-		}
-		return o.deny(w, "password", rule, err.Error(), status)
-	}
-	sub, ok := password.Find(forms, r.Method, urlPath, o.view.Values(), o.view.HTTPCookies())
-	if !ok {
-		return false
-	}
-	if len(sub.Users) > 0 {
-		o.user = sub.Users[0]
-	}
-	for _, pw := range sub.Passwords {
-		if v := h.passwords.Check(pw, sub.Users...); !v.OK() {
-			if h.WAF.Mode == waf.ModeDetect {
-				o.event("password", events.VerdictDetected, v.Rule, v.Detail, http.StatusUnprocessableEntity)
-				return false
-			}
-			o.refuseNotice(w, "password", v.Rule, v.Detail, http.StatusUnprocessableEntity,
-				func(lang string) (string, string) { return h.passwords.Message(v.Rule, lang) })
-			return true
-		}
-	}
-	return false
-}
 
 // refuseNotice is refuse with a page that tells the user what to change.
 func (o *outcome) refuseNotice(w http.ResponseWriter, guard, ruleID, reason string, status int, message func(lang string) (title, text string), with ...func(*events.Event)) {

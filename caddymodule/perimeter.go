@@ -21,6 +21,7 @@ import (
 	"github.com/mamori-waf/mamori/internal/headers"
 	"github.com/mamori-waf/mamori/internal/limits"
 	"github.com/mamori-waf/mamori/internal/paths"
+	"github.com/mamori-waf/mamori/internal/pipeline"
 	"github.com/mamori-waf/mamori/internal/waf"
 )
 
@@ -50,46 +51,33 @@ func (h *Handler) provisionPerimeter() error {
 	return nil
 }
 
-// perimeter runs the guards before the WAF, in docs/design.md's order: limits,
-// then mamori's CSP report endpoint, then the path guards. It reports
+// perimeter runs the stages before the WAF, in docs/design.md's order:
+// limits, then mamori's CSP report endpoint, then the path guards and
+// CSRF. It reports
 // whether it answered the request itself. In detect mode, like the WAF,
 // they let the request through and report what they would have refused.
-func (h *Handler) perimeter(w http.ResponseWriter, r *http.Request, o *outcome) bool {
+func (h *Handler) perimeter(w http.ResponseWriter, r *http.Request, o *outcome, req *pipeline.Request) bool {
 	detect := h.WAF.Mode == waf.ModeDetect
-	if ref := h.limits.Check(r); ref != nil {
-		if detect {
-			o.event("limits", events.VerdictDetected, ref.Rule, ref.Reason, ref.Status)
-		} else {
-			if ref.Allow != "" {
-				w.Header().Set("Allow", ref.Allow)
-			}
-			o.refuse(w, "limits", ref.Rule, ref.Reason, ref.Status)
-			return true
-		}
+	apply := o.apply(w)
+	if pipeline.Run(r.Context(), req, apply, h.limits) {
+		return true
 	}
 	// The rest of the limits hold while the body streams into the WAF's
 	// buffer: a refusal there surfaces as the WAF's body read error
 	// (see refuseBody), before anything reaches the upstream.
-	o.body = h.limits.Body(r)
+	o.body = h.limits.Body(r, o.view)
 	if detect {
 		o.body.Observe(func(ref *limits.Refusal) {
 			o.event("limits", events.VerdictDetected, ref.Rule, ref.Reason, ref.Status)
 		})
 	}
 
-	if p := h.headers.CSPReportPath(); p != "" && r.URL.Path == p {
+	if p := h.headers.CSPReportPath(); p != "" && o.view.Path == p {
 		h.serveCSPReport(w, r, o)
 		return true
 	}
-	if d := h.paths.Check(o.view, o.clientIP); d != nil {
-		if detect {
-			o.event("paths", events.VerdictDetected, d.Rule, d.Reason, d.Status)
-			return false
-		}
-		o.refuse(w, "paths", d.Rule, d.Reason, d.Status)
-		return true
-	}
-	return false
+	// The path guards, then CSRF (when on).
+	return pipeline.Run(r.Context(), req, apply, h.front...)
 }
 
 // refuseBody answers a request whose body broke a limit while the WAF
@@ -300,9 +288,9 @@ func parsePaths(d *caddyfile.Dispenser, c *paths.Config) error {
 		case "upload_path":
 			c.UploadPaths = append(c.UploadPaths, args...)
 		case "case_insensitive":
-			on, ok := map[string]bool{"on": true, "off": false}[args[0]]
-			if !ok || len(args) != 1 {
-				return d.Errf("paths: case_insensitive must be on or off")
+			on, err := onOff(d, "paths: case_insensitive", args...)
+			if err != nil {
+				return err
 			}
 			c.CaseInsensitive = on
 		case "directory_listings":

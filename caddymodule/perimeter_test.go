@@ -11,7 +11,9 @@ import (
 	"github.com/mamori-waf/mamori/internal/headers"
 	"github.com/mamori-waf/mamori/internal/limits"
 	"github.com/mamori-waf/mamori/internal/paths"
+	"github.com/mamori-waf/mamori/internal/pipeline"
 	"github.com/mamori-waf/mamori/internal/profile"
+	"github.com/mamori-waf/mamori/internal/request"
 )
 
 func TestPerimeterCaddyfile(t *testing.T) {
@@ -134,10 +136,13 @@ func BenchmarkPerimeter(b *testing.B) {
 	r.Header.Set("Accept-Language", "ja,en-US;q=0.7,en;q=0.3")
 	r.Header.Set("Cookie", "mt_commenter=0123456789abcdef; _ga=GA1.2.345.678")
 	w := httptest.NewRecorder()
-	o := &outcome{h: h, r: r, clientIP: "198.51.100.9"}
+	h.wireStages()
 	b.ReportAllocs()
 	for b.Loop() {
-		if h.perimeter(w, r, o) {
+		// The view is built once per request, as ServeHTTP does.
+		v := request.New(r, request.CGI)
+		o := &outcome{h: h, r: r, clientIP: "198.51.100.9", view: v}
+		if h.perimeter(w, r, o, &pipeline.Request{HTTP: r, View: v, ClientIP: o.clientIP}) {
 			b.Fatal("refused")
 		}
 	}
@@ -154,7 +159,7 @@ func BenchmarkBodyLimits(b *testing.B) {
 	for b.Loop() {
 		r := httptest.NewRequest("POST", "/cgi-bin/mt/mt.cgi", strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		c.Body(r)
+		c.Body(r, request.New(r, request.CGI))
 		for {
 			if _, err := r.Body.Read(buf); err != nil {
 				if err != io.EOF {

@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"errors"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -136,8 +137,11 @@ func parseWatch(d *caddyfile.Dispenser, h *Handler) error {
 		return nil
 	}
 	dur, err := caddy.ParseDuration(v)
-	if err != nil || dur < 100*time.Millisecond {
-		return d.Errf("watch: %q is not an interval of at least 100ms (such as 2s) or off", v)
+	if err == nil && dur <= 0 {
+		err = errors.New("not positive")
+	}
+	if err != nil || validWatch(dur) != nil {
+		return d.Errf("watch: %q is not an interval of at least %v (such as 2s) or off", v, MinWatch)
 	}
 	h.Watch = caddy.Duration(dur)
 	return nil

@@ -248,11 +248,11 @@ func (l *caddyLine) fields(status, size int, duration time.Duration) []zap.Field
 		// not in a masked line: Caddy keeps them out of reach).
 		zap.String("mamori.request_id", o.id),
 	}
-	if o.verdict != "" {
-		f = append(f, zap.String("mamori.verdict", o.verdict))
+	if o.Verdict != "" {
+		f = append(f, zap.String("mamori.verdict", o.Verdict))
 	}
-	if o.guard != "" {
-		f = append(f, zap.String("mamori.guard", o.guard), zap.String("mamori.rule", o.rule))
+	if o.Guard != "" {
+		f = append(f, zap.String("mamori.guard", o.Guard), zap.String("mamori.rule", o.Rule))
 	}
 	if len(o.ruleIDs) > 0 {
 		f = append(f, zap.Ints("mamori.rule_ids", o.ruleIDs),

@@ -5,15 +5,14 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"go.uber.org/zap"
 
 	"github.com/mamori-waf/mamori/internal/auth"
-	"github.com/mamori-waf/mamori/internal/blockpage"
 	"github.com/mamori-waf/mamori/internal/events"
+	"github.com/mamori-waf/mamori/internal/pipeline"
 	"github.com/mamori-waf/mamori/internal/session"
 	"github.com/mamori-waf/mamori/internal/waf"
 )
@@ -35,12 +34,6 @@ func (h *Handler) provisionSessions(ctx caddy.Context) error {
 		sessionOn = true
 	}
 	throttleOn := h.profile != nil && (h.LoginThrottle == nil || !h.LoginThrottle.Off)
-	if h.Session != nil && !h.Session.Off && h.profile == nil && len(h.Session.Cookies) == 0 {
-		return fmt.Errorf("%s", errSessionNeedsCookies)
-	}
-	if h.LoginThrottle != nil && !h.LoginThrottle.Off && h.profile == nil {
-		return fmt.Errorf("login_throttle: needs a profile (it watches the profile's login requests)")
-	}
 	if !sessionOn && h.profile == nil {
 		return nil
 	}
@@ -135,7 +128,7 @@ func (h *Handler) sessionRequest(r *http.Request, o *outcome) *sessionState {
 			if f.Kept {
 				verdict = events.VerdictFlagged
 			}
-			o.event("session", verdict, "session-"+f.Reason, sessionReason(f), 0, withUser(f.User), withRef(f.Ref))
+			o.event("session", verdict, "session-"+f.Reason, f.Describe(), 0, withUser(f.User), withRef(f.Ref))
 		}
 	}
 	if h.profile == nil {
@@ -193,57 +186,16 @@ func (h *Handler) recognizeLogin(r *http.Request, o *outcome, st *sessionState, 
 	}
 }
 
-func sessionReason(f session.Finding) string {
-	switch f.Reason {
-	case session.ReasonForged:
-		return "cookie " + f.Cookie + " was not sealed by this proxy (forged or planted: session fixation); removed"
-	case session.ReasonBinding:
-		return "cookie " + f.Cookie + " was sealed for another client (stolen session replayed); removed"
-	case session.ReasonExpired:
-		return "cookie " + f.Cookie + " is older than the absolute timeout; removed"
-	case session.ReasonIdle:
-		return "cookie " + f.Cookie + " was idle longer than the idle timeout; removed"
-	case session.ReasonRevoked:
-		return "cookie " + f.Cookie + " belongs to a session that was logged out; removed"
-	case session.ReasonStoreUnavailable:
-		if f.Kept {
-			return "revocation of cookie " + f.Cookie + " could not be checked (" + f.Err.Error() + "); kept (redis_failure open)"
-		}
-		return "revocation of cookie " + f.Cookie + " could not be checked (" + f.Err.Error() + "); removed (redis_failure closed)"
-	}
-	return f.Reason
-}
-
-// loginRequest refuses a login attempt over the throttle's limit (429
-// with Retry-After), or one the store cannot count when failing closed
-// (503). It reports whether it answered.
-func (h *Handler) loginRequest(w http.ResponseWriter, r *http.Request, o *outcome, st *sessionState) bool {
+// loginRequest runs the login throttle (auth.ThrottleStage) on a
+// recognised login attempt and reports whether it answered.
+func (h *Handler) loginRequest(w http.ResponseWriter, r *http.Request, o *outcome, req *pipeline.Request, st *sessionState) bool {
 	if st == nil || st.attempt == nil || h.sessions.throttle == nil {
 		return false
 	}
-	th := h.sessions.throttle
-	user := withUser(st.attempt.User)
 	ctx, cancel := storeContext(r.Context())
-	blocked, retry, err := th.Attempt(ctx, o.clientIP, st.attempt.User)
-	cancel()
-	if err != nil {
-		if h.sessions.throttleFailOpen {
-			o.event("auth", events.VerdictFlagged, "login-throttle-unavailable", "failed logins cannot be counted ("+err.Error()+"); allowed (redis_failure open)", 0, user)
-			return false
-		}
-		w.Header().Set("Retry-After", "30")
-		o.refuse(w, "auth", "login-throttle-unavailable", "failed logins cannot be counted ("+err.Error()+"); refused (redis_failure closed)", http.StatusServiceUnavailable, user)
-		return true
-	}
-	if !blocked {
-		return false
-	}
-	secs := int((retry + time.Second - 1) / time.Second)
-	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
-	// The page says when to try again, not that the request was blocked.
-	o.refuseNotice(w, "auth", "login-throttled", fmt.Sprintf("more than %d failed logins in %v from this IP or for this account", th.Limit(), th.Window()), http.StatusTooManyRequests,
-		func(lang string) (string, string) { return blockpage.TryAgain(lang, retry) }, user)
-	return true
+	defer cancel()
+	return pipeline.Run(ctx, req, o.apply(w), &auth.ThrottleStage{Throttle: h.sessions.throttle,
+		FailOpen: h.sessions.throttleFailOpen, Login: st.attempt})
 }
 
 // sessionWriter seals and hardens the response's session cookies just
@@ -277,14 +229,11 @@ func (h *Handler) sessionDone(o *outcome, st *sessionState) {
 	if st == nil || st.attempt == nil || st.hook == nil {
 		return // never sent to the CMS (refused before)
 	}
-	res := auth.Result{Outcome: auth.OutcomeUnknown} // the CMS never answered
-	if st.hook.Status != 0 {
-		var body []byte
-		if st.hook.Capture != nil {
-			body = st.hook.Capture.Bytes()
-		}
-		res = st.attempt.Judge(st.hook.Status, st.hook.Header(), body)
+	var body []byte
+	if st.hook.Capture != nil {
+		body = st.hook.Capture.Bytes()
 	}
+	res := st.attempt.Outcome(st.hook.Status, st.hook.Header(), body)
 	ref := ""
 	for _, is := range st.issued {
 		if is.Ref != "" && ref == "" {
@@ -297,15 +246,7 @@ func (h *Handler) sessionDone(o *outcome, st *sessionState) {
 	user := st.attempt.User
 	if th := h.sessions.throttle; th != nil {
 		ctx, cancel := storeContext(o.r.Context())
-		var err error
-		// The attempt was counted before it went to the CMS: give back
-		// what was not a failure.
-		switch res.Outcome {
-		case auth.OutcomeSuccess:
-			err = th.Succeeded(ctx, o.clientIP, user)
-		case auth.OutcomeUnknown:
-			err = th.Refund(ctx, o.clientIP, user)
-		}
+		err := th.Settle(ctx, o.clientIP, user, res.Outcome)
 		cancel()
 		if err != nil {
 			o.event("auth", events.VerdictFlagged, "login-throttle-unavailable", "login "+res.Outcome+" not refunded: "+err.Error(), st.hook.Status, withUser(user))
@@ -392,10 +333,10 @@ func parseSession(d *caddyfile.Dispenser, h *Handler) error {
 			}
 			c.StoreFailure = args[0]
 		case "no_store":
-			if len(args) != 1 || (args[0] != "on" && args[0] != "off") {
-				return d.Errf("usage: no_store on|off")
+			on, err := onOff(d, "session: no_store", args...)
+			if err != nil {
+				return err
 			}
-			on := args[0] == "on"
 			c.NoStore = &on
 		default:
 			return d.Errf("unknown session option %q", option)

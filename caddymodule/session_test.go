@@ -2,8 +2,6 @@ package caddymodule
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -164,30 +162,5 @@ func TestGlobalOption(t *testing.T) {
 				t.Errorf("the error shows the key: %v", err)
 			}
 		})
-	}
-}
-
-// A key file is created once, mode 0600, and read back unchanged: a
-// restart keeps everyone's session.
-func TestKeyFileCreatedAndKept(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "mamori", "seal.key")
-	a := &App{KeyFile: file}
-	first, err := a.loadKeys()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fi, err := os.Stat(file)
-	if err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("key file mode %v (%v), want 0600", fi.Mode().Perm(), err)
-	}
-	again, err := (&App{KeyFile: file}).loadKeys()
-	if err != nil || !reflect.DeepEqual(first, again) || len(first) != 1 || len(first[0]) != session.KeySize {
-		t.Fatalf("key not kept across starts: %v", err)
-	}
-	if err := os.Chmod(file, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := (&App{KeyFile: file}).loadKeys(); err == nil || !strings.Contains(err.Error(), "readable by others") {
-		t.Errorf("a world-readable key file was accepted: %v", err)
 	}
 }

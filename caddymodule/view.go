@@ -9,7 +9,7 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/mamori-waf/mamori/internal/events"
+	"github.com/mamori-waf/mamori/internal/pipeline"
 	"github.com/mamori-waf/mamori/internal/waf"
 )
 
@@ -40,25 +40,14 @@ func (h *Handler) readBody(r *http.Request, o *outcome, tx *waf.Transaction) err
 }
 
 // checkBody reads the body into the view when the WAF buffered it and
-// refuses a body the CMS would read differently from the WAF (400
-// "ambiguous-multipart": a part the CMS takes for a field is a file to
-// the WAF, which did not inspect it as an argument) or that carries a
-// debug switch in a field. It reports whether it answered.
-func (h *Handler) checkBody(w http.ResponseWriter, r *http.Request, o *outcome, tx *waf.Transaction) bool {
+// runs the body stages on it: a body the CMS would read differently from
+// the WAF (400 "ambiguous-multipart": a part the CMS takes for a field is
+// a file to the WAF, which did not inspect it as an argument), a debug
+// switch in a field. It reports whether it answered.
+func (h *Handler) checkBody(w http.ResponseWriter, r *http.Request, o *outcome, req *pipeline.Request, tx *waf.Transaction) bool {
 	if _, ok := tx.BufferedRequestBody(); !ok {
 		return false // nothing buffered: the guards that need the body read it
 	}
 	_ = h.readBody(r, o, tx)
-	if o.view.Ambiguous != "" {
-		return o.deny(w, "request", "ambiguous-multipart", o.view.Ambiguous, http.StatusBadRequest)
-	}
-	if d := h.paths.CheckDebug(o.view); d != nil {
-		if h.WAF.Mode == waf.ModeDetect {
-			o.event("paths", events.VerdictDetected, d.Rule, d.Reason, d.Status)
-			return false
-		}
-		o.refuse(w, "paths", d.Rule, d.Reason, d.Status)
-		return true
-	}
-	return false
+	return pipeline.Run(r.Context(), req, o.apply(w), h.bodyStages...)
 }

@@ -112,3 +112,12 @@ func (a *Attempt) Judge(status int, h http.Header, body []byte) Result {
 	}
 	return Result{Outcome: OutcomeFailure}
 }
+
+// Outcome is the login's result from the response the client got: status
+// 0 (the CMS never answered) is OutcomeUnknown, else Judge decides.
+func (a *Attempt) Outcome(status int, h http.Header, body []byte) Result {
+	if status == 0 {
+		return Result{Outcome: OutcomeUnknown}
+	}
+	return a.Judge(status, h, body)
+}

@@ -129,3 +129,16 @@ func (t *Throttle) Refund(ctx context.Context, ip, user string) error {
 	}
 	return errors.Join(errs...)
 }
+
+// Settle books a login's outcome: every attempt was counted before it
+// went to the CMS (Attempt), so a success clears the count (Succeeded),
+// an unknown outcome is given back (Refund) and a failure stays counted.
+func (t *Throttle) Settle(ctx context.Context, ip, user, outcome string) error {
+	switch outcome {
+	case OutcomeSuccess:
+		return t.Succeeded(ctx, ip, user)
+	case OutcomeUnknown:
+		return t.Refund(ctx, ip, user)
+	}
+	return nil
+}

@@ -41,6 +41,7 @@ import (
 	"strings"
 
 	"github.com/mamori-waf/mamori/internal/profile"
+	"github.com/mamori-waf/mamori/internal/request"
 )
 
 // Config is the CSRF guard's configuration. The zero value checks every
@@ -154,15 +155,14 @@ type Decision struct {
 	Reason string
 }
 
-// Check decides about r from its method, path and headers; it never reads
-// the body.
-func (g *Guard) Check(r *http.Request) Decision {
-	return g.CheckPath(r, profile.CleanPath(r.URL.Path))
-}
-
-// CheckPath is Check with the request's path already cleaned (mamori's
-// request view gives it).
-func (g *Guard) CheckPath(r *http.Request, p string) Decision {
+// Check decides about r from its method and headers and the path as the
+// CMS reads it (v, the request view; nil reads r as every dialect would);
+// it never reads the body.
+func (g *Guard) Check(r *http.Request, v *request.View) Decision {
+	if v == nil {
+		v = request.New(r, request.Union)
+	}
+	p := v.Path
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
 		return Decision{Allowed: true}

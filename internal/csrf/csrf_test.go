@@ -144,7 +144,7 @@ func TestCheck(t *testing.T) {
 			if c.guard != nil {
 				guard = c.guard
 			}
-			d := guard.Check(r)
+			d := guard.Check(r, nil)
 			if d.Rule != c.rule || d.Allowed != (c.rule == "") || d.Checked != c.checked {
 				t.Fatalf("got %+v, want rule %q checked %v", d, c.rule, c.checked)
 			}
@@ -162,7 +162,7 @@ func TestRepeatedHeadersAreRefused(t *testing.T) {
 		r.Header.Set("Cookie", "session=1")
 		r.Header.Add(name, "http://a.test/")
 		r.Header.Add(name, "http://a.test/")
-		if d := g.Check(r); d.Allowed {
+		if d := g.Check(r, nil); d.Allowed {
 			t.Errorf("%s twice: allowed", name)
 		}
 	}
@@ -179,7 +179,7 @@ func TestReasonNamesTheDecidingHeader(t *testing.T) {
 			}
 			r.Header.Set(header, v)
 		}
-		if d := g.Check(r); !strings.HasPrefix(d.Reason, want) {
+		if d := g.Check(r, nil); !strings.HasPrefix(d.Reason, want) {
 			t.Errorf("%s: reason %q", header, d.Reason)
 		}
 	}
@@ -221,7 +221,7 @@ func FuzzCheck(f *testing.F) {
 		r.Header.Set("Origin", origin)
 		r.Header.Set("Referer", referer)
 		r.Header.Set("Sec-Fetch-Site", site)
-		d := g.Check(r)
+		d := g.Check(r, nil)
 		if !d.Checked || (!d.Allowed && d.Rule == "") {
 			t.Fatalf("%+v", d)
 		}
@@ -240,7 +240,7 @@ func BenchmarkCheck(b *testing.B) {
 	r.Header.Set("Referer", "http://a.test/cgi-bin/mt/mt.cgi")
 	b.ReportAllocs()
 	for b.Loop() {
-		if d := g.Check(r); !d.Allowed {
+		if d := g.Check(r, nil); !d.Allowed {
 			b.Fatal(d)
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/mamori-waf/mamori/internal/request"
 )
 
 func TestCheckRedirect(t *testing.T) {
@@ -37,7 +39,7 @@ func TestCheckRedirect(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := httptest.NewRequest("GET", "http://example.com"+tc.target, nil)
-			err := c.CheckRedirect(tc.status, http.Header{"Location": {tc.location}}, r)
+			err := c.CheckRedirect(tc.status, http.Header{"Location": {tc.location}}, r, nil)
 			if got := errors.Is(err, ErrOpenRedirect); got != tc.refused {
 				t.Fatalf("refused %v (%v), want %v", got, err, tc.refused)
 			}
@@ -45,8 +47,39 @@ func TestCheckRedirect(t *testing.T) {
 	}
 	off, _ := Policy{OpenRedirect: Off}.Compile()
 	r := httptest.NewRequest("GET", "http://example.com/go?u=https://evil.example", nil)
-	if err := off.CheckRedirect(302, http.Header{"Location": {"https://evil.example"}}, r); err != nil {
+	if err := off.CheckRedirect(302, http.Header{"Location": {"https://evil.example"}}, r, nil); err != nil {
 		t.Errorf("open_redirect off: %v", err)
+	}
+}
+
+// Issue 10: the open-redirect check reads the parameters as the CMS does
+// (the request view), the form body included once the view has read it.
+func TestCheckRedirectReadsTheView(t *testing.T) {
+	c, _ := Policy{}.Compile()
+	tests := []struct {
+		name, target, body string
+		dialect            request.Dialect
+		refused            bool
+	}{
+		{"body_field_names_the_target", "/wp-login.php", "log=a&redirect_to=https%3A%2F%2Fevil.example%2F", request.PHP, true},
+		{"cgi_semicolon_pair", "/cgi-bin/mt/mt.cgi?__mode=x;return_to=https://evil.example", "", request.CGI, true},
+		{"percent_u_value_as_cgi_decodes_it", "/cgi-bin/mt/mt.cgi?r=https://evil%u002Eexample", "", request.CGI, true},
+		{"body_without_the_host", "/wp-login.php", "log=a&redirect_to=%2Fwp-admin%2F", request.PHP, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("POST", "http://example.com"+tc.target, nil)
+			v := request.New(r, tc.dialect)
+			if tc.body != "" {
+				if err := v.ReadBody("POST", "application/x-www-form-urlencoded", strings.NewReader(tc.body), 1<<20); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err := c.CheckRedirect(302, http.Header{"Location": {"https://evil.example/"}}, r, v)
+			if got := errors.Is(err, ErrOpenRedirect); got != tc.refused {
+				t.Fatalf("refused %v (%v), want %v", got, err, tc.refused)
+			}
+		})
 	}
 }
 
@@ -158,6 +191,6 @@ func FuzzRedirectHost(f *testing.F) {
 			t.Fatalf("redirectHost(%q) = %q", loc, host)
 		}
 		r := httptest.NewRequest("GET", "http://example.com/?u=x", nil)
-		_ = c.CheckRedirect(302, http.Header{"Location": {loc}}, r)
+		_ = c.CheckRedirect(302, http.Header{"Location": {loc}}, r, nil)
 	})
 }

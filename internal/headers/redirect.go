@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/mamori-waf/mamori/internal/request"
 )
 
 // ErrOpenRedirect means the upstream redirected off-site to a target the
@@ -69,10 +71,12 @@ func (c *Compiled) trustedHost(host string) bool {
 
 // CheckRedirect refuses a redirect (3xx with Location) to another host
 // than the request's and the trusted ones, when the request named that
-// host in its query or path: the shape of an open redirect
-// ("?redirect_to=https://evil.example/"). Redirects the site chose by
-// itself (to a login server, a CDN) pass.
-func (c *Compiled) CheckRedirect(status int, h http.Header, r *http.Request) error {
+// host in a parameter or its path as the CMS reads them (v, the request
+// view; nil reads r as every dialect would): the shape of an open
+// redirect ("?redirect_to=https://evil.example/", also in a form body or
+// after CGI.pm's ";"). Redirects the site chose by itself (to a login
+// server, a CDN) pass.
+func (c *Compiled) CheckRedirect(status int, h http.Header, r *http.Request, v *request.View) error {
 	if c.openRedirectOff || status < 300 || status > 399 || r == nil {
 		return nil
 	}
@@ -84,26 +88,38 @@ func (c *Compiled) CheckRedirect(status int, h http.Header, r *http.Request) err
 	if host == "" || host == hostOf(r.Host) || c.trustedHost(host) {
 		return nil
 	}
-	if !requestNames(r, host) {
+	if v == nil {
+		v = request.New(r, request.Union)
+	}
+	if !requestNames(v, host) {
 		return nil
 	}
 	return fmt.Errorf("%w: Location host %.100q", ErrOpenRedirect, host)
 }
 
-// requestNames reports whether the request's query or path holds host,
-// after decoding (twice, for double encoding).
-func requestNames(r *http.Request, host string) bool {
-	for _, s := range []string{r.URL.RawQuery, r.URL.EscapedPath()} {
-		for range 3 {
-			if strings.Contains(strings.ToLower(strings.ReplaceAll(s, `\`, "/")), host) {
-				return true
-			}
-			d, err := url.QueryUnescape(s)
-			if err != nil || d == s {
-				break
-			}
-			s = d
+// requestNames reports whether the request's parameters (query, and the
+// body once the view has read it; names and values as the CMS decodes
+// them) or its normalised path hold host, also after decoding twice more
+// (a CMS that decodes a value again).
+func requestNames(v *request.View, host string) bool {
+	if names(v.Path, host) {
+		return true
+	}
+	return v.Names(func(name, value, where string) bool {
+		return where == "parameter" && (names(name, host) || names(value, host))
+	})
+}
+
+func names(s, host string) bool {
+	for range 3 {
+		if strings.Contains(strings.ToLower(strings.ReplaceAll(s, `\`, "/")), host) {
+			return true
 		}
+		d, err := url.QueryUnescape(s)
+		if err != nil || d == s {
+			break
+		}
+		s = d
 	}
 	return false
 }

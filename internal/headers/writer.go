@@ -1,6 +1,10 @@
 package headers
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/mamori-waf/mamori/internal/request"
+)
 
 // ResponseWriter applies a compiled policy to every final response written
 // through it, and hands a response whose headers are unsafe to Refuse
@@ -14,6 +18,9 @@ type ResponseWriter struct {
 	// Request is the request being answered, for the open-redirect
 	// check; nil skips it.
 	Request *http.Request
+	// View is the request as the CMS reads it, for the open-redirect
+	// check; nil reads Request as every dialect would.
+	View *request.View
 	// Refuse answers instead of a response whose headers failed
 	// CheckResponse; it gets the underlying writer, headers untouched.
 	Refuse func(w http.ResponseWriter, err error)
@@ -38,7 +45,7 @@ func (w *ResponseWriter) WriteHeader(status int) {
 	}
 	err := CheckResponse(w.Header())
 	if err == nil {
-		err = w.Policy.CheckRedirect(status, w.Header(), w.Request)
+		err = w.Policy.CheckRedirect(status, w.Header(), w.Request, w.View)
 	}
 	if err != nil {
 		w.refused = true

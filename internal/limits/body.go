@@ -7,7 +7,8 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"strings"
+
+	"github.com/mamori-waf/mamori/internal/request"
 )
 
 const (
@@ -23,6 +24,8 @@ const (
 type scanner struct {
 	lim  *resolved
 	kind int
+	// semicolon: ";" separates pairs too, as CGI.pm reads a form.
+	semicolon bool
 
 	// url-encoded
 	count, name, value int
@@ -45,14 +48,17 @@ func (s *scanner) scan(b []byte) (int, error) {
 func (s *scanner) scanForm(b []byte) (int, error) {
 	for i := 0; i < len(b); i++ {
 		if s.inValue {
-			// Values are most of a body: jump to the next '&'.
+			// Values are most of a body: jump to the next separator.
 			n := bytes.IndexByte(b[i:], '&')
+			if s.semicolon {
+				n = bytes.IndexAny(b[i:], "&;")
+			}
 			if n < 0 {
 				n = len(b) - i
 			}
 			s.value += n
 			if s.value > s.lim.argValue {
-				return i, &Refusal{Rule: "arg-value-length", Reason: fmt.Sprintf("argument value over %d bytes", s.lim.argValue), Status: http.StatusBadRequest}
+				return i, argValueRefusal(s.lim.argValue)
 			}
 			i += n
 			if i >= len(b) {
@@ -60,7 +66,7 @@ func (s *scanner) scanForm(b []byte) (int, error) {
 			}
 		}
 		switch c := b[i]; {
-		case c == '&':
+		case c == '&' || (c == ';' && s.semicolon):
 			if err := s.endPair(); err != nil {
 				return i, err
 			}
@@ -70,18 +76,30 @@ func (s *scanner) scanForm(b []byte) (int, error) {
 			s.name++
 			s.pending = true
 			if s.name > s.lim.argName {
-				return i, &Refusal{Rule: "arg-name-length", Reason: fmt.Sprintf("argument name over %d bytes", s.lim.argName), Status: http.StatusBadRequest}
+				return i, argNameRefusal(s.lim.argName)
 			}
 		}
 	}
 	return len(b), nil
 }
 
+func argCountRefusal(limit int) *Refusal {
+	return &Refusal{Rule: "arg-count", Reason: fmt.Sprintf("more than %d arguments", limit), Status: http.StatusBadRequest}
+}
+
+func argNameRefusal(limit int) *Refusal {
+	return &Refusal{Rule: "arg-name-length", Reason: fmt.Sprintf("argument name over %d bytes", limit), Status: http.StatusBadRequest}
+}
+
+func argValueRefusal(limit int) *Refusal {
+	return &Refusal{Rule: "arg-value-length", Reason: fmt.Sprintf("argument value over %d bytes", limit), Status: http.StatusBadRequest}
+}
+
 func (s *scanner) endPair() *Refusal {
 	if s.pending {
 		s.count++
 		if s.count > s.lim.argCount {
-			return &Refusal{Rule: "arg-count", Reason: fmt.Sprintf("more than %d arguments", s.lim.argCount), Status: http.StatusBadRequest}
+			return argCountRefusal(s.lim.argCount)
 		}
 	}
 	s.name, s.value, s.inValue, s.pending = 0, 0, false, false
@@ -155,16 +173,23 @@ func (b *Body) broke(r *Refusal) bool {
 }
 
 // Body wraps r.Body (when there is one) with the body limits for r and
-// returns the wrapper, or nil when the request has no body. The query's
-// arguments count towards the argument limit of a url-encoded body.
-func (c *Compiled) Body(r *http.Request) *Body {
+// its view v (nil: every dialect's reading), and returns the wrapper, or
+// nil when the request has no body. The query's arguments, as the CMS
+// reads them, count towards the argument limit of a url-encoded body,
+// whose pairs are split as the view's dialect splits them ("&", and ";"
+// for CGI.pm).
+func (c *Compiled) Body(r *http.Request, v *request.View) *Body {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil
 	}
-	l := c.For(r.URL.Path)
-	b := &Body{body: r.Body, limit: l.bodyLimit(r), scan: scanner{lim: l, kind: bodyKind(r.Header.Get("Content-Type"))}}
-	if b.scan.kind == kindForm && r.URL.RawQuery != "" {
-		b.scan.count = strings.Count(r.URL.RawQuery, "&") + 1
+	if v == nil {
+		v = request.New(r, request.Union)
+	}
+	l := c.For(v)
+	b := &Body{body: r.Body, limit: l.bodyLimit(r), scan: scanner{lim: l, kind: bodyKind(r.Header.Get("Content-Type")),
+		semicolon: v.Dialect != request.PHP}}
+	if b.scan.kind == kindForm {
+		b.scan.count = queryArgs(v)
 	}
 	r.Body = b
 	return b

@@ -17,9 +17,11 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
-	"path"
+	"slices"
 	"sort"
 	"strings"
+
+	"github.com/mamori-waf/mamori/internal/request"
 )
 
 // Defaults. Each is above what Movable Type or WordPress send in normal
@@ -263,22 +265,19 @@ func (c *Compiled) MaxBody() int64 {
 	return m
 }
 
-// For returns the limits that apply to a URL path.
-func (c *Compiled) For(urlPath string) *resolved {
+// For returns the limits that apply to a request, from its view: an
+// override applies when its path matches the normalised path or the
+// script the path runs (request.View.Paths), so "/x/../cgi-bin/mt/mt.cgi"
+// and "/cgi-bin/mt/mt.cgi/" (PATH_INFO) find the override of the script
+// the upstream will run. Overrides only ever widen or narrow by explicit
+// configuration.
+func (c *Compiled) For(v *request.View) *resolved {
 	if len(c.at) == 0 {
 		return &c.base
 	}
-	// Overrides only ever widen or narrow by explicit configuration; the
-	// path is cleaned so "/x/../cgi-bin/mt/mt.cgi" finds the override the
-	// upstream will serve. A path that evades cleaning falls back to the
-	// general limits, never to wider ones it did not ask for.
-	p := path.Clean("/" + urlPath)
-	if strings.HasSuffix(urlPath, "/") && p != "/" {
-		p += "/"
-	}
 	var merged *resolved
 	for _, o := range c.at {
-		if !pathMatches(o.path, p) {
+		if !slices.ContainsFunc(v.Paths(), func(p string) bool { return pathMatches(o.path, p) }) {
 			continue
 		}
 		if merged == nil {
@@ -334,15 +333,20 @@ func pathMatches(pattern, p string) bool {
 }
 
 // Check decides everything that can be decided before the body is read:
-// method, URI length, headers, Content-Length and the query's arguments.
-// When it returns nil and the request has a body, the caller wraps
-// r.Body with Body so the rest is enforced while the body streams.
-func (c *Compiled) Check(r *http.Request) *Refusal {
-	l := c.For(r.URL.Path)
-	return l.check(r)
+// method, URI length, headers, Content-Length and the query's arguments
+// as the CMS reads them (the view's readings: CGI.pm splits on ";" as
+// well as "&", PHP nests arrays). v is the request's view (request.New);
+// nil reads the request as every dialect would. When Check returns nil
+// and the request has a body, the caller wraps r.Body with Body so the
+// rest is enforced while the body streams.
+func (c *Compiled) Check(r *http.Request, v *request.View) *Refusal {
+	if v == nil {
+		v = request.New(r, request.Union)
+	}
+	return c.For(v).check(r, v)
 }
 
-func (l *resolved) check(r *http.Request) *Refusal {
+func (l *resolved) check(r *http.Request, v *request.View) *Refusal {
 	if !l.methods[r.Method] {
 		return &Refusal{Rule: "method", Reason: fmt.Sprintf("method %.32q is not allowed", r.Method), Status: http.StatusMethodNotAllowed, Allow: l.allow}
 	}
@@ -374,14 +378,41 @@ func (l *resolved) check(r *http.Request) *Refusal {
 	if limit := l.bodyLimit(r); r.ContentLength > limit {
 		return bodyRefusal(r.ContentLength, limit, "Content-Length")
 	}
-	s := scanner{lim: l, kind: kindForm}
-	if _, err := s.scan([]byte(r.URL.RawQuery)); err != nil {
-		return err.(*Refusal)
-	}
-	if err := s.end(); err != nil {
-		return err
+	return l.checkQuery(v)
+}
+
+// checkQuery applies the argument limits to the query's parameters as
+// each of the view's readings has them: a name is measured with its PHP
+// array keys, and the reading with the most parameters counts.
+func (l *resolved) checkQuery(v *request.View) *Refusal {
+	for _, rd := range v.Readings() {
+		if len(rd.Query) > l.argCount {
+			return argCountRefusal(l.argCount)
+		}
+		for _, f := range rd.Query {
+			n := len(f.Name)
+			for _, k := range f.Keys {
+				n += len(k) + 2 // "[k]"
+			}
+			if n > l.argName {
+				return argNameRefusal(l.argName)
+			}
+			if len(f.Value) > l.argValue {
+				return argValueRefusal(l.argValue)
+			}
+		}
 	}
 	return nil
+}
+
+// queryArgs is the number of query parameters the CMS reads: the largest
+// of the view's readings.
+func queryArgs(v *request.View) int {
+	n := 0
+	for _, rd := range v.Readings() {
+		n = max(n, len(rd.Query))
+	}
+	return n
 }
 
 func (l *resolved) bodyLimit(r *http.Request) int64 {

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/mamori-waf/mamori/internal/request"
 )
 
 // small limits make every boundary cheap to reach.
@@ -36,10 +38,10 @@ func req(method, target, ct, body string, headers ...string) *http.Request {
 
 // run applies Check, then streams the body through Body as the WAF would.
 func run(c *Compiled, r *http.Request) *Refusal {
-	if ref := c.Check(r); ref != nil {
+	if ref := c.Check(r, nil); ref != nil {
 		return ref
 	}
-	b := c.Body(r)
+	b := c.Body(r, nil)
 	if b == nil {
 		return nil
 	}
@@ -133,7 +135,7 @@ func TestChunkedBodyIsCountedWhileStreaming(t *testing.T) {
 
 func TestMethodRefusalNamesAllow(t *testing.T) {
 	c, _ := Config{}.Compile()
-	ref := c.Check(req("PROPFIND", "/", "", ""))
+	ref := c.Check(req("PROPFIND", "/", "", ""), nil)
 	if ref == nil || ref.Status != 405 || ref.Allow != "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS" {
 		t.Fatalf("%+v", ref)
 	}
@@ -186,9 +188,10 @@ func BenchmarkCheck(b *testing.B) {
 	r := req("GET", "/2026/05/gardening.html?utm_source=feed&utm_medium=rss&lang=ja", "", "",
 		"User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36", "Accept", "text/html,application/xhtml+xml",
 		"Accept-Language", "ja,en;q=0.8", "Cookie", "mt_commenter=abc; _ga=GA1.2.3")
+	v := request.New(r, request.CGI)
 	b.ReportAllocs()
 	for b.Loop() {
-		if c.Check(r) != nil {
+		if c.Check(r, v) != nil {
 			b.Fatal("refused")
 		}
 	}
@@ -200,7 +203,7 @@ func TestObservedBodyStreamsWhole(t *testing.T) {
 	r := req("POST", "/", "text/plain", body)
 	r.ContentLength = -1
 	var seen []*Refusal
-	c.Body(r).Observe(func(ref *Refusal) { seen = append(seen, ref) })
+	c.Body(r, nil).Observe(func(ref *Refusal) { seen = append(seen, ref) })
 	got, err := io.ReadAll(r.Body)
 	if err != nil || string(got) != body {
 		t.Fatalf("read %d bytes, %v", len(got), err)
@@ -229,5 +232,51 @@ func TestDefaultsLetRealTrafficThrough(t *testing.T) {
 	}
 	if ref := run(c, req("GET", "/search?q="+strings.Repeat("a", 33<<10), "", "")); ref == nil || ref.Rule != "uri-length" {
 		t.Errorf("a 33 KiB target: %+v, want uri-length", ref)
+	}
+}
+
+// Issue 10: the limits read the request as the CMS does (the request
+// view): CGI.pm's ";" separates arguments, PHP's does not; an override
+// for a script holds for its PATH_INFO and dot-segment spellings.
+func TestLimitsReadTheView(t *testing.T) {
+	c, _ := small.Compile()
+	tests := []struct {
+		name, method, target, ct, body string
+		dialect                        request.Dialect
+		rule                           string // "" for none
+	}{
+		{"cgi_semicolons_count_in_query", "GET", "/?a=1;b=2;c=3;d=4", "", "", request.CGI, "arg-count"},
+		{"php_semicolons_do_not_separate", "GET", "/?a=1;b;c;d", "", "", request.PHP, ""},
+		{"union_counts_the_largest_reading", "GET", "/?a=1;b;c;d", "", "", request.Union, "arg-count"},
+		{"cgi_semicolons_count_in_body", "POST", "/", "application/x-www-form-urlencoded", "a=1;b=2;c=3;d=4", request.CGI, "arg-count"},
+		{"php_body_semicolons_are_one_value", "POST", "/", "application/x-www-form-urlencoded", "a=1;b=2;c", request.PHP, ""},
+		{"query_and_body_args_add_up", "POST", "/?a=1;b=2", "application/x-www-form-urlencoded", "c=1&d=2", request.CGI, "arg-count"},
+		{"decoded_value_length", "GET", "/?a=%41%41%41%41%41%41%41%41", "", "", request.CGI, ""},
+		{"long_decoded_value", "GET", "/?a=" + strings.Repeat("x", 11), "", "", request.CGI, "arg-value-length"},
+		{"php_array_keys_count_in_name", "GET", "/?ab[cdefgh]=1", "", "", request.PHP, "arg-name-length"},
+		{"override_holds_for_path_info", "POST", "/cgi-bin/mt/mt.cgi/x", "text/plain", strings.Repeat("b", 500), request.CGI, ""},
+		{"override_holds_for_dot_segments", "POST", "/x/../cgi-bin/mt/mt.cgi", "text/plain", strings.Repeat("b", 500), request.CGI, ""},
+		{"override_not_for_a_sibling", "POST", "/cgi-bin/mt/mt.cgi.bak", "text/plain", strings.Repeat("b", 500), request.CGI, "body-size"},
+		{"prefix_override_via_encoded_path", "PUT", "/%61pi/x", "", "", request.CGI, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := req(tc.method, tc.target, tc.ct, tc.body)
+			v := request.New(r, tc.dialect)
+			ref := c.Check(r, v)
+			if ref == nil {
+				if b := c.Body(r, v); b != nil {
+					_, _ = io.Copy(io.Discard, r.Body)
+					ref = b.Refusal()
+				}
+			}
+			got := ""
+			if ref != nil {
+				got = ref.Rule
+			}
+			if got != tc.rule {
+				t.Fatalf("refusal %+v, want %q", ref, tc.rule)
+			}
+		})
 	}
 }

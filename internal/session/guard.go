@@ -209,6 +209,29 @@ type Finding struct {
 	Err error
 }
 
+// Describe says, for the event, what was wrong with the cookie and what
+// became of it.
+func (f Finding) Describe() string {
+	switch f.Reason {
+	case ReasonForged:
+		return "cookie " + f.Cookie + " was not sealed by this proxy (forged or planted: session fixation); removed"
+	case ReasonBinding:
+		return "cookie " + f.Cookie + " was sealed for another client (stolen session replayed); removed"
+	case ReasonExpired:
+		return "cookie " + f.Cookie + " is older than the absolute timeout; removed"
+	case ReasonIdle:
+		return "cookie " + f.Cookie + " was idle longer than the idle timeout; removed"
+	case ReasonRevoked:
+		return "cookie " + f.Cookie + " belongs to a session that was logged out; removed"
+	case ReasonStoreUnavailable:
+		if f.Kept {
+			return "revocation of cookie " + f.Cookie + " could not be checked (" + f.Err.Error() + "); kept (redis_failure open)"
+		}
+		return "revocation of cookie " + f.Cookie + " could not be checked (" + f.Err.Error() + "); removed (redis_failure closed)"
+	}
+	return f.Reason
+}
+
 // Presented is a valid sealed session the request carried.
 type Presented struct {
 	Name, Ref, User string
