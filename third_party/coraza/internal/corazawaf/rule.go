@@ -199,23 +199,26 @@ func (r *Rule) doEvaluate(logger debuglog.Logger, phase types.RulePhase, tx *Tra
 	logger.Debug().Msg("Evaluating rule")
 	defer logger.Debug().Msg("Finished rule evaluation")
 
-	ruleCol := tx.variables.rule
-	ruleCol.SetIndex("id", 0, r.LogID())
-	// Expanding msg and logdata for every evaluated rule is a large share of
-	// the cost of rules that do not match; it is skipped while nothing in
-	// the process can read the RULE collection (corazarules.RuleCollectionRead).
-	ruleRead := corazarules.RuleCollectionRead()
-	if r.Msg != nil && ruleRead {
-		// Expand the message using the current TX variables so that %{rule.msg} in setvar actions
-		// returns the fully expanded message, matching ModSecurity behavior.
-		ruleCol.SetIndex("msg", 0, r.Msg.Expand(tx))
+	// Filling the RULE collection (and expanding msg and logdata into it)
+	// for every evaluated rule is a large share of the cost of rules that do
+	// not match; it is skipped while nothing in the process can read the
+	// collection (corazarules.RuleCollectionRead). The expansion of matched
+	// rules' msg and logdata for the logs is separate and unchanged.
+	if corazarules.RuleCollectionRead() {
+		ruleCol := tx.variables.rule
+		ruleCol.SetIndex("id", 0, r.LogID())
+		if r.Msg != nil {
+			// Expand the message using the current TX variables so that %{rule.msg} in setvar actions
+			// returns the fully expanded message, matching ModSecurity behavior.
+			ruleCol.SetIndex("msg", 0, r.Msg.Expand(tx))
+		}
+		ruleCol.SetIndex("rev", 0, r.Rev_)
+		if r.LogData != nil {
+			// Same expansion for logdata, matching ModSecurity behavior for %{rule.logdata}.
+			ruleCol.SetIndex("logdata", 0, r.LogData.Expand(tx))
+		}
+		ruleCol.SetIndex("severity", 0, r.Severity_.String())
 	}
-	ruleCol.SetIndex("rev", 0, r.Rev_)
-	if r.LogData != nil && ruleRead {
-		// Same expansion for logdata, matching ModSecurity behavior for %{rule.logdata}.
-		ruleCol.SetIndex("logdata", 0, r.LogData.Expand(tx))
-	}
-	ruleCol.SetIndex("severity", 0, r.Severity_.String())
 	// SecMark and SecAction uses nil operator
 	if r.operator == nil {
 		logger.Debug().Msg("Forcing rule to match")
@@ -265,12 +268,12 @@ func (r *Rule) doEvaluate(logger debuglog.Logger, phase types.RulePhase, tx *Tra
 			args := make([]string, 1)
 			var errs []error
 			var argsLen int
-			for i, arg := range values {
+			for _, arg := range values {
 				if r.MultiMatch {
 					args, errs = r.transformMultiMatchArg(arg)
 					argsLen = len(args)
 				} else {
-					args[0], errs = r.transformArg(arg, i, cache)
+					args[0], errs = r.transformArg(arg, cache)
 					argsLen = 1
 				}
 				if len(errs) > 0 {
@@ -424,31 +427,30 @@ func (r *Rule) transformMultiMatchArg(arg types.MatchData) ([]string, []error) {
 	return r.executeTransformationsMultimatch(arg.Value())
 }
 
-func (r *Rule) transformArg(arg types.MatchData, argIdx int, cache map[transformationKey]transformationValue) (string, []error) {
+func (r *Rule) transformArg(arg types.MatchData, cache map[transformationKey]transformationValue) (string, []error) {
 	switch {
 	case len(r.transformations) == 0:
 		return arg.Value(), nil
-	case arg.Variable().Name() == "TX":
+	case arg.Variable() == variables.TX:
 		// no cache for TX
 		arg, errs := r.executeTransformations(arg.Value())
 		return arg, errs
 	default:
 		// NOTE: See comment on transformationKey struct to understand this hacky code
-		argKey := arg.Key()
-		argKeyPtr := unsafe.StringData(argKey)
+		orig := arg.Value()
+		valuePtr := unsafe.StringData(orig)
 
 		// Search from longest prefix (full chain) backwards for a cache hit.
 		// Best case: full chain cached → single map lookup, done.
 		// Typical case: shared prefix cached → start computing from there.
 		startIdx := 0
-		value := arg.Value()
+		value := orig
 		var errs []error
 
 		for i := len(r.transformationPrefixIDs) - 1; i >= 0; i-- {
 			key := transformationKey{
-				argKey:            argKeyPtr,
-				argIndex:          argIdx,
-				argVariable:       arg.Variable(),
+				value:             valuePtr,
+				length:            len(orig),
 				transformationsID: r.transformationPrefixIDs[i],
 			}
 			if cached, ok := cache[key]; ok {
@@ -474,12 +476,11 @@ func (r *Rule) transformArg(arg types.MatchData, argIdx int, cache map[transform
 			}
 
 			key := transformationKey{
-				argKey:            argKeyPtr,
-				argIndex:          argIdx,
-				argVariable:       arg.Variable(),
+				value:             valuePtr,
+				length:            len(orig),
 				transformationsID: r.transformationPrefixIDs[i],
 			}
-			cache[key] = transformationValue{arg: value, errs: errs}
+			cache[key] = transformationValue{arg: value, errs: errs, orig: orig}
 		}
 
 		return value, errs

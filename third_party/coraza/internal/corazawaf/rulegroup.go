@@ -10,7 +10,6 @@ import (
 	"github.com/corazawaf/coraza/v3/internal/corazatypes"
 	utils "github.com/corazawaf/coraza/v3/internal/strings"
 	"github.com/corazawaf/coraza/v3/types"
-	"github.com/corazawaf/coraza/v3/types/variables"
 )
 
 // RuleGroup is a collection of rules
@@ -287,21 +286,25 @@ func NewRuleGroup() RuleGroup {
 	return RuleGroup{}
 }
 
+// transformationKey identifies a transformed value by the value itself:
+// the address and length of its bytes. Transformations depend on the value
+// only, so one entry serves every rule and every variable holding that
+// value. (Keyed by the argument's key and its position in the rule's value
+// list, as before, the cache missed whenever two rules saw the values in a
+// different order, which map iteration makes the rule.) A pointer and not
+// the string, to keep hashing cheap (and TinyGo fast). The same address and
+// length is the same content: strings are immutable, and the entry keeps
+// the value alive (transformationValue.orig), so its memory cannot be
+// reused for another value while the entry exists; the cache is cleared
+// at every phase.
 type transformationKey struct {
-	// TODO(anuraaga): This is a big hack to support performance on TinyGo. TinyGo
-	// cannot efficiently compute a hashcode for a struct if it has embedded non-fixed
-	// size fields, for example string as we'd prefer to use here. A pointer is usable,
-	// and it works for us since we know that the arg key string is populated once per
-	// transaction phase and we would never have different string pointers with the same
-	// content, or more problematically same pointer for different content, as the strings
-	// will be alive throughout the phase.
-	argKey            *byte
-	argIndex          int
-	argVariable       variables.RuleVariable
+	value             *byte
+	length            int
 	transformationsID int
 }
 
 type transformationValue struct {
 	arg  string
 	errs []error
+	orig string
 }
