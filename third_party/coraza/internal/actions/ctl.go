@@ -166,14 +166,16 @@ func (a *ctlFn) Evaluate(_ plugintypes.RuleMetadata, txS plugintypes.Transaction
 		}
 	case ctlRuleRemoveTargetByTag:
 		rules := tx.WAF.Rules.GetRules()
-		for _, r := range rules {
+		for i := range rules {
+			r := &rules[i] // not a copy of the rule: ctl runs per request
 			if utils.InSlice(a.value, r.Tags_) {
 				tx.RemoveRuleTargetByID(r.ID(), a.collection, a.colKey, a.colKeyRx)
 			}
 		}
 	case ctlRuleRemoveTargetByMsg:
 		rules := tx.WAF.Rules.GetRules()
-		for _, r := range rules {
+		for i := range rules {
+			r := &rules[i] // not a copy of the rule: ctl runs per request
 			if r.Msg != nil && r.Msg.String() == a.value {
 				tx.RemoveRuleTargetByID(r.ID(), a.collection, a.colKey, a.colKeyRx)
 			}
@@ -295,14 +297,16 @@ func (a *ctlFn) Evaluate(_ plugintypes.RuleMetadata, txS plugintypes.Transaction
 		}
 	case ctlRuleRemoveByMsg:
 		rules := tx.WAF.Rules.GetRules()
-		for _, r := range rules {
+		for i := range rules {
+			r := &rules[i] // not a copy of the rule: ctl runs per request
 			if r.Msg != nil && r.Msg.String() == a.value {
 				tx.RemoveRuleByID(r.ID_)
 			}
 		}
 	case ctlRuleRemoveByTag:
 		rules := tx.WAF.Rules.GetRules()
-		for _, r := range rules {
+		for i := range rules {
+			r := &rules[i] // not a copy of the rule: ctl runs per request
 			if utils.InSlice(a.value, r.Tags_) {
 				tx.RemoveRuleByID(r.ID_)
 			}

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/corazawaf/coraza/v3/collection"
 	"github.com/corazawaf/coraza/v3/debuglog"
@@ -687,11 +688,22 @@ func (tx *Transaction) GetField(rv ruleVariableParams) []types.MatchData {
 		filteredCount := 0
 		for _, c := range matches {
 			isException := false
-			lkey := strings.ToLower(c.Key())
+			key := c.Key()
+			// The lowercased key, computed once and only for a regex
+			// exception: a string exception compares without allocating.
+			lkey, lowered := "", false
 			for _, ex := range rv.Exceptions {
 				// KeyStr is only meaningful without KeyRx: a regex exception from ctl
 				// carries an empty KeyStr, which would otherwise match a key named "".
-				if (ex.KeyRx != nil && ex.KeyRx.MatchString(lkey)) || (ex.KeyRx == nil && (ex.KeyStr == "" || strings.ToLower(ex.KeyStr) == lkey)) {
+				if ex.KeyRx != nil {
+					if !lowered {
+						lkey, lowered = strings.ToLower(key), true
+					}
+					if ex.KeyRx.MatchString(lkey) {
+						isException = true
+						break
+					}
+				} else if ex.KeyStr == "" || equalLower(ex.KeyStr, key) {
 					isException = true
 					break
 				}
@@ -715,6 +727,37 @@ func (tx *Transaction) GetField(rv ruleVariableParams) []types.MatchData {
 		}
 	}
 	return matches
+}
+
+// equalLower reports strings.ToLower(a) == strings.ToLower(b), without
+// allocating when both are ASCII.
+func equalLower(a, b string) bool {
+	for i := 0; i < len(a); i++ {
+		if a[i] >= utf8.RuneSelf {
+			return strings.ToLower(a) == strings.ToLower(b)
+		}
+	}
+	for i := 0; i < len(b); i++ {
+		if b[i] >= utf8.RuneSelf {
+			return strings.ToLower(a) == strings.ToLower(b)
+		}
+	}
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // RemoveRuleTargetByID removes the VARIABLE:KEY from the rule ID.
