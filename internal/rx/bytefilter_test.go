@@ -1,7 +1,9 @@
 package rx
 
 import (
+	"math/rand/v2"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -50,6 +52,28 @@ func TestByteFilter(t *testing.T) {
 			if f(v) {
 				t.Errorf("%q: filter lets %q through", tc.pattern, v)
 			}
+		}
+	}
+}
+
+// TestContainsFoldASCII: the case-insensitive search agrees with
+// lowercasing and strings.Contains, with both cases of the first byte
+// spread through the input (the positions it remembers between
+// candidates).
+func TestContainsFoldASCII(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	alphabet := "eEtTxX -"
+	for range 20000 {
+		n := r.IntN(40)
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		s := string(b)
+		needle := []string{"e", "et", "ete", "ex-", "t e", "xx"}[r.IntN(6)]
+		want := strings.Contains(strings.ToLower(s), needle)
+		if got := containsFoldASCII(s, needle); got != want {
+			t.Fatalf("%q in %q: got %v, want %v", needle, s, got, want)
 		}
 	}
 }
