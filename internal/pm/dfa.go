@@ -99,8 +99,7 @@ func buildDFA(phrases []string) *dfa {
 	fail := make([]int32, total)
 
 	// goto along failure links, for a state whose failure target is done.
-	var next func(s int32, c uint8) int32
-	next = func(s int32, c uint8) int32 {
+	next := func(s int32, c uint8) int32 {
 		for {
 			if int(s) < d.ndense {
 				return d.dense[int(s)*n+int(c)]
