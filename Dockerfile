@@ -12,6 +12,8 @@
 FROM golang:1.27.3-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
+# Coraza with mamori's patch (third_party/README.md): go.mod replaces it.
+COPY third_party/coraza third_party/coraza
 RUN go mod download
 COPY . .
 ARG MAMORI_VERSION=devel

@@ -18,6 +18,10 @@ func setVersion() {
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, m := range bi.Deps {
 			deps[m.Path] = m.Version
+			if m.Replace != nil && m.Replace.Version == "" {
+				// A local copy: Coraza with mamori's patch (third_party/).
+				deps[m.Path] += "+mamori"
+			}
 		}
 	}
 	caddy.CustomVersion = fmt.Sprintf("mamori %s (Caddy %s, Coraza %s, OWASP CRS %s)",

@@ -943,20 +943,41 @@ func containsFoldASCIIOnly(s, needle string) bool {
 		upper = first - ('a' - 'A')
 	}
 
+	// nextLo and nextHi are the absolute positions of the next lower- and
+	// upper-case first byte at or after i (-1: none left; -2: not searched
+	// yet). Each is searched again only once i has passed it: searching
+	// both from i on every candidate re-scanned the rest of the input for
+	// the rarer case each time, quadratic on long text (mamori: 1 s of CPU
+	// for 1 MB of prose).
+	nextLo, nextHi := -2, -2
+	if !hasUpper {
+		nextHi = -1
+	}
 	for i := 0; i <= limit; {
 		// strings.IndexByte is accelerated by the Go runtime (SIMD on
 		// amd64/arm64, scalar elsewhere) and is correct on every platform.
-		lo := strings.IndexByte(s[i:], first)
-		if hasUpper {
-			hi := strings.IndexByte(s[i:], upper)
-			if hi >= 0 && (lo < 0 || hi < lo) {
-				lo = hi
+		if nextLo != -1 && nextLo < i {
+			if j := strings.IndexByte(s[i:], first); j >= 0 {
+				nextLo = i + j
+			} else {
+				nextLo = -1
 			}
 		}
-		if lo < 0 {
-			return false
+		if nextHi != -1 && nextHi < i {
+			if j := strings.IndexByte(s[i:], upper); j >= 0 {
+				nextHi = i + j
+			} else {
+				nextHi = -1
+			}
 		}
-		i += lo
+		switch {
+		case nextLo < 0 && nextHi < 0:
+			return false
+		case nextHi < 0 || (nextLo >= 0 && nextLo < nextHi):
+			i = nextLo
+		default:
+			i = nextHi
+		}
 		if i > limit {
 			return false
 		}

@@ -24,7 +24,9 @@ import (
 // arbitrary bytes use binaryregexp, and input that is not valid UTF-8 goes
 // to Go's regexp (RE2 would stop at the first invalid byte, an evasion).
 // With SecRxPreFilter On, expressions whose required literals are absent
-// are skipped first (rxprefilter.go, Coraza's prefilter with a fix).
+// are skipped first (rxprefilter.go, Coraza's prefilter with a fix), and
+// expressions without one when the input holds none of the bytes every
+// match needs (bytefilter.go).
 // The registration is process-wide: every Coraza WAF in the binary uses it.
 func init() {
 	plugins.RegisterOperator("rx", newRX)
@@ -70,6 +72,11 @@ func newRX(options plugintypes.OperatorOptions) (plugintypes.Operator, error) {
 		if options.RxPreFilterEnabled {
 			o.minLen = minMatchLength(expr)
 			o.prefilter = prefilterFunc(expr)
+			if o.prefilter == nil {
+				// No required literal: the bytes any match needs
+				// (bytefilter.go).
+				o.prefilter = byteFilterFunc(expr)
+			}
 		}
 		return o, nil
 	})

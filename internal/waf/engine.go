@@ -19,6 +19,8 @@ import (
 	"github.com/corazawaf/coraza/v3/experimental"
 
 	"github.com/mamori-waf/mamori/internal/detect"
+	// mamori's @pm, @pmFromFile: a DFA instead of Coraza's NFA (see internal/pm).
+	_ "github.com/mamori-waf/mamori/internal/pm"
 	// mamori's @rx: RE2 behind a literal prefilter (see internal/rx).
 	_ "github.com/mamori-waf/mamori/internal/rx"
 	// The operators mamori's virtual patches call (rules/patches).

@@ -138,7 +138,9 @@ STAMP="$(cat "$REPO_ROOT/go.mod" "$REPO_ROOT/go.sum" "${BASH_SOURCE[0]}" | sha25
 
 # build_caddy NAME [EXTRA_IMPORT EXTRA_MODULE@VERSION]
 # Builds a throwaway main module under $SRC/NAME whose go.mod is the repo's
-# (same Caddy, Coraza, CRS and shared dependency versions).
+# (same Caddy, Coraza, CRS and shared dependency versions), without the
+# replace of Coraza by mamori's patched copy (third_party/): coraza-caddy
+# runs Coraza v3.8.1 as released.
 build_caddy() {
 	local name=$1 import=${2:-} extra=${3:-}
 	local dir="$SRC/$name" out="$BIN/$name"
@@ -167,6 +169,7 @@ build_caddy() {
 	(
 		cd "$dir" &&
 			go mod edit -require="github.com/caddyserver/caddy/v2@$CADDY_VERSION" &&
+			go mod edit -dropreplace=github.com/corazawaf/coraza/v3 &&
 			{ [[ -z $extra ]] || go get "$extra"; } &&
 			go build -mod=mod -o "$out.tmp" .
 	) && mv "$out.tmp" "$out" && echo "$STAMP" >"$dir/.stamp"

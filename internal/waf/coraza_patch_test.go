@@ -1,0 +1,70 @@
+package waf
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/corazawaf/coraza/v3"
+)
+
+// TestTransformationCacheDuplicateKeys: every value of a parameter sent
+// twice is inspected by every rule. The patched Coraza caches transformed
+// values by the value (third_party/coraza.patch); rules see a collection's
+// values in a different order each time (map iteration), so a cache entry
+// must never stand for another value of the same parameter.
+func TestTransformationCacheDuplicateKeys(t *testing.T) {
+	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives(`
+SecRuleEngine On
+SecRule ARGS "@rx ^never$" "id:1,phase:1,pass,nolog,t:lowercase"
+SecRule ARGS "@contains evil" "id:2,phase:1,deny,status:403,t:lowercase"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := url.Values{}
+	q.Add("a", "EVIL")
+	q.Add("a", "harmless")
+	for _, k := range strings.Fields("b c d e f g h i j k l m n o p") {
+		q.Set(k, "x")
+	}
+	missed := 0
+	for range 200 {
+		tx := w.NewTransaction()
+		tx.ProcessURI("/?"+q.Encode(), "GET", "HTTP/1.1")
+		if it := tx.ProcessRequestHeaders(); it == nil || it.RuleID != 2 {
+			missed++
+		}
+		_ = tx.Close()
+	}
+	if missed > 0 {
+		t.Fatalf("the attack value passed rule 2 in %d of 200 requests", missed)
+	}
+}
+
+// TestRuleCollection: the patched Coraza skips filling the RULE collection
+// while nothing reads it; a rule set that reads it (a macro %{rule.msg}, a
+// target RULE:id) still gets it as v3.8.1 filled it.
+func TestRuleCollection(t *testing.T) {
+	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives(`
+SecRuleEngine On
+SecRule ARGS:q "@contains x" "id:10,phase:1,pass,msg:'seen %{ARGS.q}',setvar:'tx.m=%{rule.msg}'"
+SecRule TX:m "@streq seen axb" "id:11,phase:1,deny,status:403"
+SecRule RULE:id "@streq 12" "id:12,phase:1,deny,status:401"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		query string
+		rule  int
+	}{{"q=axb", 11}, {"q=zzz", 12}} {
+		tx := w.NewTransaction()
+		tx.ProcessURI("/?"+tc.query, "GET", "HTTP/1.1")
+		it := tx.ProcessRequestHeaders()
+		if it == nil || it.RuleID != tc.rule {
+			t.Errorf("%s: interruption %+v, want rule %d", tc.query, it, tc.rule)
+		}
+		_ = tx.Close()
+	}
+}
