@@ -22,9 +22,9 @@ func TestRegexMatchesTokens(t *testing.T) {
 		{`\bunion\s+select\b`, false},
 		{`[;|&]\s*id\b`, false},
 		{`(?:^|[;|])\s*wget`, true}, // ^ then a token
-		{`[^a-z]`, true},             // digits and "._~-" are tokens
+		{`[^a-z]`, true},            // digits and "._~-" are tokens
 		{`[\s"'<>]`, false},
-		{`a*`, true}, // matches the empty string, so every value
+		{`a*`, true},           // matches the empty string, so every value
 		{`(?i)\x{212A}`, true}, // Kelvin sign folds to k
 		{`(`, true},            // does not parse: judged able to match
 	} {
