@@ -245,11 +245,20 @@ func decodeB64Token(tok string) (string, bool) {
 		}
 		enc = base64.RawURLEncoding
 	}
-	dec, err := enc.DecodeString(raw)
-	if err != nil || !printable(dec) {
+	// Most candidates are words or identifiers that decode to binary:
+	// short ones are decoded on the stack, and only text is kept.
+	var stack [96]byte
+	buf := stack[:0]
+	if n := enc.DecodedLen(len(raw)); n <= len(stack) {
+		buf = stack[:n]
+	} else {
+		buf = make([]byte, n)
+	}
+	n, err := enc.Decode(buf, []byte(raw))
+	if err != nil || !printable(buf[:n]) {
 		return "", false
 	}
-	return string(dec), true
+	return string(buf[:n]), true
 }
 
 // printable reports text: valid UTF-8, no control characters but
