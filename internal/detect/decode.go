@@ -248,7 +248,7 @@ func decodeB64Token(tok string) (string, bool) {
 	// Most candidates are words or identifiers that decode to binary:
 	// short ones are decoded on the stack, and only text is kept.
 	var stack [96]byte
-	buf := stack[:0]
+	var buf []byte
 	if n := enc.DecodedLen(len(raw)); n <= len(stack) {
 		buf = stack[:n]
 	} else {
