@@ -117,7 +117,7 @@ func writeSignatures(b *strings.Builder) {
 	// is more than one (tokens.go); the others run on every request.
 	write := func(s signature) {
 		for i, target := range []struct{ vars, decode string }{
-			{lowerExclusions(signatureTargets + signatureExclude[s.id]), "t:mamoriDecodeAll"},
+			{lowerExclusions(signatureTargets + signatureExclude[s.id]), signatureDecode},
 			{"REQUEST_URI_RAW", "t:mamoriPath"},
 		} {
 			t := "t:none," + target.decode
@@ -139,7 +139,7 @@ func writeSignatures(b *strings.Builder) {
 			gated = append(gated, s)
 		}
 	}
-	fmt.Fprintf(b, "SecRule %s \"@rx %s\" \"id:%d,phase:2,pass,nolog,t:none,t:mamoriDecodeAll,setvar:tx.mamori_signed=1\"\n", lowerExclusions(signatureTargets), tokenClass, signatureBase+2)
+	fmt.Fprintf(b, "SecRule %s \"@rx %s\" \"id:%d,phase:2,pass,nolog,t:none,%s,setvar:tx.mamori_signed=1\"\n", lowerExclusions(signatureTargets), tokenClass, signatureBase+2, signatureDecode)
 	fmt.Fprintf(b, "SecRule REQUEST_URI_RAW \"@rx %s\" \"id:%d,phase:2,pass,nolog,t:none,t:mamoriPath,setvar:tx.mamori_signed=1\"\n", tokenClass, signatureBase+3)
 	fmt.Fprintf(b, "SecRule &TX:mamori_signed \"@eq 0\" \"id:%d,phase:2,pass,nolog,skipAfter:END-MAMORI-SIGNATURES\"\n", signatureBase+4)
 	for _, s := range gated {
@@ -158,6 +158,10 @@ func (s signature) matchesTokens() bool {
 	}
 	return regexMatchesTokens(s.pattern)
 }
+
+// signatureDecode is how the signatures read the variables of
+// signatureTargets; their token gate reads them the same way.
+const signatureDecode = "t:mamoriDecodeAll"
 
 // escapeQuotes escapes double quotes for a SecLang quoted argument.
 func escapeQuotes(s string) string { return strings.ReplaceAll(s, `"`, `\"`) }
