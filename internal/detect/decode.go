@@ -202,11 +202,12 @@ func isB64(c byte) bool {
 // padded or not) that decodes to printable UTF-8 text by that text.
 // Tokens that decode to binary (random identifiers, hashes) stay.
 func base64Decode(s string) string {
+	// Most values hold no token that decodes: nothing is copied until one
+	// does (copied marks how much of s is in b).
 	var b strings.Builder
-	changed := false
+	copied := 0
 	for i := 0; i < len(s); {
 		if !isB64(s[i]) {
-			b.WriteByte(s[i])
 			i++
 			continue
 		}
@@ -218,18 +219,17 @@ func base64Decode(s string) string {
 		for end < len(s) && end-j < 2 && s[end] == '=' {
 			end++
 		}
-		tok := s[i:end]
-		if dec, ok := decodeB64Token(tok); ok {
+		if dec, ok := decodeB64Token(s[i:end]); ok {
+			b.WriteString(s[copied:i])
 			b.WriteString(dec)
-			changed = true
-		} else {
-			b.WriteString(tok)
+			copied = end
 		}
 		i = end
 	}
-	if !changed {
+	if copied == 0 {
 		return s
 	}
+	b.WriteString(s[copied:])
 	return b.String()
 }
 
@@ -245,11 +245,20 @@ func decodeB64Token(tok string) (string, bool) {
 		}
 		enc = base64.RawURLEncoding
 	}
-	dec, err := enc.DecodeString(raw)
-	if err != nil || !printable(dec) {
+	// Most candidates are words or identifiers that decode to binary:
+	// short ones are decoded on the stack, and only text is kept.
+	var stack [96]byte
+	var buf []byte
+	if n := enc.DecodedLen(len(raw)); n <= len(stack) {
+		buf = stack[:n]
+	} else {
+		buf = make([]byte, n)
+	}
+	n, err := enc.Decode(buf, []byte(raw))
+	if err != nil || !printable(buf[:n]) {
 		return "", false
 	}
-	return string(dec), true
+	return string(buf[:n]), true
 }
 
 // printable reports text: valid UTF-8, no control characters but

@@ -30,6 +30,9 @@ func init() {
 // by Sep, or "" when nothing decodes: for the variables CRS already
 // inspects as they are, only what decoding reveals is new.
 func decodedOnly(v string) (string, bool, error) {
+	if plain(v) {
+		return "", v != "", nil
+	}
 	parts := Decode(v)
 	if len(parts) == 1 && parts[0] == v {
 		return "", v != "", nil
@@ -40,11 +43,21 @@ func decodedOnly(v string) (string, bool, error) {
 // decodedAll (t:mamoriDecodeAll) gives the decoded forms, or the value
 // itself when nothing decodes: for placements CRS does not inspect.
 func decodedAll(v string) (string, bool, error) {
+	if plain(v) {
+		return v, false, nil
+	}
 	parts := Decode(v)
 	if len(parts) == 1 && parts[0] == v {
 		return v, false, nil
 	}
 	return strings.Join(parts, Sep), true, nil
+}
+
+// plain reports a value that Decode returns as it is (one decoding round
+// changes nothing and it is no GraphQL document with string literals),
+// found without building Decode's result: most values are plain.
+func plain(v string) bool {
+	return len(v) > maxDecodeLen || decodeOnce(v) == v && len(graphQLStrings(v)) == 0
 }
 
 // headerParts (t:mamoriHeader) reads a header, XML attribute or file name:

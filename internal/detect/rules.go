@@ -134,7 +134,10 @@ func Rules(o Options, level int) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("reading CRS: %w", err)
 	}
-	var own, decoded, placed, path strings.Builder
+	// placed holds the header copies that may match a token (run on
+	// every request), placedGated those that cannot (run only when a
+	// header value is more than a token: tokens.go).
+	var own, decoded, placed, placedGated, path strings.Builder
 	for _, r := range crs {
 		if !r.isAttackRule() {
 			continue
@@ -157,7 +160,11 @@ func Rules(o Options, level int) (string, error) {
 		}
 		decoded.WriteString(r.copy(decodedBase+r.ID-900000, r.Variables, "t:mamoriDecode", gate, isPromoted))
 		if !r.byteRegex() {
-			placed.WriteString(r.copy(placementBase+r.ID-900000, placementTargets+r.headersRead()+urlHeaderExclusion(r.ID), "t:mamoriHeader", gate, isPromoted))
+			into := &placedGated
+			if r.matchesTokens() {
+				into = &placed
+			}
+			into.WriteString(r.copy(placementBase+r.ID-900000, placementTargets+r.headersRead()+urlHeaderExclusion(r.ID), "t:mamoriHeader", gate, isPromoted))
 		}
 		if !strings.Contains(r.Variables, "REQUEST_FILENAME") {
 			path.WriteString(r.copy(pathBase+r.ID-900000, "REQUEST_URI_RAW", "t:mamoriPath", gate, isPromoted))
@@ -176,6 +183,12 @@ func Rules(o Options, level int) (string, error) {
 	}
 	if on(o.Placements) {
 		b.WriteString(placed.String())
+		// Most header values (Host, a short ID, "1") are tokens: one rule
+		// finds out, and the copies that cannot match a token are skipped.
+		fmt.Fprintf(&b, "SecRule %s \"@rx %s\" \"id:%d,phase:2,pass,nolog,t:none,t:mamoriHeader,setvar:tx.mamori_placed=1\"\n", lowerExclusions(placementTargets), tokenClass, placementBase)
+		fmt.Fprintf(&b, "SecRule &TX:mamori_placed \"@eq 0\" \"id:%d,phase:2,pass,nolog,skipAfter:END-MAMORI-PLACED\"\n", placementBase+1)
+		b.WriteString(placedGated.String())
+		b.WriteString("SecMarker END-MAMORI-PLACED\n")
 		// Path segments of letters (any script), digits and ._~- (slugs)
 		// hold no attack: the path copies are skipped for them. (No \x80
 		// escape: it would send the expression to the slow byte matcher.)
@@ -233,7 +246,23 @@ func (r crsRule) copy(id int, variables, decode string, gate, promote bool) stri
 	if id != r.ID {
 		actions = append(actions, "tag:'mamori-detect'")
 	}
-	return fmt.Sprintf("SecRule %s \"%s\" \"%s\"\n", variables, op, strings.Join(actions, ","))
+	return fmt.Sprintf("SecRule %s \"%s\" \"%s\"\n", lowerExclusions(variables), op, strings.Join(actions, ","))
+}
+
+// lowerExclusions writes the header names a variable list excludes
+// (!REQUEST_HEADERS:Cookie) in lower case. Coraza compares them with each
+// header's lowercased name by lowercasing the exclusion again, for every
+// header and rule: a name with a capital costs an allocation each time
+// (≈ 26,000 per browser request over the header copies), one in lower
+// case none. The match is the same: header names are case-insensitive.
+func lowerExclusions(variables string) string {
+	parts := strings.Split(variables, "|")
+	for i, p := range parts {
+		if key, ok := strings.CutPrefix(p, "!REQUEST_HEADERS:"); ok && !strings.HasPrefix(key, "/") {
+			parts[i] = "!REQUEST_HEADERS:" + strings.ToLower(key)
+		}
+	}
+	return strings.Join(parts, "|")
 }
 
 func copyNote(decode string, promote bool) string {

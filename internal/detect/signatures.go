@@ -113,9 +113,11 @@ func writeSignatures(b *strings.Builder) {
 		}
 		b.WriteString("SecMarker END-MAMORI-RAW-BODY\n")
 	}()
-	for _, s := range signatureList {
+	// Signatures that cannot match a token run only when a value they read
+	// is more than one (tokens.go); the others run on every request.
+	write := func(s signature) {
 		for i, target := range []struct{ vars, decode string }{
-			{signatureTargets + signatureExclude[s.id], "t:mamoriDecodeAll"},
+			{lowerExclusions(signatureTargets + signatureExclude[s.id]), signatureDecode},
 			{"REQUEST_URI_RAW", "t:mamoriPath"},
 		} {
 			t := "t:none," + target.decode
@@ -129,7 +131,37 @@ func writeSignatures(b *strings.Builder) {
 				target.vars, escapeQuotes(s.pattern), s.id+i*50, t, s.msg, s.tag)
 		}
 	}
+	var gated []signature
+	for _, s := range signatureList {
+		if s.matchesTokens() {
+			write(s)
+		} else {
+			gated = append(gated, s)
+		}
+	}
+	fmt.Fprintf(b, "SecRule %s \"@rx %s\" \"id:%d,phase:2,pass,nolog,t:none,%s,setvar:tx.mamori_signed=1\"\n", lowerExclusions(signatureTargets), tokenClass, signatureBase+2, signatureDecode)
+	fmt.Fprintf(b, "SecRule REQUEST_URI_RAW \"@rx %s\" \"id:%d,phase:2,pass,nolog,t:none,t:mamoriPath,setvar:tx.mamori_signed=1\"\n", tokenClass, signatureBase+3)
+	fmt.Fprintf(b, "SecRule &TX:mamori_signed \"@eq 0\" \"id:%d,phase:2,pass,nolog,skipAfter:END-MAMORI-SIGNATURES\"\n", signatureBase+4)
+	for _, s := range gated {
+		write(s)
+	}
+	b.WriteString("SecMarker END-MAMORI-SIGNATURES\n")
 }
+
+// matchesTokens reports whether s may match a value made only of token
+// characters (tokens.go).
+func (s signature) matchesTokens() bool {
+	for _, t := range strings.Split(s.transforms, ",") {
+		if name, ok := strings.CutPrefix(t, "t:"); ok && !tokenClosed[name] {
+			return true
+		}
+	}
+	return regexMatchesTokens(s.pattern)
+}
+
+// signatureDecode is how the signatures read the variables of
+// signatureTargets; their token gate reads them the same way.
+const signatureDecode = "t:mamoriDecodeAll"
 
 // escapeQuotes escapes double quotes for a SecLang quoted argument.
 func escapeQuotes(s string) string { return strings.ReplaceAll(s, `"`, `\"`) }

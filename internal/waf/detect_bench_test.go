@@ -3,6 +3,8 @@
 package waf
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/mamori-waf/mamori/internal/detect"
@@ -51,4 +53,61 @@ func BenchmarkDecode(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkDetectionBrowser is the request phases of a browser's page
+// view (the headers Chrome sends, a Referer with parameters, cookies),
+// CRS alone and with every layer: the header gate opens on such requests
+// (the User-Agent is more than a token), so this is the layers' cost on
+// browser traffic.
+func BenchmarkDetectionBrowser(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		o    detect.Options
+	}{
+		{"crs-only", detect.Options{Off: true}},
+		{"all", detect.Options{}},
+	} {
+		e := benchEngine(b, Config{Detection: c.o})
+		b.Run(c.name, func(b *testing.B) {
+			run := func() {
+				r := httptest.NewRequest(http.MethodGet, "/blog/2024/05/spring-planting-notes.html?utm_source=newsletter&page=2", nil)
+				r.Host = "www.example.com"
+				r.RemoteAddr = "127.0.0.1:40000"
+				for k, v := range browserHeaders {
+					r.Header.Set(k, v)
+				}
+				tx := e.NewTransaction("bench")
+				defer tx.Close()
+				if it, err := tx.ProcessRequest(r, "127.0.0.1", 40000); err != nil || it != nil {
+					b.Fatalf("ProcessRequest: interruption %+v, error %v", it, err)
+				}
+			}
+			b.ReportAllocs()
+			run()
+			cpu0 := processCPU()
+			for b.Loop() {
+				run()
+			}
+			reportCPU(b, cpu0)
+		})
+	}
+}
+
+var browserHeaders = map[string]string{
+	"User-Agent":                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+	"Accept":                    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
+	"Accept-Language":           "en-US,en;q=0.9,ja;q=0.8",
+	"Accept-Encoding":           "gzip, deflate, br, zstd",
+	"Referer":                   "https://www.example.com/blog/?cat=garden&paged=3",
+	"Cookie":                    "_ga=GA1.1.1234567890.1700000000; theme=dark; session=Zm9vYmFyYmF6",
+	"Upgrade-Insecure-Requests": "1",
+	"Sec-Fetch-Dest":            "document",
+	"Sec-Fetch-Mode":            "navigate",
+	"Sec-Fetch-Site":            "same-origin",
+	"Sec-Fetch-User":            "?1",
+	"Sec-Ch-Ua":                 `"Google Chrome";v="131", "Chromium";v="131", "Not_A Brand";v="24"`,
+	"Sec-Ch-Ua-Mobile":          "?0",
+	"Sec-Ch-Ua-Platform":        `"Windows"`,
+	"Priority":                  "u=0, i",
 }
