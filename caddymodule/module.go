@@ -105,7 +105,7 @@ type Handler struct {
 	csrf         *csrf.Guard       // nil when off
 	passwords    *password.Checker // nil when off or without password forms
 	watcher      *waf.Watcher      // nil unless Watch is set
-	engine       *waf.Engine
+	engine       *engineRef // weak after Cleanup (release.go)
 	fingerprint  string
 	ruleSet      string // fingerprint of the rules in force after a rules reload (the watcher's checks are serial)
 	headers      *headers.Compiled
@@ -185,7 +185,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("waf: %w", err)
 	}
-	h.engine = e
+	h.engine = newEngineRef(e)
 	h.fingerprint = compiled.Fingerprint
 	if loaded {
 		h.logger.Debug("WAF reused", zap.String("fingerprint", compiled.Fingerprint[:12]))
@@ -249,6 +249,7 @@ func (h *Handler) Cleanup() error {
 		h.logger.Error("stopping the rule file watcher", zap.Error(err))
 	}
 	h.cleanupLogs()
+	h.engine.release() // a replaced configuration Caddy still holds must not hold its rules (release.go)
 	if h.fingerprint == "" || watching {
 		return nil
 	}

@@ -126,6 +126,14 @@ heap_kib() {
 	curl -s -o /dev/null "http://127.0.0.1:$ADMIN/debug/pprof/heap?gc=1" || true
 	curl -s "http://127.0.0.1:$ADMIN/metrics" | awk '/^go_memstats_heap_inuse_bytes / { printf "%d", $2 / 1024 }'
 }
+# profiles NAME: with KEEP=1, a heap profile (NAME.heap.pb.gz; compare with
+# go tool pprof -base first.heap.pb.gz end.heap.pb.gz) and a goroutine dump
+# (NAME.goroutines.txt) of that moment, in the kept directory.
+profiles() {
+	[[ ${KEEP:-0} == 1 ]] || return 0
+	curl -s -o "$WORK/$1.heap.pb.gz" "http://127.0.0.1:$ADMIN/debug/pprof/heap?gc=1" || true
+	curl -s -o "$WORK/$1.goroutines.txt" "http://127.0.0.1:$ADMIN/debug/pprof/goroutine?debug=1" || true
+}
 compiled() { grep -c '"WAF compiled"' "$WORK/mamori.log" || true; }
 rules() {
 	"$WORK/mamori" reload-rules --address "127.0.0.1:$ADMIN" >>"$WORK/reload-rules.log" 2>&1 ||
@@ -169,6 +177,7 @@ sleep "$SETTLE"
 RSS_FIRST=$(rss_kib)
 HEAP_FIRST=$(heap_kib)
 C_FIRST=$(compiled)
+profiles first
 log "after the first reload-rules and Caddyfile reload: RSS $RSS_FIRST KiB, heap in use $HEAP_FIRST KiB ($C_FIRST engines compiled so far)"
 
 for ((n = 2; n <= RELOADS; n++)); do
@@ -181,8 +190,7 @@ if [[ $SAME == 1 ]]; then check_patch 1; else check_patch "$RELOADS"; fi
 sleep "$SETTLE"
 RSS_END=$(rss_kib)
 HEAP_END=$(heap_kib)
-# KEEP=1 also keeps a heap profile of the end state (go tool pprof heap.pb.gz).
-[[ ${KEEP:-0} == 1 ]] && curl -s -o "$WORK/heap.pb.gz" "http://127.0.0.1:$ADMIN/debug/pprof/heap?gc=1"
+profiles end
 C_END=$(compiled)
 ELAPSED=$(($(date +%s) - START))
 if [[ -n $HEY1 ]]; then
