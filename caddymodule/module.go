@@ -105,7 +105,7 @@ type Handler struct {
 	csrf         *csrf.Guard       // nil when off
 	passwords    *password.Checker // nil when off or without password forms
 	watcher      *waf.Watcher      // nil unless Watch is set
-	engine       *engineRef // weak after Cleanup (release.go)
+	engine       *engineRef        // weak after Cleanup (release.go)
 	fingerprint  string
 	ruleSet      string // fingerprint of the rules in force after a rules reload (the watcher's checks are serial)
 	headers      *headers.Compiled

@@ -21,13 +21,16 @@ type Watcher struct {
 	onError  func(error)
 
 	current atomic.Pointer[Engine]
-	after   atomic.Pointer[weak.Pointer[Engine]] // after Close: the last engine, weakly
-	closed  bool                                 // Close ran: Check swaps nothing in
 	owned   *Engine // the last engine the watcher built, nil at first
 	pool    Pool    // nil: the watcher builds and owns its engines
 	held    string  // with a pool: fingerprint of the engine it holds
 	digest  string
 	failed  string // digest of the last refused files, reported once
+
+	// After Close: the last engine, weakly (see Engine); closed makes
+	// Check swap nothing in.
+	after  atomic.Pointer[weak.Pointer[Engine]]
+	closed bool
 
 	stop chan struct{}
 	done sync.WaitGroup
