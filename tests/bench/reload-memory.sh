@@ -104,7 +104,13 @@ EOF
 
 export XDG_DATA_HOME="$WORK/data" XDG_CONFIG_HOME="$WORK/config"
 "$WORK/upstream" -listen "127.0.0.1:$UP" >"$WORK/upstream.log" 2>&1 &
-PIDS+=($!)
+UPSTREAM=$!
+PIDS+=($UPSTREAM)
+for ((i = 0; i < 100; i++)); do # a port taken meanwhile by another process: say so
+	kill -0 "$UPSTREAM" 2>/dev/null || { cat "$WORK/upstream.log" >&2; die "the upstream exited (port $UP taken?)"; }
+	grep -q listening "$WORK/upstream.log" && break
+	sleep 0.1
+done
 "$WORK/mamori" run --config "$WORK/Caddyfile" --adapter caddyfile >"$WORK/mamori.log" 2>&1 &
 MAMORI=$!
 PIDS+=($MAMORI)
@@ -198,7 +204,7 @@ if [[ -n $HEY1 ]]; then
 	wait "$HEY1" "$HEY2" 2>/dev/null || true
 fi
 touch "$WORK/hey1.txt" "$WORK/hey2.txt"
-ERRS=$(cat "$WORK/hey1.txt" "$WORK/hey2.txt" | awk '/^Error distribution:/ { e = 1; next } e && /\[[0-9]+\]/ { gsub(/[][]/, "", $1); n += $1 } END { print n + 0 }')
+ERRS=$(cat "$WORK/hey1.txt" "$WORK/hey2.txt" | awk '/^Error distribution:/ { e = 1; next } /^[^ \t]/ { e = 0 } e && /^[ \t]*\[[0-9]+\]/ { gsub(/[][]/, "", $1); n += $1 } END { print n + 0 }')
 CODES=$(cat "$WORK/hey1.txt" "$WORK/hey2.txt" | awk '/^Status code distribution:/ { c = 1; next } c && /^\s*\[[0-9]+\]/ { print } /^$/ { c = 0 }' | sort | uniq | tr -s ' ' | paste -sd ';' -)
 
 PCT=$(awk -v a="$RSS_END" -v b="$RSS_FIRST" 'BEGIN { printf "%+.1f", (a - b) * 100 / b }')
