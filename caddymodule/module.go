@@ -228,6 +228,9 @@ func acquireEngine(logger *zap.Logger, compiled *waf.Compiled) (e *waf.Engine, l
 	if err != nil {
 		return nil, false, err
 	}
+	if !loaded {
+		freeCompileMemory() // release.go
+	}
 	return val.(pooledEngine).Engine, loaded, nil
 }
 

@@ -134,11 +134,13 @@ heap_kib() {
 }
 # profiles NAME: with KEEP=1, a heap profile (NAME.heap.pb.gz; compare with
 # go tool pprof -base first.heap.pb.gz end.heap.pb.gz) and a goroutine dump
-# (NAME.goroutines.txt) of that moment, in the kept directory.
+# (NAME.goroutines.txt) of that moment, and the Go runtime's memory
+# figures (NAME.memstats.txt), in the kept directory.
 profiles() {
 	[[ ${KEEP:-0} == 1 ]] || return 0
 	curl -s -o "$WORK/$1.heap.pb.gz" "http://127.0.0.1:$ADMIN/debug/pprof/heap?gc=1" || true
 	curl -s -o "$WORK/$1.goroutines.txt" "http://127.0.0.1:$ADMIN/debug/pprof/goroutine?debug=1" || true
+	curl -s "http://127.0.0.1:$ADMIN/metrics" | grep -E '^go_(memstats|goroutines)' >"$WORK/$1.memstats.txt" || true
 }
 compiled() { grep -c '"WAF compiled"' "$WORK/mamori.log" || true; }
 rules() {
