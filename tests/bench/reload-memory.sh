@@ -7,6 +7,8 @@
 #
 #   tests/bench/reload-memory.sh                 # 100 + 100 reloads
 #   BENCH_RELOADS=20 tests/bench/reload-memory.sh
+#   BENCH_RELOAD_DRAIN=150 ...        # one more reading after 150 s more load
+#   BENCH_RELOAD_UPSTREAM_KEEPALIVE=10s ...  # reverse_proxy keepalive idle timeout
 #
 # (hey sends a Content-Type even on GET: a form type, which CRS allows.)
 # Exit status 1 when the resident set at the end is more than 10 % above
@@ -22,6 +24,8 @@ RATE="${BENCH_RELOAD_QPS:-50}" # per connection (hey -q): steady load, not satur
 SETTLE="${BENCH_RELOAD_SETTLE:-5}"
 ONLY="${BENCH_RELOAD_ONLY:-}" # "rules" or "caddyfile": one kind of reload only
 SAME="${BENCH_RELOAD_SAME:-0}"  # 1: the patch never changes (no new rule set to compile)
+DRAIN="${BENCH_RELOAD_DRAIN:-0}" # seconds of more load, then one more reading
+KEEPALIVE="${BENCH_RELOAD_UPSTREAM_KEEPALIVE:-}" # reverse_proxy's keep-alive idle timeout (Caddy's default: 2m)
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() {
@@ -75,6 +79,12 @@ write_patch() {
 }
 write_patch 0
 
+PROXY_OPTS=""
+[[ -z $KEEPALIVE ]] || PROXY_OPTS=" {
+		transport http {
+			keepalive $KEEPALIVE
+		}
+	}"
 cat >"$WORK/Caddyfile" <<EOF
 {
 	admin 127.0.0.1:$ADMIN
@@ -90,7 +100,7 @@ http://127.0.0.1:$S1 {
 		include $WORK/patches/*.conf
 		access_log off
 	}
-	reverse_proxy 127.0.0.1:$UP
+	reverse_proxy 127.0.0.1:$UP$PROXY_OPTS
 }
 
 http://127.0.0.1:$S2 {
@@ -98,7 +108,7 @@ http://127.0.0.1:$S2 {
 		include $WORK/patches/*.conf
 		access_log off
 	}
-	reverse_proxy 127.0.0.1:$UP
+	reverse_proxy 127.0.0.1:$UP$PROXY_OPTS
 }
 EOF
 
@@ -199,6 +209,13 @@ sleep "$SETTLE"
 RSS_END=$(rss_kib)
 HEAP_END=$(heap_kib)
 profiles end
+RSS_DRAIN="" HEAP_DRAIN=""
+if ((DRAIN > 0)); then
+	sleep "$DRAIN"
+	RSS_DRAIN=$(rss_kib)
+	HEAP_DRAIN=$(heap_kib)
+	profiles drained
+fi
 C_END=$(compiled)
 ELAPSED=$(($(date +%s) - START))
 if [[ -n $HEY1 ]]; then
@@ -217,6 +234,11 @@ printf '  %-52s %12s %16s\n' "" "RSS" "Go heap in use"
 printf '  %-52s %8s KiB %12s KiB\n' "after start and ${SETTLE}s of load" "$RSS_START" "$HEAP_START"
 printf '  %-52s %8s KiB %12s KiB\n' "after the first reload-rules and Caddyfile reload" "$RSS_FIRST" "$HEAP_FIRST"
 printf '  %-52s %8s KiB %12s KiB  (%s %% / %s %% of the first)\n' "after $RELOADS reload-rules + $RELOADS Caddyfile reloads" "$RSS_END" "$HEAP_END" "$PCT" "$HPCT"
+if [[ -n $RSS_DRAIN ]]; then
+	DPCT=$(awk -v a="$RSS_DRAIN" -v b="$RSS_FIRST" 'BEGIN { printf "%+.1f", (a - b) * 100 / b }')
+	printf '  %-52s %8s KiB %12s KiB  (%s %% of the first)\n' "then after ${DRAIN}s more load" "$RSS_DRAIN" "$HEAP_DRAIN" "$DPCT"
+fi
+[[ -z $KEEPALIVE ]] || echo "  reverse_proxy keepalive (idle timeout): $KEEPALIVE"
 echo "  engines compiled: $C_FIRST after the first reloads, $C_END in all ($((RELOADS + 1)) distinct rule sets, 2 sites)"
 echo "  reloads took ${ELAPSED}s; load: status codes $CODES; client errors $ERRS"
 if awk -v a="$RSS_END" -v b="$RSS_FIRST" 'BEGIN { exit !(a > b * 1.10) }'; then
