@@ -72,6 +72,9 @@ func reloadRules(w http.ResponseWriter, r *http.Request) error {
 		}
 		return true
 	})
+	if res.Reloaded > 0 {
+		freeCompileMemory() // the replaced engines are garbage now too (release.go)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	if len(res.Errors) > 0 {
 		w.WriteHeader(http.StatusUnprocessableEntity)

@@ -111,7 +111,7 @@ type Handler struct {
 	bodyStages   []pipeline.Stage  // on the body the WAF buffered: ambiguous parts, debug switches
 	passwordForm pipeline.Stage    // nil when the password policy is off
 	watcher      *waf.Watcher      // nil unless Watch is set
-	engine       *waf.Engine
+	engine       *engineRef        // weak after Cleanup (release.go)
 	fingerprint  string
 	ruleSet      string // fingerprint of the rules in force after a rules reload (the watcher's checks are serial)
 	headers      *headers.Compiled
@@ -192,7 +192,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("waf: %w", err)
 	}
-	h.engine = e
+	h.engine = newEngineRef(e)
 	h.fingerprint = compiled.Fingerprint
 	if loaded {
 		h.logger.Debug("WAF reused", zap.String("fingerprint", compiled.Fingerprint[:12]))
@@ -281,6 +281,9 @@ func acquireEngine(logger *zap.Logger, compiled *waf.Compiled) (e *waf.Engine, l
 	if err != nil {
 		return nil, false, err
 	}
+	if !loaded {
+		freeCompileMemory() // release.go
+	}
 	return val.(pooledEngine).Engine, loaded, nil
 }
 
@@ -302,6 +305,7 @@ func (h *Handler) Cleanup() error {
 		h.logger.Error("stopping the rule file watcher", zap.Error(err))
 	}
 	h.cleanupLogs()
+	h.engine.release() // a replaced configuration Caddy still holds must not hold its rules (release.go)
 	if h.fingerprint == "" || watching {
 		return nil
 	}

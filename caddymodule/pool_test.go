@@ -39,12 +39,12 @@ func TestEnginePool(t *testing.T) {
 	}
 
 	a, b := provision(), provision()
-	if a.engine != b.engine || refs(a) != 2 {
-		t.Fatalf("same configuration: engines %p %p, references %d; want one shared engine, 2 references", a.engine, b.engine, refs(a))
+	if a.engine.get() != b.engine.get() || refs(a) != 2 {
+		t.Fatalf("same configuration: engines %p %p, references %d; want one shared engine, 2 references", a.engine.get(), b.engine.get(), refs(a))
 	}
 	write("1000002") // the rule file changes on disk: a reload must see it
 	c := provision()
-	if c.engine == a.engine || c.fingerprint == a.fingerprint {
+	if c.engine.get() == a.engine.get() || c.fingerprint == a.fingerprint {
 		t.Fatal("changed rule file did not give a new WAF")
 	}
 	for _, h := range []*Handler{a, b, c} {

@@ -68,7 +68,7 @@ func (h *Handler) startWatching() error {
 	if len(h.WAF.Includes) == 0 {
 		return nil // nothing on disk to reload
 	}
-	w, err := waf.NewWatcher(h.WAF, h.engine, time.Duration(h.Watch),
+	w, err := waf.NewWatcher(h.WAF, h.engine.get(), time.Duration(h.Watch),
 		func(e *waf.Engine) {
 			h.logger.Info("rule files changed: new rules in force", zap.Int("rules", e.RulesCount()),
 				zap.String("fingerprint", e.Fingerprint()[:12]))
@@ -84,6 +84,10 @@ func (h *Handler) startWatching() error {
 	// and swaps in shared ones: sites with the same rules keep one engine.
 	w.Share(sharedEngines{logger: h.logger}, h.fingerprint)
 	h.watcher = w
+	// From now on the watcher holds the engine for the next request: the
+	// one provisioned must not outlive a rules reload because of the
+	// handler (release.go).
+	h.engine.release()
 	liveWatchers.Store(w, struct{}{})
 	w.Start()
 	return nil
@@ -118,12 +122,13 @@ func (h *Handler) stopWatching() error {
 }
 
 // currentEngine is the WAF for the next request: the watcher's latest
-// when watching, else the one compiled at provisioning.
+// when watching, else the one compiled at provisioning; after Cleanup,
+// once that was freed, the one that refuses (release.go).
 func (h *Handler) currentEngine() *waf.Engine {
 	if h.watcher != nil {
-		return h.watcher.Engine()
+		return engineOrReleased(h.watcher.Engine())
 	}
-	return h.engine
+	return engineOrReleased(h.engine.get())
 }
 
 // parseWatch reads `watch <interval>|off`.

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 )
 
 // Watcher keeps a WAF current with its rule files (V12): every interval it
@@ -25,6 +26,11 @@ type Watcher struct {
 	held    string  // with a pool: fingerprint of the engine it holds
 	digest  string
 	failed  string // digest of the last refused files, reported once
+
+	// After Close: the last engine, weakly (see Engine); closed makes
+	// Check swap nothing in.
+	after  atomic.Pointer[weak.Pointer[Engine]]
+	closed bool
 
 	stop chan struct{}
 	done sync.WaitGroup
@@ -69,8 +75,21 @@ func (w *Watcher) Share(p Pool, fingerprint string) {
 	w.pool, w.held = p, fingerprint
 }
 
-// Engine is the engine for the next request.
-func (w *Watcher) Engine() *Engine { return w.current.Load() }
+// Engine is the engine for the next request. After Close the watcher holds
+// its last engine only weakly (a closed watcher may stay reachable for a
+// while: Caddy keeps a replaced configuration as long as its reverse
+// proxy's idle upstream connections); Engine then returns it while
+// something else (a request, another site, a newer configuration) keeps
+// it alive, and nil once it was freed.
+func (w *Watcher) Engine() *Engine {
+	if e := w.current.Load(); e != nil {
+		return e
+	}
+	if wp := w.after.Load(); wp != nil {
+		return wp.Value()
+	}
+	return nil
+}
 
 // Start checks the files every interval until Close (never, with no
 // interval).
@@ -100,6 +119,11 @@ func (w *Watcher) Start() {
 func (w *Watcher) Check() (bool, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.closed {
+		// A rules reload that listed the watcher before its site's
+		// Cleanup: an engine taken now would never be released.
+		return false, nil
+	}
 	digest := IncludeDigest(w.config.Includes)
 	if digest == w.digest {
 		w.failed = "" // back to the running files: a later breakage is news
@@ -156,7 +180,8 @@ func (w *Watcher) Fingerprint() string {
 }
 
 // Close stops watching and releases the engines the watcher built (or,
-// with a pool, its reference to the engine it holds).
+// with a pool, its reference to the engine it holds), and from then on
+// holds its last engine only weakly (see Engine).
 func (w *Watcher) Close() error {
 	select {
 	case <-w.stop:
@@ -166,6 +191,14 @@ func (w *Watcher) Close() error {
 	w.done.Wait()
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if !w.closed {
+		w.closed = true
+		if e := w.current.Load(); e != nil {
+			wp := weak.Make(e)
+			w.after.Store(&wp) // before current goes: Engine always finds one of them
+			w.current.Store(nil)
+		}
+	}
 	if w.pool != nil {
 		if w.held != "" {
 			w.pool.Release(w.held)
@@ -174,7 +207,9 @@ func (w *Watcher) Close() error {
 		return nil
 	}
 	if w.owned != nil {
-		return w.owned.Close()
+		e := w.owned
+		w.owned = nil
+		return e.Close()
 	}
 	return nil
 }

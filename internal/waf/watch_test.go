@@ -4,9 +4,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+	"weak"
 )
 
 // TestWatcher (V12): a patch added to, changed in, or broken in a watched
@@ -87,5 +89,58 @@ func TestWatcher(t *testing.T) {
 	defer manual.Close()
 	if manual.Engine() != e {
 		t.Error("a manual watcher did not start from the given engine")
+	}
+}
+
+// TestWatcherClosedHoldsWeakly: a closed watcher (its site's
+// configuration replaced, but still reachable) keeps its last engine only
+// weakly, and swaps nothing in afterwards (issue 12).
+func TestWatcherClosedHoldsWeakly(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{Includes: []string{filepath.Join(dir, "*.conf")}}
+	var w *Watcher
+	var wp weak.Pointer[Engine]
+	func() { // no strong copy of the engine left on this stack
+		// An engine of its own (engineFor's are cached), without CRS: cheap.
+		e, err := New(&Compiled{Config: cfg.WithDefaults(), Directives: "SecRuleEngine On\n", Fingerprint: strings.Repeat("0", 64)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wp = weak.Make(e)
+		if w, err = NewWatcher(cfg, e, 0, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	if w.Engine() == nil {
+		t.Fatal("an open watcher has no engine")
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "p.conf"), []byte(`SecRule ARGS:x "@streq y" "id:1000203,phase:1,deny,log"`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if swapped, err := w.Check(); swapped || err != nil {
+		t.Errorf("a closed watcher's Check: swapped %v, %v; want nothing", swapped, err)
+	}
+	runtime.GC()
+	runtime.GC()
+	if wp.Value() != nil || w.Engine() != nil {
+		t.Error("a closed watcher still keeps its engine alive")
+	}
+}
+
+// TestReleasedRefuses: the engine for a request that reaches a replaced
+// handler whose rules were freed refuses it with 503.
+func TestReleasedRefuses(t *testing.T) {
+	tx := Released().NewTransaction("released")
+	defer tx.Close()
+	r := httptest.NewRequest("GET", "/", nil)
+	it, err := tx.ProcessRequest(r, "192.0.2.1", 1234)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it == nil || it.Status != 503 || it.RuleID != ReleasedRuleID {
+		t.Errorf("released engine: interruption %+v, want 503 by rule %d", it, ReleasedRuleID)
 	}
 }

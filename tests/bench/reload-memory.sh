@@ -7,6 +7,8 @@
 #
 #   tests/bench/reload-memory.sh                 # 100 + 100 reloads
 #   BENCH_RELOADS=20 tests/bench/reload-memory.sh
+#   BENCH_RELOAD_DRAIN=150 ...        # one more reading after 150 s more load
+#   BENCH_RELOAD_UPSTREAM_KEEPALIVE=10s ...  # reverse_proxy keepalive idle timeout
 #
 # (hey sends a Content-Type even on GET: a form type, which CRS allows.)
 # Exit status 1 when the resident set at the end is more than 10 % above
@@ -22,6 +24,8 @@ RATE="${BENCH_RELOAD_QPS:-50}" # per connection (hey -q): steady load, not satur
 SETTLE="${BENCH_RELOAD_SETTLE:-5}"
 ONLY="${BENCH_RELOAD_ONLY:-}" # "rules" or "caddyfile": one kind of reload only
 SAME="${BENCH_RELOAD_SAME:-0}"  # 1: the patch never changes (no new rule set to compile)
+DRAIN="${BENCH_RELOAD_DRAIN:-0}" # seconds of more load, then one more reading
+KEEPALIVE="${BENCH_RELOAD_UPSTREAM_KEEPALIVE:-}" # reverse_proxy's keep-alive idle timeout (Caddy's default: 2m)
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() {
@@ -75,6 +79,12 @@ write_patch() {
 }
 write_patch 0
 
+PROXY_OPTS=""
+[[ -z $KEEPALIVE ]] || PROXY_OPTS=" {
+		transport http {
+			keepalive $KEEPALIVE
+		}
+	}"
 cat >"$WORK/Caddyfile" <<EOF
 {
 	admin 127.0.0.1:$ADMIN
@@ -90,7 +100,7 @@ http://127.0.0.1:$S1 {
 		include $WORK/patches/*.conf
 		access_log off
 	}
-	reverse_proxy 127.0.0.1:$UP
+	reverse_proxy 127.0.0.1:$UP$PROXY_OPTS
 }
 
 http://127.0.0.1:$S2 {
@@ -98,13 +108,19 @@ http://127.0.0.1:$S2 {
 		include $WORK/patches/*.conf
 		access_log off
 	}
-	reverse_proxy 127.0.0.1:$UP
+	reverse_proxy 127.0.0.1:$UP$PROXY_OPTS
 }
 EOF
 
 export XDG_DATA_HOME="$WORK/data" XDG_CONFIG_HOME="$WORK/config"
 "$WORK/upstream" -listen "127.0.0.1:$UP" >"$WORK/upstream.log" 2>&1 &
-PIDS+=($!)
+UPSTREAM=$!
+PIDS+=($UPSTREAM)
+for ((i = 0; i < 100; i++)); do # a port taken meanwhile by another process: say so
+	kill -0 "$UPSTREAM" 2>/dev/null || { cat "$WORK/upstream.log" >&2; die "the upstream exited (port $UP taken?)"; }
+	grep -q listening "$WORK/upstream.log" && break
+	sleep 0.1
+done
 "$WORK/mamori" run --config "$WORK/Caddyfile" --adapter caddyfile >"$WORK/mamori.log" 2>&1 &
 MAMORI=$!
 PIDS+=($MAMORI)
@@ -125,6 +141,16 @@ rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$MAMORI/status"; }
 heap_kib() {
 	curl -s -o /dev/null "http://127.0.0.1:$ADMIN/debug/pprof/heap?gc=1" || true
 	curl -s "http://127.0.0.1:$ADMIN/metrics" | awk '/^go_memstats_heap_inuse_bytes / { printf "%d", $2 / 1024 }'
+}
+# profiles NAME: with KEEP=1, a heap profile (NAME.heap.pb.gz; compare with
+# go tool pprof -base first.heap.pb.gz end.heap.pb.gz) and a goroutine dump
+# (NAME.goroutines.txt) of that moment, and the Go runtime's memory
+# figures (NAME.memstats.txt), in the kept directory.
+profiles() {
+	[[ ${KEEP:-0} == 1 ]] || return 0
+	curl -s -o "$WORK/$1.heap.pb.gz" "http://127.0.0.1:$ADMIN/debug/pprof/heap?gc=1" || true
+	curl -s -o "$WORK/$1.goroutines.txt" "http://127.0.0.1:$ADMIN/debug/pprof/goroutine?debug=1" || true
+	curl -s "http://127.0.0.1:$ADMIN/metrics" | grep -E '^go_(memstats|goroutines)' >"$WORK/$1.memstats.txt" || true
 }
 compiled() { grep -c '"WAF compiled"' "$WORK/mamori.log" || true; }
 rules() {
@@ -169,6 +195,7 @@ sleep "$SETTLE"
 RSS_FIRST=$(rss_kib)
 HEAP_FIRST=$(heap_kib)
 C_FIRST=$(compiled)
+profiles first
 log "after the first reload-rules and Caddyfile reload: RSS $RSS_FIRST KiB, heap in use $HEAP_FIRST KiB ($C_FIRST engines compiled so far)"
 
 for ((n = 2; n <= RELOADS; n++)); do
@@ -181,8 +208,14 @@ if [[ $SAME == 1 ]]; then check_patch 1; else check_patch "$RELOADS"; fi
 sleep "$SETTLE"
 RSS_END=$(rss_kib)
 HEAP_END=$(heap_kib)
-# KEEP=1 also keeps a heap profile of the end state (go tool pprof heap.pb.gz).
-[[ ${KEEP:-0} == 1 ]] && curl -s -o "$WORK/heap.pb.gz" "http://127.0.0.1:$ADMIN/debug/pprof/heap?gc=1"
+profiles end
+RSS_DRAIN="" HEAP_DRAIN=""
+if ((DRAIN > 0)); then
+	sleep "$DRAIN"
+	RSS_DRAIN=$(rss_kib)
+	HEAP_DRAIN=$(heap_kib)
+	profiles drained
+fi
 C_END=$(compiled)
 ELAPSED=$(($(date +%s) - START))
 if [[ -n $HEY1 ]]; then
@@ -190,7 +223,7 @@ if [[ -n $HEY1 ]]; then
 	wait "$HEY1" "$HEY2" 2>/dev/null || true
 fi
 touch "$WORK/hey1.txt" "$WORK/hey2.txt"
-ERRS=$(cat "$WORK/hey1.txt" "$WORK/hey2.txt" | awk '/^Error distribution:/ { e = 1; next } e && /\[[0-9]+\]/ { gsub(/[][]/, "", $1); n += $1 } END { print n + 0 }')
+ERRS=$(cat "$WORK/hey1.txt" "$WORK/hey2.txt" | awk '/^Error distribution:/ { e = 1; next } /^[^ \t]/ { e = 0 } e && /^[ \t]*\[[0-9]+\]/ { gsub(/[][]/, "", $1); n += $1 } END { print n + 0 }')
 CODES=$(cat "$WORK/hey1.txt" "$WORK/hey2.txt" | awk '/^Status code distribution:/ { c = 1; next } c && /^\s*\[[0-9]+\]/ { print } /^$/ { c = 0 }' | sort | uniq | tr -s ' ' | paste -sd ';' -)
 
 PCT=$(awk -v a="$RSS_END" -v b="$RSS_FIRST" 'BEGIN { printf "%+.1f", (a - b) * 100 / b }')
@@ -201,6 +234,11 @@ printf '  %-52s %12s %16s\n' "" "RSS" "Go heap in use"
 printf '  %-52s %8s KiB %12s KiB\n' "after start and ${SETTLE}s of load" "$RSS_START" "$HEAP_START"
 printf '  %-52s %8s KiB %12s KiB\n' "after the first reload-rules and Caddyfile reload" "$RSS_FIRST" "$HEAP_FIRST"
 printf '  %-52s %8s KiB %12s KiB  (%s %% / %s %% of the first)\n' "after $RELOADS reload-rules + $RELOADS Caddyfile reloads" "$RSS_END" "$HEAP_END" "$PCT" "$HPCT"
+if [[ -n $RSS_DRAIN ]]; then
+	DPCT=$(awk -v a="$RSS_DRAIN" -v b="$RSS_FIRST" 'BEGIN { printf "%+.1f", (a - b) * 100 / b }')
+	printf '  %-52s %8s KiB %12s KiB  (%s %% of the first)\n' "then after ${DRAIN}s more load" "$RSS_DRAIN" "$HEAP_DRAIN" "$DPCT"
+fi
+[[ -z $KEEPALIVE ]] || echo "  reverse_proxy keepalive (idle timeout): $KEEPALIVE"
 echo "  engines compiled: $C_FIRST after the first reloads, $C_END in all ($((RELOADS + 1)) distinct rule sets, 2 sites)"
 echo "  reloads took ${ELAPSED}s; load: status codes $CODES; client errors $ERRS"
 if awk -v a="$RSS_END" -v b="$RSS_FIRST" 'BEGIN { exit !(a > b * 1.10) }'; then

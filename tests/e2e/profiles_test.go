@@ -416,12 +416,16 @@ func TestWatchUnderLoadPicksUpPatches(t *testing.T) {
 	}
 	time.Sleep(700 * time.Millisecond)
 	p.write("zz-broken.conf", brokenPatch)
-	time.Sleep(time.Second) // several watch intervals
-	if p.status("/echo?cve=2026-0002") != 403 {
-		t.Error("after a broken patch the last good patch is gone")
+	// The watcher compiles the broken set before refusing it: on a loaded
+	// machine that takes seconds, so wait for the log line (generously).
+	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(p.Proc.String(), "zz-broken.conf:1") && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
 	}
 	if !strings.Contains(p.Proc.String(), "zz-broken.conf:1") {
 		t.Errorf("the refused change was not logged with its file and line:\n%s", p.Proc.String())
+	}
+	if p.status("/echo?cve=2026-0002") != 403 {
+		t.Error("after a broken patch the last good patch is gone")
 	}
 	wait()
 	total, _ := checkLoad(t, runs, true)
