@@ -104,11 +104,13 @@ func (jsonArgs) Evaluate(_ plugintypes.RuleMetadata, tx plugintypes.TransactionS
 	expandJSONArgs(vars.ArgsPost(), &budget)
 }
 
-// expandJSONArgs replaces the JSON values of m by their strings, within
-// budget strings. The values of an argument name are rewritten together,
-// in order, under a fresh copy of the name: Coraza caches transformed
-// values by the name's storage and the value's index, which must not
-// find the values the name held before.
+// expandJSONArgs replaces the JSON values of m by their strings, and the
+// names that are JSON documents with no value (a query string that is
+// one JSON document, "?{...}") by their strings as names, within budget
+// strings. The values of an argument name are rewritten together, in
+// order, under a fresh copy of the name: Coraza caches transformed values
+// by the name's storage and the value's index, which must not find the
+// values the name held before.
 func expandJSONArgs(m collection.Map, budget *int) {
 	type kv struct{ key, value string }
 	var order []string
@@ -120,11 +122,23 @@ func expandJSONArgs(m collection.Map, budget *int) {
 		}
 		groups[k] = append(groups[k], kv{md.Key(), md.Value()})
 	}
+	var removed []string
+	var added []kv
 	for _, k := range order {
 		group := groups[k]
 		var out []kv
 		changed := false
 		for _, e := range group {
+			if *budget > 0 && e.value == "" && isJSONDoc(e.key) {
+				if strs, ok := JSONStrings(e.key); ok && len(strs) <= *budget {
+					*budget -= len(strs)
+					for _, s := range strs {
+						out = append(out, kv{s, ""})
+					}
+					changed = true
+					continue
+				}
+			}
 			if *budget > 0 && isJSONDoc(e.value) {
 				if strs, ok := JSONStrings(e.value); ok && len(strs) <= *budget {
 					*budget -= len(strs)
@@ -137,21 +151,24 @@ func expandJSONArgs(m collection.Map, budget *int) {
 			}
 			out = append(out, e)
 		}
-		if !changed {
-			continue
-		}
-		for _, e := range group {
-			m.Remove(e.key)
-		}
-		fresh := map[string]string{}
-		for _, e := range out {
-			name, ok := fresh[e.key]
-			if !ok {
-				name = strings.Clone(e.key)
-				fresh[e.key] = name
+		if changed {
+			for _, e := range group {
+				removed = append(removed, e.key)
 			}
-			m.Add(name, e.value)
+			added = append(added, out...)
 		}
+	}
+	for _, k := range removed {
+		m.Remove(k)
+	}
+	fresh := map[string]string{}
+	for _, e := range added {
+		name, ok := fresh[e.key]
+		if !ok {
+			name = strings.Clone(e.key)
+			fresh[e.key] = name
+		}
+		m.Add(name, e.value)
 	}
 }
 

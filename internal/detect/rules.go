@@ -155,8 +155,15 @@ func Rules(o Options, level int) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("reading CRS: %w", err)
 	}
-	var own, decoded, placed, path strings.Builder
+	var own, decoded, placed, path, names strings.Builder
+	var replaced []string
 	for _, r := range crs {
+		if op, ok := fileNameOperator(r.Operator); ok && r.Level == 1 {
+			// CRS's own PL1 rule, with its file names matched as names
+			// (filenames.go): same ID, targets and actions.
+			replaced = append(replaced, fmt.Sprint(r.ID))
+			fmt.Fprintf(&names, "SecRule %s \"%s\" \"%s\"\n", r.Variables, op, strings.Join(r.Actions, ","))
+		}
 		if !r.isAttackRule() {
 			continue
 		}
@@ -187,6 +194,10 @@ func Rules(o Options, level int) (string, error) {
 	var b strings.Builder
 	b.WriteString("# mamori detection layers (internal/detect), generated.\n")
 	b.WriteString(fixationPolicy)
+	if len(replaced) > 0 {
+		b.WriteString("SecRuleRemoveById " + strings.Join(replaced, " ") + "\n")
+		b.WriteString(names.String())
+	}
 	b.WriteString(own.String())
 	if on(o.Decode) {
 		// Most requests hold nothing encoded: one rule finds out, and the
@@ -216,7 +227,7 @@ func Rules(o Options, level int) (string, error) {
 // transformation, or "") first among its transformations, t:mamoriTextGate
 // after it when gated, and (promoted) its score counted at level 1.
 func (r crsRule) copy(id int, variables, decode string, gate, promote bool) string {
-	op := r.Operator
+	op, _ := fileNameOperator(r.Operator)
 	if decode != "" {
 		op = strings.Replace(op, "@detectSQLi", "@mamoriSQLi", 1)
 		op = strings.Replace(op, "@detectXSS", "@mamoriXSS", 1)

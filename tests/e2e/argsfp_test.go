@@ -58,6 +58,15 @@ func TestArgumentFalsePositives(t *testing.T) {
 			"payload=" + url.QueryEscape(`{"duration":{"fetch":[],"static":[{"url":"https://cdn.example/a.jpeg","method":"get","status":200}]}}`), map[string]int{"defaults": 200, "crs": 403}},
 		{"json_string_in_json_body", "POST", "/echo", hdr{"Content-Type": "application/json"},
 			`{"level":["2"],"msg":["[\"[Capi Success]\",{\"body\":{\"serviceType\":\"ba\",\"regionId\":1},\"cmd\":\"Describe\"}]"]}`, map[string]int{"defaults": 200, "crs": 403}},
+		{"json_query_string", "GET", "/echo?" + url.QueryEscape(`{"url":"https://a.example/news","val_act":"pageview","n":3}`), hdr{}, "", map[string]int{"defaults": 200, "crs": 403}},
+		{"xss_in_json_query_string", "GET", "/echo?" + url.QueryEscape(`{"q":"<script>alert(document.cookie)</script>"}`), hdr{}, "", map[string]int{"defaults": 403, "crs": 403}},
+		// CRS's lists of OS files, restricted files and shell paths match
+		// whole names, not parts of longer names.
+		{"shell_path_inside_name", "GET", "/echo?cgi=" + url.QueryEscape("/fcg-bin/fcg_get_strategy?qzfl") + "&u=" + url.QueryEscape("https://w.example.com/v1/cgi-bin/common/report"), hdr{}, "", map[string]int{"defaults": 200, "crs": 403}},
+		{"dotfile_inside_name", "GET", "/echo/com.example.www.passport-files/js/login.js?scope=" + url.QueryEscape("https://www.example.com/auth/unified.profile"), hdr{}, "", map[string]int{"defaults": 200, "crs": 403}},
+		{"json_key_path_not_a_dotfile", "POST", "/echo", hdr{"Content-Type": "application/json"}, `{"config":{"credentials":"same-origin"}}`, map[string]int{"defaults": 200, "crs": 403}},
+		{"shell_path_attack", "GET", "/echo?cmd=" + url.QueryEscape(";/bin/cat /etc/hosts"), hdr{}, "", map[string]int{"defaults": 403, "crs": 403}},
+		{"dotfile_attack", "GET", "/echo?file=" + url.QueryEscape("../../home/user/.profile"), hdr{}, "", map[string]int{"defaults": 403, "crs": 403}},
 		{"xss_in_json_query", "GET", "/echo?data=" + url.QueryEscape(`{"q":"<script>alert(document.cookie)</script>"}`), hdr{}, "", map[string]int{"defaults": 403, "crs": 403}},
 		{"sqli_in_json_query", "GET", "/echo?data=" + url.QueryEscape(`{"id":"1' UNION SELECT password FROM users-- -"}`), hdr{}, "", map[string]int{"defaults": 403, "crs": 403}},
 		{"escaped_xss_in_json_query", "GET", "/echo?data=" + url.QueryEscape(`{"q":"\u003cscript\u003ealert(document.cookie)\u003c/script\u003e"}`), hdr{}, "", map[string]int{"defaults": 403}},
