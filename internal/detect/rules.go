@@ -123,6 +123,27 @@ func urlHeaderExclusion(id int) string {
 // on every upload.
 const placementTargets = headerTargets + "|XML://@*|FILES"
 
+// fixationPolicy judges CRS's session-fixation rules (943110 a
+// session-ID-named parameter with an off-site Referer, 943120 one without
+// Referer) on the requests they are about: a page the victim is made to
+// open (a link, a form, a frame). Fixation needs the victim's browser to
+// adopt the session ID, so it is the victim's browser that sends the
+// request, and a browser says what kind of request it sends in headers a
+// page cannot set: Sec-Fetch-Mode cors, no-cors, same-origin or websocket
+// (fetch, XHR, sendBeacon, images, scripts) or a WebSocket handshake. No
+// one browses through such a request (a session ID carried in URLs stays
+// in that request), and a session cookie it sets is one a cross-site
+// subresource response may not set (SameSite Lax by default, partitioned
+// or blocked third-party cookies). Those requests are left to the other
+// rules; navigations, and requests that do not say (older browsers,
+// scripts, CRS's own tests), are judged as CRS ships. On real traffic the
+// rules fired on analytics calls that name their own sessions "sessionId"
+// (issue 11).
+const fixationPolicy = `SecRule REQUEST_HEADERS:Sec-Fetch-Mode "@rx ^(?:cors|no-cors|same-origin|websocket)$" "id:9400001,phase:1,pass,nolog,t:none,t:lowercase,ctl:ruleRemoveById=943110,ctl:ruleRemoveById=943120"
+SecRule REQUEST_HEADERS:Upgrade "@streq websocket" "id:9400002,phase:1,pass,nolog,t:none,t:lowercase,chain"
+	SecRule &REQUEST_HEADERS:Sec-WebSocket-Key "@eq 1" "t:none,ctl:ruleRemoveById=943110,ctl:ruleRemoveById=943120"
+`
+
 // Rules returns the SecLang of the enabled layers, to load after CRS's
 // detection rules and before its blocking evaluation (949). level is the
 // blocking paranoia level: copies are made of the rules that score at it.
@@ -137,8 +158,15 @@ func Rules(o Options, level int) (string, error) {
 	// placed holds the header copies that may match a token (run on
 	// every request), placedGated those that cannot (run only when a
 	// header value is more than a token: tokens.go).
-	var own, decoded, placed, placedGated, path strings.Builder
+	var own, decoded, placed, placedGated, path, names strings.Builder
+	var replaced []string
 	for _, r := range crs {
+		if op, ok := fileNameOperator(r.Operator); ok && r.Level == 1 {
+			// CRS's own PL1 rule, with its file names matched as names
+			// (filenames.go): same ID, targets and actions.
+			replaced = append(replaced, fmt.Sprint(r.ID))
+			fmt.Fprintf(&names, "SecRule %s \"%s\" \"%s\"\n", r.Variables, op, strings.Join(r.Actions, ","))
+		}
 		if !r.isAttackRule() {
 			continue
 		}
@@ -172,6 +200,11 @@ func Rules(o Options, level int) (string, error) {
 	}
 	var b strings.Builder
 	b.WriteString("# mamori detection layers (internal/detect), generated.\n")
+	b.WriteString(fixationPolicy)
+	if len(replaced) > 0 {
+		b.WriteString("SecRuleRemoveById " + strings.Join(replaced, " ") + "\n")
+		b.WriteString(names.String())
+	}
 	b.WriteString(own.String())
 	if on(o.Decode) {
 		// Most requests hold nothing encoded: one rule finds out, and the
@@ -207,7 +240,7 @@ func Rules(o Options, level int) (string, error) {
 // transformation, or "") first among its transformations, t:mamoriTextGate
 // after it when gated, and (promoted) its score counted at level 1.
 func (r crsRule) copy(id int, variables, decode string, gate, promote bool) string {
-	op := r.Operator
+	op, _ := fileNameOperator(r.Operator)
 	if decode != "" {
 		op = strings.Replace(op, "@detectSQLi", "@mamoriSQLi", 1)
 		op = strings.Replace(op, "@detectXSS", "@mamoriXSS", 1)

@@ -389,6 +389,12 @@ func (c Config) SecLang() string {
 		}
 	}
 
+	if c.Detection.Enabled() {
+		// After the rule packs (virtual patches read arguments as the CMS
+		// gets them), before CRS: JSON-valued arguments judged by their
+		// strings, as CRS judges JSON bodies (internal/detect, issue 11).
+		b.WriteString(detect.ArgumentRules)
+	}
 	b.WriteString("Include @owasp_crs/*.conf\n")
 	for _, inc := range c.Includes {
 		fmt.Fprintf(&b, "Include %s\n", inc)
