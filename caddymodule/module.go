@@ -353,7 +353,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if h.perimeter(w, r, o, req) { // limits, CSP reports, path guards, CSRF
 		return nil
 	}
-	sst := h.sessionRequest(r, o)
+	sst := h.sessionRequest(w, o, req)
 	defer h.sessionDone(o, sst)
 
 	tx := h.currentEngine().NewTransaction(id)
@@ -398,7 +398,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return nil
 	}
 
-	h.recognizeLogin(r, o, sst, tx)
+	h.recognizeLogin(w, o, req, sst)
 	if h.loginRequest(w, r, o, req, sst) {
 		return nil
 	}
@@ -510,6 +510,26 @@ func (o *outcome) apply(w http.ResponseWriter) func(pipeline.Stage, pipeline.Dec
 		if d.Flag {
 			o.event(s.Name(), events.VerdictFlagged, d.Rule, d.Reason, 0)
 		}
+		o.rewrite(d.Rewrite)
+		if o.extra != nil {
+			for name, values := range d.Log {
+				o.extra.Set(zap.Strings(name, values))
+			}
+		}
+		for _, e := range d.Events {
+			guard := e.Guard
+			if guard == "" {
+				guard = s.Name()
+			}
+			with := []func(*events.Event){withRef(e.SessionRef)}
+			if e.User != "" {
+				with = append(with, withUser(e.User))
+			}
+			if e.Action != "" {
+				with = append(with, withAudit(e.Action, e.Outcome))
+			}
+			o.event(guard, e.Verdict, e.Rule, e.Reason, 0, with...)
+		}
 		if !d.Refuses() {
 			return false
 		}
@@ -526,6 +546,21 @@ func (o *outcome) apply(w http.ResponseWriter) func(pipeline.Stage, pipeline.Dec
 			o.refuse(w, s.Name(), d.Rule, d.Reason, d.Status)
 		}
 		return true
+	}
+}
+
+// rewrite replaces request headers as a stage decided (pipeline.Decision
+// Rewrite); the view rereads the cookies when the Cookie header changed.
+func (o *outcome) rewrite(h http.Header) {
+	for name, values := range h {
+		if len(values) == 0 {
+			o.r.Header.Del(name)
+		} else {
+			o.r.Header[name] = values
+		}
+		if name == "Cookie" {
+			o.view.RereadCookies(o.r.Header)
+		}
 	}
 }
 

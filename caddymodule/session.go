@@ -8,13 +8,11 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-	"go.uber.org/zap"
 
 	"github.com/mamori-waf/mamori/internal/auth"
 	"github.com/mamori-waf/mamori/internal/events"
 	"github.com/mamori-waf/mamori/internal/pipeline"
 	"github.com/mamori-waf/mamori/internal/session"
-	"github.com/mamori-waf/mamori/internal/waf"
 )
 
 // sessionGuards are a handler's session guard (V8, B2), login audit (A2,
@@ -94,96 +92,52 @@ func withAudit(action, result string) func(*events.Event) {
 	}
 }
 
-// sessionRequest opens the sealed session cookies (dropping forged, stolen,
-// expired and revoked ones before anything else sees them) and notes
-// whether the request is for an admin path; recognizeLogin does the rest
-// once the WAF has read the body.
-func (h *Handler) sessionRequest(r *http.Request, o *outcome) *sessionState {
+// sessionRequest runs the session stage (session.UnsealStage): it opens
+// the sealed session cookies, dropping forged, stolen, expired and revoked
+// ones before anything else sees them; recognizeLogin does the rest once
+// the WAF has read the body.
+func (h *Handler) sessionRequest(w http.ResponseWriter, o *outcome, req *pipeline.Request) *sessionState {
 	sg := h.sessions
 	if sg == nil {
 		return nil
 	}
-	st := &sessionState{client: session.Client{IP: o.clientIP, UserAgent: r.UserAgent()}}
+	st := &sessionState{client: session.Client{IP: o.clientIP, UserAgent: req.HTTP.UserAgent()}}
 	if sg.guard != nil {
-		// A cookie the CMS reads under a session cookie's name but sent
-		// under another spelling (mt%5Fuser, after a ",", PHP's "." for
-		// "_") is never the proxy's sealed cookie: drop it.
-		for _, d := range o.view.DropDisguisedCookies(r.Header, sg.guard.Governs) {
-			o.event("session", events.VerdictBlocked, "session-disguised", "cookie "+d.Sent+" is read by the CMS as "+d.Read+" (a session cookie under another spelling); removed", 0)
-		}
-		ctx, cancel := storeContext(r.Context())
-		st.req = sg.guard.Inbound(ctx, r.Header, st.client)
+		unseal := &session.UnsealStage{Guard: sg.guard, Client: st.client}
+		ctx, cancel := storeContext(req.HTTP.Context())
+		pipeline.Run(ctx, req, o.apply(w), unseal) // never refuses
 		cancel()
-		o.view.RereadCookies(r.Header) // the values the CMS will get
-		if len(st.req.Findings) > 0 && o.extra != nil {
-			reasons := make([]string, len(st.req.Findings))
-			for i, f := range st.req.Findings {
-				reasons[i] = f.Cookie + ":" + f.Reason
-			}
-			// The access-log line says which cookies were dropped and why.
-			o.extra.Set(zap.Strings("mamori.session.dropped", reasons))
-		}
-		for _, f := range st.req.Findings {
-			verdict := events.VerdictBlocked
-			if f.Kept {
-				verdict = events.VerdictFlagged
-			}
-			o.event("session", verdict, "session-"+f.Reason, f.Describe(), 0, withUser(f.User), withRef(f.Ref))
-		}
+		st.req = unseal.Presented
 	}
-	if h.profile == nil {
-		return st
-	}
-	st.private = h.profile.IsAdmin(o.view.Path) || h.profile.IsAdmin(o.view.Script)
+	st.private = session.Private(h.profile, o.view)
 	return st
 }
 
 // recognizeLogin finds out, after the WAF's request phases, whether the
 // request is one of the profile's logins (kept for the throttle and the
-// audit of its outcome) or logouts (the presented sessions are revoked and
-// the logout audited). It reads the form from the body the WAF buffered,
-// and reads (and replays) the body itself only when the WAF did not keep
-// all of it.
-func (h *Handler) recognizeLogin(r *http.Request, o *outcome, st *sessionState, tx *waf.Transaction) {
+// audit of its outcome) or logouts (session.LogoutStage: the presented
+// sessions are revoked and the logout audited). It reads the form from
+// the body the WAF buffered, and reads (and replays) the body itself only
+// when the WAF did not keep all of it.
+func (h *Handler) recognizeLogin(w http.ResponseWriter, o *outcome, req *pipeline.Request, st *sessionState) {
 	if st == nil || h.profile == nil {
 		return
 	}
-	sg := h.sessions
 	// Match on the script the path runs: /cgi-bin/mt//mt.cgi and
 	// /cgi-bin/mt/mt.cgi/ (PATH_INFO) reach the same script and must not
 	// escape the login throttle.
-	urlPath := o.view.Script
-	if !auth.MatchPath(h.profile, r.Method, urlPath) {
-		return
+	r, urlPath := req.HTTP, o.view.Script
+	if auth.MatchPath(h.profile, r.Method, urlPath) {
+		// Errors leave what was read: a body over the limit is refused
+		// by the WAF (413) before it reaches the CMS.
+		_ = req.ReadBody()
+		st.attempt = auth.Match(h.profile, r.Method, urlPath, o.view.Values())
 	}
-	// Errors leave what was read: a body over the limit is refused by the
-	// WAF (413) before it reaches the CMS.
-	_ = h.readBody(r, o, tx)
-	params := o.view.Values()
-	st.attempt = auth.Match(h.profile, r.Method, urlPath, params)
-	st.logout = h.profile.IsLogout(r, urlPath, params)
-	if st.logout {
-		var user, ref string
-		if st.req != nil {
-			user = st.req.User
-			for _, s := range st.req.Sessions {
-				ref = s.Ref
-			}
-		}
-		outcome := auth.OutcomeSuccess
-		if st.req != nil && sg.guard != nil {
-			ctx, cancel := storeContext(r.Context())
-			err := sg.guard.Revoke(ctx, st.req)
-			cancel()
-			if err != nil {
-				// The CMS still ends its session; the proxy could not
-				// record the revocation for the other instances.
-				outcome = auth.OutcomeFailure
-				o.event("session", events.VerdictFlagged, "session-revoke-failed", "logout not recorded: "+err.Error(), 0, withUser(user), withRef(ref))
-			}
-		}
-		o.event("auth", events.VerdictAllowed, "logout", "logout", 0, withAudit("logout", outcome), withUser(user), withRef(ref))
-	}
+	logout := &session.LogoutStage{Guard: h.sessions.guard, Profile: h.profile, Presented: st.req}
+	ctx, cancel := storeContext(r.Context())
+	pipeline.Run(ctx, req, o.apply(w), logout) // never refuses
+	cancel()
+	st.logout = logout.Logout
 }
 
 // loginRequest runs the login throttle (auth.ThrottleStage) on a

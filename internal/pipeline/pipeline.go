@@ -54,6 +54,38 @@ type Decision struct {
 	// (Status 0): something the operator should know, such as a store
 	// that could not count a login while failing open.
 	Flag bool
+	// Events are more things the stage reports about the request, each
+	// an event of its own, in order (the session stage reports every
+	// cookie it dropped; the logout stage its audit record).
+	Events []Event
+	// Log adds access-log fields: name to values, logged as a list of
+	// strings (mamori.session.dropped).
+	Log map[string][]string
+	// Rewrite replaces request headers before the request goes on: the
+	// upstream and every later stage get these values (an empty list
+	// removes the header). The view rereads the cookies when Cookie is
+	// among them. The session stage restores the upstream's cookie values
+	// this way and drops the cookies it refused.
+	Rewrite http.Header
+}
+
+// Event is one more event a stage's decision reports besides its
+// refusal or flag.
+type Event struct {
+	// Guard names the guard in the event; "" is the stage's name.
+	Guard string
+	// Verdict is the event's verdict: "blocked", "flagged" or "allowed"
+	// (package events).
+	Verdict string
+	// Rule names what was found (the event's rule.id); Reason says it.
+	Rule, Reason string
+	// User is the account the event concerns, if known.
+	User string
+	// SessionRef is the session's reference, if any.
+	SessionRef string
+	// Action and Outcome, when Action is set, make the event an
+	// authentication audit record ("logout", "success").
+	Action, Outcome string
 }
 
 // Refuses reports whether the decision refuses the request.

@@ -159,8 +159,24 @@ type Disguised struct {
 // sent names would never see them; the CMS would. It returns what it
 // dropped.
 func (v *View) DropDisguisedCookies(h http.Header, governed func(name string) bool) []Disguised {
-	var dropped []Disguised
-	kept := v.Cookie[:0:0]
+	kept, dropped := v.DisguisedCookies(governed)
+	if len(dropped) == 0 {
+		return nil
+	}
+	if len(kept) == 0 {
+		h.Del("Cookie")
+	} else {
+		h.Set("Cookie", FormatCookieHeader(kept))
+	}
+	v.RereadCookies(h)
+	return dropped
+}
+
+// DisguisedCookies is DropDisguisedCookies without changing anything: the
+// cookies it would keep and the ones it would drop, for a stage that
+// returns the Cookie header the upstream should get.
+func (v *View) DisguisedCookies(governed func(name string) bool) (kept []Pair, dropped []Disguised) {
+	kept = v.Cookie[:0:0]
 	for _, p := range v.Cookie {
 		raw := p.Name
 		if !p.NoEquals {
@@ -184,16 +200,7 @@ func (v *View) DropDisguisedCookies(h http.Header, governed func(name string) bo
 		}
 		kept = append(kept, p)
 	}
-	if len(dropped) == 0 {
-		return nil
-	}
-	if len(kept) == 0 {
-		h.Del("Cookie")
-	} else {
-		h.Set("Cookie", FormatCookieHeader(kept))
-	}
-	v.RereadCookies(h)
-	return dropped
+	return kept, dropped
 }
 
 // RereadCookies reads the Cookie header again after a guard changed what
