@@ -390,6 +390,7 @@ func (c Config) SecLang() string {
 	}
 
 	b.WriteString("Include @owasp_crs/*.conf\n")
+	b.WriteString(jsonLeafDirectives())
 	for _, inc := range c.Includes {
 		fmt.Fprintf(&b, "Include %s\n", inc)
 	}

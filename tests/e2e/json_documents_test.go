@@ -1,0 +1,74 @@
+package e2e
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// Issue 11: an argument that is a whole JSON document (telemetry events in
+// a form field or query parameter, a JSON string holding JSON in a JSON
+// body) is read by 942550 leaf by leaf, so the "{…}" of its nested strings
+// is not taken for SQL; JSON-based SQL injection is still refused, in a
+// leaf of such a document or anywhere else.
+func TestJSONDocumentArgumentsPass(t *testing.T) {
+	s := startSite(t, "block")
+	flags := `{"feed_version":{"enabled":true,"value":11},"advanced_settings_default_values":{"enabled":true,"value":"{}"}}`
+	events := `[{"event_action":"show","event_name":"show_item","parameters":"{\"itemId\":4009935,\"sequen\":3,\"key\":\"床垫\"}","client_type":"web"}]`
+	sqli := `1' and '{"a":1}'::jsonb @> '{"a":1}'--`
+	jsonString := func(v string) string {
+		return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v) + `"`
+	}
+	for _, c := range []struct {
+		name, method, target, contentType, body string
+		status                                  int
+	}{
+		{"json_body_with_json_in_a_string", "POST", "/echo/e", "application/json", `{"events":[{"name":"page view","feature_flags":` + jsonString(flags) + `}]}`, 200},
+		{"form_field_json_events", "POST", "/echo/main/a.js", "application/x-www-form-urlencoded", "events=" + url.QueryEscape(events), 200},
+		{"query_parameter_json", "GET", "/echo/ztbox?action=zpblog&data=" + url.QueryEscape(events), "", "", 200},
+		{"json_body_sqli_in_a_leaf", "POST", "/echo/e", "application/json", `{"q":` + jsonString(sqli) + `}`, 403},
+		{"form_sqli_in_a_nested_document", "POST", "/echo/main/a.js", "application/x-www-form-urlencoded",
+			"events=" + url.QueryEscape(`[{"parameters":`+jsonString(`{"q":`+jsonString(sqli)+`}`)+`}]`), 403},
+		{"query_sqli_not_a_document", "GET", "/echo/ztbox?data=" + url.QueryEscape(sqli), "", "", 403},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var body io.Reader
+			if c.body != "" {
+				body = strings.NewReader(c.body)
+			}
+			req, _ := http.NewRequest(c.method, s.URL+c.target, body)
+			if c.contentType != "" {
+				req.Header.Set("Content-Type", c.contentType)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != c.status {
+				b, _ := io.ReadAll(resp.Body)
+				t.Fatalf("status %d, want %d\n%.300s", resp.StatusCode, c.status, b)
+			}
+			if c.status == 200 {
+				var got received
+				if err := jsonDecode(resp.Body, &got); err != nil {
+					t.Fatal(err)
+				}
+				if got.Body != c.body || got.URI != c.target {
+					t.Fatalf("upstream got %s body %q, want %s %q", got.URI, got.Body, c.target, c.body)
+				}
+				return
+			}
+			ev, ok := findLine[event](t, s, "events.log", "transaction.id", resp.Header.Get("X-Request-Id"))
+			if !ok {
+				t.Fatal("no event")
+			}
+			if ids := ev.ruleIDs(); !slices.Contains(ids, 942550) && !slices.Contains(ids, 9542550) {
+				t.Fatalf("event rules %v, want 942550 among them", ids)
+			}
+		})
+	}
+}
