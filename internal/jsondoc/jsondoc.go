@@ -27,7 +27,7 @@ import (
 // Rules are the CRS rules that read JSON-document values leaf by leaf
 // (t:mamoriJSONLeaves first among their transformations), in CRS and in
 // mamori's copies of them.
-var Rules = []int{942550}
+var Rules = []int{942550, 932370, 932380, 932230, 932250, 932280}
 
 // Transformation is the name of the transformation for the rules.
 const Transformation = "mamoriJSONLeaves"

