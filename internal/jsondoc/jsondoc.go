@@ -4,16 +4,19 @@
 // Telemetry and single-page applications put JSON documents in form
 // fields, query parameters and in string values of JSON bodies (a JSON
 // document serialized into a string of another one: "feature_flags":
-// "{\"a\":{\"value\":\"{}\"}}"). CRS 942550 (JSON-based SQL injection)
-// looks for a JSON literal inside SQL quotes ('{"a":1}' @> ...) and fires
-// on the document's own text, where every string value that holds JSON
-// is written "{…}". For such a value the rule reads its leaves instead:
+// "{\"a\":{\"value\":\"{}\"}}"). Some CRS rules take JSON's own syntax
+// for attack syntax: 942550 (JSON-based SQL injection) looks for a JSON
+// literal inside SQL quotes ('{"a":1}' @> ...) and fires on the document's
+// text, where every string value that holds JSON is written "{…}"; the
+// command-injection rules 932230, 932250, 932280, 932370 and 932380 take
+// "{" for a command separator ({"url":… reads as "{ url"). For such a
+// value those rules read its leaves instead:
 // the keys and string values of the document, a string that is itself a
 // document read the same way, each on its own (joined by NUL, which no
 // transformation of the rule removes, so no match spans two leaves). The
 // document's structure can carry no SQL (outside its strings it is only
 // brackets, commas, colons, numbers and true/false/null); whatever SQL
-// it carries is in a leaf, which the rule still reads. A value that is
+// or command it carries is in a leaf, which the rule still reads. A value that is
 // not a whole JSON object or array is read as it is.
 package jsondoc
 
@@ -26,7 +29,8 @@ import (
 
 // Rules are the CRS rules that read JSON-document values leaf by leaf
 // (t:mamoriJSONLeaves first among their transformations), in CRS and in
-// mamori's copies of them.
+// mamori's copies of them: those whose patterns take JSON's brackets and
+// quotes for attack syntax. The other rules read the whole value.
 var Rules = []int{942550, 932370, 932380, 932230, 932250, 932280}
 
 // Transformation is the name of the transformation for the rules.
