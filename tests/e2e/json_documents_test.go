@@ -72,3 +72,53 @@ func TestJSONDocumentArgumentsPass(t *testing.T) {
 		})
 	}
 }
+
+// Issue 11: a text/plain body that is one JSON document (sendBeacon with a
+// string) is read as JSON: its leaves are arguments, so CRS's argument
+// rules judge them (the event names ARGS:json.…); the upstream receives
+// the body unchanged.
+func TestTextPlainJSONBeacons(t *testing.T) {
+	s := startSite(t, "block")
+	for _, c := range []struct {
+		name, body string
+		status     int
+		rule       int
+		target     string
+	}{
+		{"beacon", `{"events":[{"t":"page view","url":"https://a.example/?q=a+b"}],"flags":"{\"v\":{\"value\":\"{}\"}}"}`, 200, 0, ""},
+		{"xss_in_a_leaf", `[{"msg":"<script>alert(document.cookie)</script>"}]`, 403, 941100, "ARGS:json.0.msg"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req, _ := http.NewRequest("POST", s.URL+"/echo/beacon", strings.NewReader(c.body))
+			req.Header.Set("Content-Type", "text/plain;charset=UTF-8")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != c.status {
+				t.Fatalf("status %d, want %d", resp.StatusCode, c.status)
+			}
+			if c.status == 200 {
+				var got received
+				if err := jsonDecode(resp.Body, &got); err != nil {
+					t.Fatal(err)
+				}
+				if got.Body != c.body || got.Header.Get("Content-Type") != "text/plain;charset=UTF-8" {
+					t.Fatalf("upstream got %q (%s)", got.Body, got.Header.Get("Content-Type"))
+				}
+				return
+			}
+			ev, ok := findLine[event](t, s, "events.log", "transaction.id", resp.Header.Get("X-Request-Id"))
+			if !ok {
+				t.Fatal("no event")
+			}
+			for _, r := range ev.Rules {
+				if r.ID == c.rule && r.Target == c.target {
+					return
+				}
+			}
+			t.Fatalf("event rules %+v, want %d on %s", ev.Rules, c.rule, c.target)
+		})
+	}
+}
