@@ -109,3 +109,14 @@ func TestTextPlainJSONBody(t *testing.T) {
 		})
 	}
 }
+
+func TestJSONKeys(t *testing.T) {
+	got := jsonKeys(strings.NewReader(`{"a":1,"user":{"profile":{"x":[{"history":"v"},"s",{"y":{}}]},"b":"c"},"k":[1,2]}`))
+	want := []string{"a", "user", "profile", "x", "history", "y", "b", "k"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	if got := jsonKeys(strings.NewReader(`[{"a.b":1},{"../../etc/passwd":2}]`)); strings.Join(got, ",") != "a.b,../../etc/passwd" {
+		t.Fatalf("got %q", got)
+	}
+}

@@ -381,6 +381,8 @@ func (c Config) SecLang() string {
 		id++
 	}
 
+	b.WriteString(jsonNameRules())
+
 	for _, p := range c.Packs {
 		b.WriteString(packHeader(p))
 		b.WriteString(p.SecLang)

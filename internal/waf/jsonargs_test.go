@@ -3,6 +3,7 @@ package waf
 import (
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -75,4 +76,42 @@ func TestJSONDocumentArguments(t *testing.T) {
 func quote(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 	return `"` + r.Replace(s) + `"`
+}
+
+// 930120 judges a JSON body's keys as sent, not Coraza's dotted paths
+// (json.user.profile held ".profile", a dot file of its list).
+func TestJSONBodyKeysForFileAccess(t *testing.T) {
+	for _, c := range []struct {
+		name, target, ctype, body string
+		rule                      int // 0: passes
+	}{
+		{"nested_profile_key_passes", "/api", "application/json", `{"user":{"profile":{"name":"a"},"history":[{"credentials":"none"}]}}`, 0},
+		{"text_plain_json_passes", "/api", "text/plain", `{"config":{"credentials":{"type":"none"}}}`, 0},
+		{"dotfile_key_refused", "/api", "application/json", `{"file":{".htaccess":"x"}}`, jsonNameRuleID},
+		{"traversal_key_refused", "/api", "application/json", `{"../../etc/passwd":1}`, jsonNameRuleID},
+		{"query_name_with_json_body_refused", "/api?.htpasswd=1", "application/json", `{"a":1}`, jsonNameRuleID},
+		{"form_name_still_crs", "/form", "application/x-www-form-urlencoded", "a.profile=1&b=2", 930120},
+		{"json_value_still_crs", "/api", "application/json", `{"f":"/etc/passwd"}`, 930120},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tx := defaultEngine(t).NewTransaction("jsonkeys")
+			defer tx.Close()
+			r := httptest.NewRequest("POST", c.target, strings.NewReader(c.body))
+			r.Header.Set("Content-Type", c.ctype)
+			it, err := tx.ProcessRequest(r, "192.0.2.1", 1234)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := matchIDs(tx.Verdict())
+			if c.rule == 0 {
+				if it != nil {
+					t.Fatalf("refused: %v", ids)
+				}
+				return
+			}
+			if it == nil || !slices.Contains(ids, c.rule) {
+				t.Fatalf("interruption %+v, matches %v, want %d", it, ids, c.rule)
+			}
+		})
+	}
 }

@@ -158,6 +158,7 @@ func (t *Transaction) ProcessRequest(r *http.Request, clientIP string, clientPor
 			if err := t.checkBudget(r, contentType, measured); err != nil {
 				return nil, err
 			}
+			t.markJSONKeys()
 		}
 	} else if !tx.IsRuleEngineOff() {
 		if err := t.checkBudget(r, "", nil); err != nil {
