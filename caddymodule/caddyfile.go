@@ -215,7 +215,8 @@ func (h *Handler) parseBlock(d *caddyfile.Dispenser, nesting int, needProfile *p
 			}
 		case "budget":
 			// budget { inspected_bytes <size>|off  decoded_bytes <size>|off
-			//          decoded_values <n>|off  depth on|off }
+			//          decoded_values <n>|off  depth on|off
+			//          decompressed_bytes <size>|off }
 			if err := parseBudget(d, &c.Budget); err != nil {
 				return err
 			}
@@ -543,14 +544,14 @@ func parseBudget(d *caddyfile.Dispenser, b *waf.Budget) error {
 				return d.Errf("budget: decoded_values %q is not a positive number or off", v)
 			}
 			n = i
-		case option == "inspected_bytes" || option == "decoded_bytes":
+		case option == "inspected_bytes" || option == "decoded_bytes" || option == "decompressed_bytes":
 			size, err := humanize.ParseBytes(v)
 			if err != nil || size == 0 || size > 1<<40 {
 				return d.Errf("budget: %s %q is not a size such as 2MiB, or off", option, v)
 			}
 			n = int64(size)
 		default:
-			return d.Errf("budget: unknown option %q or value %q (inspected_bytes, decoded_bytes, decoded_values, depth)", option, v)
+			return d.Errf("budget: unknown option %q or value %q (inspected_bytes, decoded_bytes, decoded_values, depth, decompressed_bytes)", option, v)
 		}
 		switch option {
 		case "inspected_bytes":
@@ -561,6 +562,8 @@ func parseBudget(d *caddyfile.Dispenser, b *waf.Budget) error {
 			b.DecodedValues = n
 		case "depth":
 			b.Depth = n
+		case "decompressed_bytes":
+			b.DecompressedBytes = n
 		}
 	}
 	return nil

@@ -44,6 +44,8 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 		{"size_in_plain_bytes", "mamori {\n\trequest_body_limit 4096\n}", Handler{WAF: waf.Config{RequestBodyLimit: 4096}}},
 		{"work_budget", "mamori {\n\tbudget {\n\t\tinspected_bytes 4MiB\n\t\tdecoded_bytes off\n\t\tdecoded_values 1000\n\t\tdepth on\n\t}\n}",
 			Handler{WAF: waf.Config{Budget: waf.Budget{InspectedBytes: 4 << 20, DecodedBytes: -1, DecodedValues: 1000}}}},
+		{"work_budget_decompressed", "mamori {\n\tbudget {\n\t\tdecompressed_bytes 8MiB\n\t}\n}",
+			Handler{WAF: waf.Config{Budget: waf.Budget{DecompressedBytes: 8 << 20}}}},
 		{"response_inspection_off", "mamori {\n\tresponse_inspection off\n}", Handler{WAF: waf.Config{InspectResponseBody: boolPtr(false)}}},
 		{"response_inspection_on", "mamori {\n\tresponse_inspection on\n}", Handler{WAF: waf.Config{InspectResponseBody: boolPtr(true)}}},
 		{"regex_prefilter_off", "mamori {\n\tregex_prefilter off\n}", Handler{WAF: waf.Config{RegexPrefilter: boolPtr(false)}}},

@@ -376,6 +376,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 			o.refuse(w, "budget", be.RuleID(), be.Error(), be.Status())
 			return nil
 		}
+		if be := (*waf.BodyError)(nil); errors.As(err, &be) { // a compressed body that does not decode
+			o.refuse(w, "waf", be.RuleID(), be.Error(), be.Status())
+			return nil
+		}
 		status := http.StatusInternalServerError
 		if errors.Is(err, waf.ErrBadRequestBody) {
 			status = http.StatusBadRequest

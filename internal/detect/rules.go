@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/mamori-waf/mamori/internal/jsondoc"
 )
 
 // Options switch mamori's detection layers; each is on unless set to
@@ -254,6 +256,9 @@ func (r crsRule) copy(id int, variables, decode string, gate, promote bool) stri
 		case a == "t:none":
 			transforms = true
 			a = "t:none"
+			if slices.Contains(jsondoc.Rules, r.ID) {
+				a += ",t:" + jsondoc.Transformation // as CRS's own (internal/waf)
+			}
 			if decode != "" {
 				a += "," + decode
 			}

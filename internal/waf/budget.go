@@ -50,6 +50,12 @@ type Budget struct {
 	// decoder removes (detect.MaxDepth, 4): benign values never nest that
 	// deep, and the rules would see it undecoded. Default on; -1 off.
 	Depth int64 `json:"depth,omitempty"`
+	// DecompressedBytes is the most bytes a compressed request body
+	// (Content-Encoding gzip, deflate or br) may decode to; the rules
+	// inspect the decoded body, within the other bounds as any body. More
+	// gets 413. Default 2 MiB (benign maximum in the corpora: a few KiB of
+	// gzipped telemetry); -1: up to the request body limit.
+	DecompressedBytes int64 `json:"decompressed_bytes,omitempty"`
 }
 
 // Budget defaults.
@@ -57,6 +63,7 @@ const (
 	DefaultInspectedBytes = 2 << 20
 	DefaultDecodedBytes   = 512 << 10
 	DefaultDecodedValues  = 512
+	DefaultDecompressed   = 2 << 20
 )
 
 // budgetRuleID is the rule ID of a budget refusal in events.
@@ -65,7 +72,7 @@ const budgetRuleID = "budget"
 // BudgetError is a request refused for exceeding the work budget.
 type BudgetError struct {
 	// What was exceeded: "inspected_bytes", "decoded_bytes",
-	// "decoded_values" or "depth".
+	// "decoded_values", "depth" or "decompressed_bytes".
 	What string
 	// Used is how much the request asked for when it was stopped (at
 	// least Limit+1), Limit the bound.
@@ -244,14 +251,14 @@ func readAtMost(r io.Reader, m *meter) ([]byte, error) {
 var errBudgetRead = errors.New("measuring the request body")
 
 // checkBudget measures the request's query and buffered body (nil: no
-// body) against the engine's budget.
-func (t *Transaction) checkBudget(r *http.Request, body io.Reader) error {
+// body), read as contentType, against the engine's budget.
+func (t *Transaction) checkBudget(r *http.Request, contentType string, body io.Reader) error {
 	cfg := t.engine.config
 	o := cfg.Detection
 	m := newMeter(cfg.Budget, o.Enabled() && (o.Decode == nil || *o.Decode))
 	m.query(r.URL.RawQuery)
 	if m.err == nil && body != nil {
-		if err := m.body(r.Header.Get("Content-Type"), body); err != nil {
+		if err := m.body(contentType, body); err != nil {
 			return fmt.Errorf("%w: %v", errBudgetRead, err)
 		}
 	}
@@ -259,4 +266,13 @@ func (t *Transaction) checkBudget(r *http.Request, body io.Reader) error {
 		return m.err
 	}
 	return nil
+}
+
+// decompressLimit is the most bytes a compressed body may decode to.
+func (t *Transaction) decompressLimit() int64 {
+	limit := t.engine.config.RequestBodyLimit
+	if d := or(t.engine.config.Budget.DecompressedBytes, DefaultDecompressed); d >= 0 && d < limit {
+		limit = d
+	}
+	return limit
 }

@@ -381,6 +381,8 @@ func (c Config) SecLang() string {
 		id++
 	}
 
+	b.WriteString(jsonNameRules())
+
 	for _, p := range c.Packs {
 		b.WriteString(packHeader(p))
 		b.WriteString(p.SecLang)
@@ -396,6 +398,7 @@ func (c Config) SecLang() string {
 		b.WriteString(detect.ArgumentRules)
 	}
 	b.WriteString("Include @owasp_crs/*.conf\n")
+	b.WriteString(jsonLeafDirectives())
 	for _, inc := range c.Includes {
 		fmt.Fprintf(&b, "Include %s\n", inc)
 	}

@@ -321,7 +321,7 @@ func TestSecLang(t *testing.T) {
 			name:         "global_id_compiles_to_sec_rule_remove_by_id",
 			cfg:          Config{Exclusions: []Exclusion{{Rules: "941100"}}},
 			wantAfterCRS: []string{"SecRuleRemoveById 941100 9441100 9541100 9641100 9741100 9841100 9841900-9841999"},
-			absent:       []string{"ctl:ruleRemove"},
+			absent:       []string{"ctl:ruleRemoveById=941100"},
 		},
 		{
 			name:         "global_range_compiles_to_sec_rule_remove_by_id_range",

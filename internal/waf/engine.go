@@ -73,6 +73,9 @@ func Compile(c Config) (*Compiled, error) {
 		return nil, err
 	}
 	h.Write([]byte(detection))
+	// The budget is read from the engine's Config, not from the SecLang:
+	// engines are shared by fingerprint, so it must be part of it.
+	fmt.Fprintf(h, "\x00budget %+v", c.Budget)
 	return &Compiled{Config: resolved, Directives: directives, Detection: detection, Fingerprint: hex.EncodeToString(h.Sum(nil))}, nil
 }
 

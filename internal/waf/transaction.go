@@ -1,6 +1,7 @@
 package waf
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -93,12 +94,38 @@ func (t *Transaction) ProcessRequest(r *http.Request, clientIP string, clientPor
 	if len(r.TransferEncoding) > 0 {
 		tx.AddRequestHeader("Transfer-Encoding", strings.Join(r.TransferEncoding, ", "))
 	}
+	// A compressed body mamori decodes is inspected decoded: its
+	// Content-Encoding no longer hides it from the rules, so it is not a
+	// restricted header for this request (920450; encoding.go).
+	coding, decodable := bodyCoding(r.Header)
+	compressed := coding != "" && decodable && hasBody(r)
+	if compressed {
+		if list := restrictedHeadersDecoded(); list != "" {
+			if st, ok := tx.(plugintypes.TransactionState); ok {
+				st.Variables().TX().Set("restricted_headers_basic", []string{list})
+			}
+		}
+	}
 	if it := tx.ProcessRequestHeaders(); it != nil {
 		return convert(it), nil
 	}
 
 	if tx.IsRequestBodyAccessible() && r.Body != nil && r.Body != http.NoBody {
-		it, _, err := tx.ReadRequestBodyFrom(r.Body)
+		var inspected io.Reader = r.Body
+		if compressed {
+			d, err := decompress(r.Body, coding, t.engine.config.RequestBodyLimit, t.decompressLimit())
+			if errors.Is(err, errBodyTooLarge) {
+				return &Interruption{Action: "deny", Status: http.StatusRequestEntityTooLarge}, nil
+			}
+			if err != nil {
+				return nil, err
+			}
+			// The upstream gets the bytes the client sent; the rules
+			// (and later guards, BufferedRequestBody) the decoded ones.
+			r.Body = replayBody{Reader: bytes.NewReader(d.original), Closer: r.Body}
+			inspected = bytes.NewReader(d.decoded)
+		}
+		it, _, err := tx.ReadRequestBodyFrom(inspected)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrBadRequestBody, err)
 		}
@@ -114,20 +141,27 @@ func (t *Transaction) ProcessRequest(r *http.Request, clientIP string, clientPor
 		if err != nil {
 			return nil, fmt.Errorf("reading buffered request body: %w", err)
 		}
-		// Bytes beyond the inspection limit (none with Reject) follow the
-		// buffered ones, so the upstream gets the whole body.
-		r.Body = replayBody{Reader: io.MultiReader(buffered, r.Body), Closer: r.Body}
+		if !compressed {
+			// Bytes beyond the inspection limit (none with Reject) follow
+			// the buffered ones, so the upstream gets the whole body.
+			r.Body = replayBody{Reader: io.MultiReader(buffered, r.Body), Closer: r.Body}
+		}
+		contentType := r.Header.Get("Content-Type")
+		if t.textBodyAsJSON(r) {
+			contentType = "application/json"
+		}
 		if !tx.IsRuleEngineOff() {
 			measured, err := tx.RequestBodyReader()
 			if err != nil {
 				return nil, fmt.Errorf("reading buffered request body: %w", err)
 			}
-			if err := t.checkBudget(r, measured); err != nil {
+			if err := t.checkBudget(r, contentType, measured); err != nil {
 				return nil, err
 			}
+			t.markJSONKeys()
 		}
 	} else if !tx.IsRuleEngineOff() {
-		if err := t.checkBudget(r, nil); err != nil {
+		if err := t.checkBudget(r, "", nil); err != nil {
 			return nil, err
 		}
 	}
