@@ -1,12 +1,8 @@
 package waf
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
-	"mime"
-	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
@@ -26,50 +22,6 @@ func (t *Transaction) BufferedRequestBody() (io.Reader, bool) {
 		return nil, false
 	}
 	return r, true
-}
-
-// textBodyAsJSON reads a text/plain body that is one whole JSON object or
-// array as JSON (issue 11): browsers send JSON beacons as text/plain
-// (navigator.sendBeacon with a string, fetch without a type, CORS-simple
-// requests that avoid a preflight), and the application parses them as
-// JSON. Coraza's JSON processor then gives the rules its leaves as
-// arguments (ARGS, as for application/json), and REQUEST_BODY keeps the
-// raw bytes for the rules that read the body whole: the rules see more
-// than the raw reading gave them, never less. Any other text/plain body
-// stays raw bytes. It reports whether the body is read as JSON.
-func (t *Transaction) textBodyAsJSON(r *http.Request) bool {
-	st, ok := t.tx.(plugintypes.TransactionState)
-	if !ok || !t.bodyBuffered {
-		return false
-	}
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "text/plain" || !strings.EqualFold(st.Variables().RequestBodyProcessor().Get(), "RAW") {
-		return false
-	}
-	br, err := t.tx.RequestBodyReader()
-	if err != nil {
-		return false
-	}
-	body, err := io.ReadAll(br)
-	if err != nil || !jsonDocument(body) {
-		return false
-	}
-	setter, ok1 := st.Variables().RequestBody().(interface{ Set(string) })
-	length, ok2 := st.Variables().RequestBodyLength().(interface{ Set(string) })
-	proc, ok3 := st.Variables().RequestBodyProcessor().(interface{ Set(string) })
-	if !ok1 || !ok2 || !ok3 {
-		return false
-	}
-	proc.Set("JSON")
-	setter.Set(string(body))
-	length.Set(strconv.Itoa(len(body)))
-	return true
-}
-
-// jsonDocument reports a body that is one JSON object or array.
-func jsonDocument(b []byte) bool {
-	t := bytes.TrimLeft(b, " \t\r\n")
-	return len(t) > 0 && (t[0] == '{' || t[0] == '[') && json.Valid(b)
 }
 
 // jsonKeysVar is the TX variable that holds a JSON body's keys as sent.

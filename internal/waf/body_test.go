@@ -5,8 +5,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
 )
 
 // The password policy reads the form from the WAF's buffer: a second
@@ -55,56 +53,6 @@ func TestBufferedRequestBody(t *testing.T) {
 			got, _ := io.ReadAll(r.Body)
 			if string(got) != c.body {
 				t.Fatalf("upstream's copy %q, want %q", got, c.body)
-			}
-		})
-	}
-}
-
-// A text/plain body that is one JSON document is read as JSON: its leaves
-// are arguments for every rule that reads ARGS, and REQUEST_BODY keeps
-// the raw bytes; any other text/plain body stays raw (issue 11).
-func TestTextPlainJSONBody(t *testing.T) {
-	for _, c := range []struct {
-		name, ctype, body string
-		refused           bool
-		rule              int // a rule that must match (0: none asked)
-		target            string
-	}{
-		{name: "beacon_passes", ctype: "text/plain;charset=UTF-8", body: `{"events":[{"t":"click","x":12,"url":"https://example.com/a?b=c"}]}`},
-		{name: "sqli_in_a_leaf_seen_by_crs", ctype: "text/plain", body: `{"q":"1' UNION SELECT password FROM users-- -"}`, refused: true, rule: 942100, target: "ARGS:json.q"},
-		{name: "xss_in_a_leaf_seen_by_crs", ctype: "text/plain", body: `[{"m":"<script>alert(document.cookie)</script>"}]`, refused: true, rule: 941100, target: "ARGS:json.0.m"},
-		{name: "java_class_in_a_leaf", ctype: "text/plain", body: `{"x":"java.lang.Runtime"}`, refused: true, rule: 944130, target: "ARGS:json.x"},
-		{name: "not_json_stays_raw", ctype: "text/plain", body: "hello {not json} & a=b", refused: false},
-		{name: "json_scalar_stays_raw", ctype: "text/plain", body: `"just a string"`, refused: false},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			tx := defaultEngine(t).NewTransaction("textjson")
-			defer tx.Close()
-			r := httptest.NewRequest("POST", "/beacon", strings.NewReader(c.body))
-			r.Header.Set("Content-Type", c.ctype)
-			it, err := tx.ProcessRequest(r, "192.0.2.1", 1234)
-			if err != nil {
-				t.Fatal(err)
-			}
-			v := tx.Verdict()
-			if (it != nil) != c.refused {
-				t.Fatalf("interruption %+v, want refused %v (matches %v)", it, c.refused, matchIDs(v))
-			}
-			if c.rule != 0 {
-				found := false
-				for _, m := range v.Matches {
-					found = found || (m.ID == c.rule && m.Target == c.target)
-				}
-				if !found {
-					t.Fatalf("no %d on %s among %+v", c.rule, c.target, v.Matches)
-				}
-			}
-			// The raw bytes stay in REQUEST_BODY for the rules that read it.
-			if rb := tx.tx.(plugintypes.TransactionState).Variables().RequestBody().Get(); rb != c.body {
-				t.Fatalf("REQUEST_BODY %q, want the body", rb)
-			}
-			if got, _ := io.ReadAll(r.Body); string(got) != c.body {
-				t.Fatalf("upstream got %q", got)
 			}
 		})
 	}

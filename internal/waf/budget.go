@@ -251,14 +251,14 @@ func readAtMost(r io.Reader, m *meter) ([]byte, error) {
 var errBudgetRead = errors.New("measuring the request body")
 
 // checkBudget measures the request's query and buffered body (nil: no
-// body), read as contentType, against the engine's budget.
-func (t *Transaction) checkBudget(r *http.Request, contentType string, body io.Reader) error {
+// body) against the engine's budget.
+func (t *Transaction) checkBudget(r *http.Request, body io.Reader) error {
 	cfg := t.engine.config
 	o := cfg.Detection
 	m := newMeter(cfg.Budget, o.Enabled() && (o.Decode == nil || *o.Decode))
 	m.query(r.URL.RawQuery)
 	if m.err == nil && body != nil {
-		if err := m.body(contentType, body); err != nil {
+		if err := m.body(r.Header.Get("Content-Type"), body); err != nil {
 			return fmt.Errorf("%w: %v", errBudgetRead, err)
 		}
 	}

@@ -146,22 +146,18 @@ func (t *Transaction) ProcessRequest(r *http.Request, clientIP string, clientPor
 			// the buffered ones, so the upstream gets the whole body.
 			r.Body = replayBody{Reader: io.MultiReader(buffered, r.Body), Closer: r.Body}
 		}
-		contentType := r.Header.Get("Content-Type")
-		if t.textBodyAsJSON(r) {
-			contentType = "application/json"
-		}
 		if !tx.IsRuleEngineOff() {
 			measured, err := tx.RequestBodyReader()
 			if err != nil {
 				return nil, fmt.Errorf("reading buffered request body: %w", err)
 			}
-			if err := t.checkBudget(r, contentType, measured); err != nil {
+			if err := t.checkBudget(r, measured); err != nil {
 				return nil, err
 			}
 			t.markJSONKeys()
 		}
 	} else if !tx.IsRuleEngineOff() {
-		if err := t.checkBudget(r, "", nil); err != nil {
+		if err := t.checkBudget(r, nil); err != nil {
 			return nil, err
 		}
 	}
