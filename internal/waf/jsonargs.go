@@ -86,8 +86,8 @@ var jsonNameRules = sync.OnceValue(func() string {
 	if len(ts) == 0 || ts[0] != "t:none" {
 		return ""
 	}
-	return `SecRule REQBODY_PROCESSOR "!@streq JSON" "id:200010,phase:2,pass,nolog,t:none,skipAfter:END-MAMORI-JSON-NAMES"
-SecAction "id:200011,phase:2,pass,nolog,ctl:ruleRemoveTargetById=930120;ARGS_NAMES"
+	return `SecRule REQBODY_PROCESSOR "!@streq JSON" "id:200012,phase:2,pass,nolog,t:none,skipAfter:END-MAMORI-JSON-NAMES"
+SecAction "id:200013,phase:2,pass,nolog,ctl:ruleRemoveTargetById=930120;ARGS_NAMES"
 SecRule ARGS_GET_NAMES|TX:` + jsonKeysVar + ` "@pmFromFile @owasp_crs/lfi-os-files.data" "id:` + fmt.Sprint(jsonNameRuleID) + `,phase:2,block,capture,` + strings.Join(ts, ",") +
 		`,msg:'OS File Access Attempt (mamori: CRS 930120, JSON keys)',logdata:'Matched Data: %{TX.0} found within %{MATCHED_VAR_NAME}: %{MATCHED_VAR}',` +
 		`tag:'application-multi',tag:'language-multi',tag:'platform-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'OWASP_CRS',tag:'OWASP_CRS/ATTACK-LFI',tag:'capec/1000/255/153/126',tag:'mamori-detect',` +
