@@ -47,12 +47,12 @@ http://:{PORT} {
 // the counts measured once the tuning part was done (issue 11), so that
 // the held-out part guards against regressions without being looked at.
 // They go down with fixes, and rise only when new entries land in the
-// held-out part by their hash (rounds 2 and 3 added 22 Movable Type and
-// 21 WordPress benign entries there); the target is 0 for both.
+// held-out part by their hash (rounds 2 to 4 added 27 Movable Type and
+// 27 WordPress benign entries there); the target is 0 for both.
 var (
 	heldOutRefused = map[string]int{
-		"movabletype PL1": 10, "movabletype PL2": 12,
-		"wordpress PL1": 6, "wordpress PL2": 14,
+		"movabletype PL1": 8, "movabletype PL2": 10,
+		"wordpress PL1": 5, "wordpress PL2": 12,
 	}
 	heldOutPassed = map[string]int{
 		"movabletype PL1": 1, "movabletype PL2": 1,
