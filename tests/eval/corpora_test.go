@@ -46,11 +46,13 @@ http://:{PORT} {
 // corpus's held-out part that mamori refuses and its attacks that pass:
 // the counts measured once the tuning part was done (issue 11), so that
 // the held-out part guards against regressions without being looked at.
-// They only ever go down; the target is 0 for both.
+// They go down with fixes, and rise only when new entries land in the
+// held-out part by their hash (rounds 2 to 4 added 27 Movable Type and
+// 27 WordPress benign entries there); the target is 0 for both.
 var (
 	heldOutRefused = map[string]int{
-		"movabletype PL1": 5, "movabletype PL2": 5,
-		"wordpress PL1": 3, "wordpress PL2": 8,
+		"movabletype PL1": 8, "movabletype PL2": 10,
+		"wordpress PL1": 5, "wordpress PL2": 12,
 	}
 	heldOutPassed = map[string]int{
 		"movabletype PL1": 1, "movabletype PL2": 1,
