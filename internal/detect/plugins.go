@@ -24,6 +24,9 @@ func init() {
 	plugins.RegisterOperator("mamoriXSS", func(plugintypes.OperatorOptions) (plugintypes.Operator, error) {
 		return partsOperator{match: libinjection.IsXSS}, nil
 	})
+	plugins.RegisterOperator("mamoriScriptUpload", func(plugintypes.OperatorOptions) (plugintypes.Operator, error) {
+		return scriptUpload{}, nil
+	})
 }
 
 // decodedOnly (t:mamoriDecode) gives the decoded forms of a value joined
