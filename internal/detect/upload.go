@@ -22,7 +22,7 @@ import (
 // judged; @mamoriScriptUpload reads it.
 
 // uploadNameSignature reads the file names of multipart uploads (FILES,
-// decoded: %00 becomes a NUL).
+// URL-decoded: %00 becomes a NUL).
 const uploadNameSignature = `\.(?:php\d*|phtml|pht|phar|phps|pgif|shtml?|asp|aspx|asa|cer|ashx|asmx|jsp|jspx|cgi|pl|py)(?:[\x00;:\s/\\]|\.+\s*$)` +
 	`|\.(?:php\d*|phtml|pht|phar)\.` +
 	`|(?:^|[/\\])\.(?:htaccess|htpasswd|user\.ini)\s*$`
@@ -37,7 +37,7 @@ const maxUploadScan = 32 << 20
 
 // writeUploadRules writes the two upload rules.
 func writeUploadRules(b *strings.Builder) {
-	fmt.Fprintf(b, "SecRule FILES \"@rx %s\" \"id:%d,phase:2,block,capture,t:none,t:mamoriDecodeAll,t:lowercase,"+
+	fmt.Fprintf(b, "SecRule FILES \"@rx %s\" \"id:%d,phase:2,block,capture,t:none,t:urlDecodeUni,t:lowercase,"+
 		"msg:'Upload of a server-side script: script extension hidden in the file name, or a server configuration file (mamori)',"+
 		"logdata:'Matched Data: %%{TX.0} found within %%{MATCHED_VAR_NAME}: %%{MATCHED_VAR}',"+
 		"tag:'attack-injection-php',tag:'mamori-detect',tag:'paranoia-level/1',severity:'CRITICAL',"+
