@@ -75,7 +75,7 @@ func headerParts(v string) (string, bool, error) {
 // Referer, a link parameter), by the decoded parts of URLParts: a
 // signature sees the URL whole (an RFI target) and each of its parameters
 // on its own, with "+" read as a space (issue 11: an injection carried in
-// the Referer's query, "id=copy+(SELECT+'')+to+program+'id'", reads as
+// the Referer's query, "id=1+and+1=1", reads as
 // the request that carried it did).
 func decodedWithURLParts(v string) (string, bool, error) {
 	d, changed, err := decodedAll(v)
