@@ -15,8 +15,10 @@ import (
 
 // Issue 11: attack classes CRS PL1 lets through and mamori's signatures
 // refuse with the defaults (internal/detect: 9841901 JavaScript
-// obfuscation, 9842903 database-specific SQL, 9833901/9833902 script
-// uploads), each next to ordinary requests of the same shape that pass.
+// obfuscation, 9841902 script-less HTML attributes in the query string,
+// 9842903 database-specific SQL, 9833901/9833902 script uploads, and the
+// signatures on a Referer's parameters), each next to ordinary requests
+// of the same shape that pass.
 func TestDetectionClasses(t *testing.T) {
 	m := harness.StartMamori(t, strings.Replace(siteCaddyfile, "mode MODE", "mode block", 1), harness.Upstream(t))
 	query := func(v string) func() *http.Request {
@@ -61,11 +63,17 @@ func TestDetectionClasses(t *testing.T) {
 		{"pg_copy_from_program", query("1;COPY cmd_exec FROM PROGRAM 'id'"), 403},
 		{"cql_filter_subquery_cast", query("strStartsWith(name,'x'') = true and 1=(SELECT CAST ((SELECT version()) AS integer)) -- ') = true"), 403},
 		{"oracle_catalog", query("SELECT banner FROM v$version"), 403},
+		{"js_handler_set_to_alert", query("{onerror=alert}throw 1"), 403},
+		{"sql_tautology_in_referer", referer("1 and 1=1"), 403},
+		{"download_anchor_in_query", query(`<a href=# download="filename.html">Test</a>`), 403},
+		{"command_after_address_and_newline", query("127.0.0.1\nid"), 403},
 		{"php_named_png", upload("cmd.png", "image/png", "<?php\nsystem($_GET[cmd]);"), 403},
 		{"gif_polyglot_nul_name", upload("111.php%00.png", "image/png", "GIF89a\n\n<?php\nsystem($_GET[cmd]);"), 403},
 		{"htaccess_upload", upload(".htaccess", "text/plain", "AddType application/x-httpd-php .jpg"), 403},
 		// Benign requests of the same shapes.
 		{"js_code_sample", query("items[0].parent['name'] = self.title"), 200},
+		{"markdown_names_alert", query("Use `alert` only while debugging"), 200},
+		{"word_list_ending_in_id", query("name\nemail\nid"), 200},
 		{"sql_words_in_search", query("copy the program to the folder and select a version"), 200},
 		{"image_upload", upload("photo.jpg", "image/jpeg", "\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01<?xml<?ph\xff\xd9"), 200},
 		{"plugin_zip_upload", upload("my-plugin.zip", "application/zip", "PK\x03\x04\x0a\x00\x00\x00\x00\x00index.php<?php // Silence is golden."), 200},
