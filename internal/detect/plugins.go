@@ -16,6 +16,7 @@ func init() {
 	plugins.RegisterTransformation("mamoriDecodeAll", decodedAll)
 	plugins.RegisterTransformation("mamoriPath", pathSegments)
 	plugins.RegisterTransformation("mamoriHeader", headerParts)
+	plugins.RegisterTransformation("mamoriDecodeURL", decodedWithURLParts)
 	plugins.RegisterTransformation("mamoriTextGate", func(v string) (string, bool, error) { return gate(v, LongText) })
 	plugins.RegisterTransformation("mamoriProseGate", func(v string) (string, bool, error) { return gate(v, LongProse) })
 	plugins.RegisterOperator("mamoriSQLi", func(plugintypes.OperatorOptions) (plugintypes.Operator, error) {
@@ -23,6 +24,9 @@ func init() {
 	})
 	plugins.RegisterOperator("mamoriXSS", func(plugintypes.OperatorOptions) (plugintypes.Operator, error) {
 		return partsOperator{match: libinjection.IsXSS}, nil
+	})
+	plugins.RegisterOperator("mamoriScriptUpload", func(plugintypes.OperatorOptions) (plugintypes.Operator, error) {
+		return scriptUpload{}, nil
 	})
 }
 
@@ -73,6 +77,26 @@ func headerParts(v string) (string, bool, error) {
 		return decodedAll(v)
 	}
 	var out []string
+	for _, p := range parts {
+		out = append(out, Decode(p)...)
+	}
+	return strings.Join(out, Sep), true, nil
+}
+
+// decodedWithURLParts (t:mamoriDecodeURL, the signatures' reading) gives
+// what decodedAll gives, followed, for an absolute http(s) URL (a
+// Referer, a link parameter), by the decoded parts of URLParts: a
+// signature sees the URL whole (an RFI target) and each of its parameters
+// on its own, with "+" read as a space (issue 11: an injection carried in
+// the Referer's query, "id=1+and+1=1", reads as
+// the request that carried it did).
+func decodedWithURLParts(v string) (string, bool, error) {
+	d, changed, err := decodedAll(v)
+	parts, ok := URLParts(v)
+	if !ok || err != nil {
+		return d, changed, err
+	}
+	out := []string{d}
 	for _, p := range parts {
 		out = append(out, Decode(p)...)
 	}

@@ -72,15 +72,59 @@ var signatureList = []signature{
 		`(?i)(?:^|\x00)\s*(?:gopher|dict|ldap|jar|netdoc|tftp|expect|phar)://` +
 			`|(?:^|\x00)\s*(?:https?|ftp)://(?:127\.\d+\.\d+\.\d+|localhost|0\.0\.0\.0|\[::1?\]|169\.254\.169\.254|metadata\.google\.internal|10\.\d+\.\d+\.\d+|192\.168\.\d+\.\d+|172\.(?:1[6-9]|2\d|3[01])\.\d+\.\d+)(?:[:/]|$|\x00)` +
 			`|(?:^|\x00)\s*(?:https?|ftp)://[^?#\s\x00]+\.(?:php|txt|sh|pl|py|jsp|aspx?|exe|cgi)\?+\s*(?:$|\x00)`},
+	// A host or address first, as a ping form's field carries it
+	// ("127.0.0.1\nid", issue 11: a newline separates commands too).
 	{9832903, "attack-rce", "Unix command injection: a bare command after a separator", "",
-		`(?:^|\x00)\s*(?:[;|&]+|\$\(|\x60)\s*(?:id|whoami|uname(?:\s+-[a-z]+)?|ls(?:\s+-[a-z]+)*(?:\s+/\S*)?|pwd|hostname|ifconfig|env|printenv)\s*(?:\)|\x60)?\s*;?\s*(?:$|\x00)`},
+		`(?:^|\x00)\s*(?:(?:\d{1,3}(?:\.\d{1,3}){3}|[a-z0-9-]+(?:\.[a-z0-9-]+)+)\s*\n\s*|(?:\d{1,3}(?:\.\d{1,3}){3}|[a-z0-9-]+(?:\.[a-z0-9-]+)+)?\s*(?:[;|&]+|\$\(|\x60)\s*)(?:id|whoami|uname(?:\s+-[a-z]+)?|ls(?:\s+-[a-z]+)*(?:\s+/\S*)?|pwd|hostname|ifconfig|env|printenv)\s*(?:\)|\x60)?\s*;?\s*(?:$|\x00)`},
 	{9821901, "attack-protocol", "CRLF injection: a header or response inside a value", "",
 		`(?i)[\r\n][\t ]*(?:set-cookie|location|content-(?:length|type)|refresh|x-[a-z-]+)[\t ]*:|\r?\n\r?\n[\t ]*http/\d`},
 	{9844901, "attack-java", "Java code injection or serialized object", "",
 		`\brO0AB[A-Za-z0-9+/]|%\{\s*\(?\s*#|@java\.lang\.Runtime@|#_memberAccess|java\.lang\.(?:Runtime|ProcessBuilder)\b|Class\.forName\s*\(|\.getClass\s*\(\s*\)\s*\.getClassLoader|Runtime\.getRuntime\s*\(`},
+	// Issue 11: script calls that name no function CRS knows. A global
+	// object other than the four of CRS 941370 (window, self, top, this)
+	// called through a computed property (parent['al'+'ert'](1),
+	// globalThis[/al/.source+/ert/.source]()), a property name written
+	// only in escapes (['\141\154…'], ['\x61…'], ['\u{61}…']: nobody
+	// escapes every letter of a name but to hide it), indirect calls of
+	// the dialog and eval functions (alert?.(1), (alert)(1), ["alert"](1),
+	// alert`1`, [1].map(alert)) and handlers set to them
+	// (onerror=alert;throw 1, valueOf=alert).
+	{9841901, "attack-xss", "JavaScript obfuscation: computed call on a global object, escaped property name or indirect call", "",
+		`\b(?:parent|globalThis|frames|opener|window|self|top)\s*(?:/\*.*?\*/\s*)*\[.{1,1000}?\]\s*(?:/\*.*?\*/\s*)*(?:\(|\x60)` +
+			`|\[\s*(?:/\*.*?\*/\s*)*['"\x60](?:\\(?:[0-7]{1,3}|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|u\{[0-9a-fA-F]{1,8}\}))+['"\x60]\s*(?:/\*.*?\*/\s*)*\]` +
+			`|\b(?:alert|prompt|confirm|eval)\s*\?\.\s*[(\x60]|\(\s*(?:alert|prompt|confirm|eval)\s*\)\s*[(\x60]` +
+			`|\[\s*['"\x60](?:alert|prompt|confirm|eval|constructor)['"\x60]\s*\]\s*[(\x60]` +
+			`|(?:^|[^\x60\w])(?:alert|prompt|confirm|Function)\x60` +
+			`|\b(?:on[a-z]{3,30}|valueOf|toString)\s*=\s*(?:alert|prompt|confirm|eval)\s*(?:[;,}]|$)` +
+			`|\.(?:find|map|forEach|filter|some|every|call|apply)\s*\(\s*(?:alert|prompt|confirm|eval)\s*\)`},
+	// Issue 11: the database-specific forms of the public cheat sheets
+	// that CRS PL1 lets through: PostgreSQL's COPY … TO/FROM PROGRAM (a
+	// shell command), a comparison with or a cast of a subquery
+	// (1=(SELECT CAST((SELECT version()) AS integer)), error-based
+	// extraction, as in GeoServer's CQL_FILTER injection CVE-2023-25157),
+	// the system catalogs (v$version, all_tables, pg_shadow, ...) and the
+	// out-of-band packages (UTL_INADDR, DBMS_PIPE, xp_dirtree). Not the
+	// bare "SELECT version()" or "INTO OUTFILE": people search for them
+	// (CRS reads INTO OUTFILE with a quoted path, 942190).
+	{9842903, "attack-sqli", "SQL injection: server-side program, subquery comparison, system catalog or out-of-band function", "t:lowercase",
+		`\bcopy\s*(?:\(.{1,1000}?\)|[\w.]+)\s*(?:to|from)\s+program\b` +
+			`|=\s*\(\s*select\s+(?:cast|case|count|concat|substr\w*|ascii|char|version|user|database|@@|\d|'|"|\(|[\w.*]+\s+from\s)|\bcast\s*\(\s*\(\s*select\b` +
+			`|\bfrom\s+(?:v\$(?:version|instance|database|session)|all_(?:tables|tab_columns|users)|dba_(?:users|tables)|user_tables|pg_(?:shadow|user|roles|tables|database)|pg_catalog\.\w+|mysql\.user|sys\.(?:objects|tables|databases|sql_logins)|sysobjects|syscolumns|sqlite_master)\b` +
+			`|\butl_(?:inaddr|http|tcp|file)\s*\.|\bdbms_(?:pipe|lock|xmlgen|java|scheduler)\s*\.|\bxp_(?:cmdshell|dirtree|fileexist|regread|subdirs)\b`},
 	{9842901, "attack-sqli", "SQL injection: UNION SELECT, stacked query, time delay or tautology", "t:lowercase",
 		`\bunion(?:\s|/\*.*?\*/|\()+(?:all(?:\s|/\*.*?\*/)+|distinct(?:\s|/\*.*?\*/)+)?select\b|@@version\b|\b(?:sleep|pg_sleep|benchmark)\s*\(\s*\d|\bwaitfor\s+delay\b|\bextractvalue\s*\(|\bupdatexml\s*\(|\bconvert\s*\(\s*int\s*,|;\s*(?:drop|truncate|alter)\s+table\b|'\s*(?:or|and)\s*\(?\s*'[^']*'\s*=\s*'|\b(?:or|and)\s+(\d+)\s*=\s*\d+\s*(?:--|#|$)|'\s*(?:--|#)\s*$|^\s*'?\s*\)\s*(?:or|and)\s*\(`},
 }
+
+// queryHTMLPattern (issue 11) is an HTML element, in a query-string
+// argument or a Referer's, with an attribute that acts without any script
+// and that CRS PL1 does not read: download (<a href=# download=x.html>
+// saves the page under the attacker's name), ping, formaction,
+// referrerpolicy, popover. Forms and comments post HTML in bodies, where
+// <a href=... download> is ordinary content; a query string carries an
+// element only when it is injected, so bodies are left alone.
+const queryHTMLPattern = `<[a-z][\w-]*\b[^<>]*?\s(?:download|ping|formaction|referrerpolicy|popover(?:target)?(?:action)?)\b\s*(?:=|>|/|\s|$)`
+
+const queryHTMLID = signatureBase + 41902
 
 // rawBodyOffset numbers a signature's copy on raw request bodies (its ID
 // plus 25, between the placements' and the path's).
@@ -90,8 +134,14 @@ const rawBodyOffset = 25
 // for the URL path's segments, and for a body read as raw bytes (a type
 // that is neither a form nor XML nor JSON: internal/waf reads it with
 // Coraza's RAW processor, so it holds no ARGS and only REQUEST_BODY
-// carries it).
+// carries it); and the upload rules (upload.go).
 func writeSignatures(b *strings.Builder) {
+	writeUploadRules(b)
+	fmt.Fprintf(b, "SecRule ARGS_GET|ARGS_GET_NAMES|REQUEST_HEADERS:Referer \"@rx %s\" \"id:%d,phase:2,block,capture,t:none,t:mamoriDecodeURL,t:lowercase,"+
+		"msg:'HTML injection in the query string: an element with an attribute that acts without script (mamori)',"+
+		"logdata:'Matched Data: %%{TX.0} found within %%{MATCHED_VAR_NAME}',"+
+		"tag:'attack-xss',tag:'mamori-detect',tag:'paranoia-level/1',severity:'CRITICAL',"+
+		"setvar:'tx.inbound_anomaly_score_pl1=+%%{tx.critical_anomaly_score}'\"\n", escapeQuotes(queryHTMLPattern), queryHTMLID)
 	defer func() {
 		fmt.Fprintf(b, "SecRule REQBODY_PROCESSOR \"!@streq RAW\" \"id:%d,phase:2,pass,nolog,t:none,skipAfter:END-MAMORI-RAW-BODY\"\n", signatureBase+1)
 		for _, s := range signatureList {
@@ -161,7 +211,7 @@ func (s signature) matchesTokens() bool {
 
 // signatureDecode is how the signatures read the variables of
 // signatureTargets; their token gate reads them the same way.
-const signatureDecode = "t:mamoriDecodeAll"
+const signatureDecode = "t:mamoriDecodeURL"
 
 // escapeQuotes escapes double quotes for a SecLang quoted argument.
 func escapeQuotes(s string) string { return strings.ReplaceAll(s, `"`, `\"`) }

@@ -44,7 +44,7 @@ var tokenClosed = map[string]bool{
 	"replaceComments": true, "removeNulls": true, "removeComments": true,
 	"trim": true, "trimLeft": true, "trimRight": true,
 	// mamori's own: the gate judges their output.
-	"mamoriDecode": true, "mamoriDecodeAll": true, "mamoriHeader": true, "mamoriPath": true,
+	"mamoriDecode": true, "mamoriDecodeAll": true, "mamoriDecodeURL": true, "mamoriHeader": true, "mamoriPath": true,
 	"mamoriTextGate": true, "mamoriProseGate": true,
 }
 
