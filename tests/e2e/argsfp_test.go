@@ -14,9 +14,13 @@ import (
 // Issue 11, false positives of query strings, headers and paths on real
 // browser traffic: each case is a request shape of the real-traffic
 // corpus (tests/eval) written anew, and the attack it must not let
-// through. "crs" is CRS as shipped (`detection off`): the rows where it
-// refuses and the defaults pass are where mamori judges differently, each
-// for the reason given in docs/detection.md.
+// through. "crs" is CRS without mamori's layers (`detection off`): the
+// rows where it refuses and the defaults pass are where the layers judge
+// differently, each for the reason given in docs/detection.md. JSON
+// documents pass both: CRS's own rules that misread them (942550, the
+// 932xxx rules taking '{' for a separator, 930120 on Coraza's dotted JSON
+// paths) read them leaf by leaf, and key by key, in every configuration
+// (internal/jsondoc, internal/waf/jsonargs.go).
 func TestArgumentFalsePositives(t *testing.T) {
 	upstream := harness.Upstream(t)
 	sites := map[string]*harness.Mamori{
@@ -52,19 +56,20 @@ func TestArgumentFalsePositives(t *testing.T) {
 		{"fixation_no_referer", "GET", "/echo?phpsessid=abc123", hdr{}, "", map[string]int{"defaults": 403, "crs": 403}},
 
 		// JSON documents in query parameters and form fields are judged by
-		// their strings, as CRS judges a JSON body.
-		{"json_in_query", "GET", jsonQuery, hdr{}, "", map[string]int{"defaults": 200, "crs": 403}},
+		// their strings, as CRS judges a JSON body, with or without the
+		// layers.
+		{"json_in_query", "GET", jsonQuery, hdr{}, "", map[string]int{"defaults": 200, "crs": 200}},
 		{"json_in_form_field", "POST", "/echo", hdr{"Content-Type": "application/x-www-form-urlencoded"},
-			"payload=" + url.QueryEscape(`{"duration":{"fetch":[],"static":[{"url":"https://cdn.example/a.jpeg","method":"get","status":200}]}}`), map[string]int{"defaults": 200, "crs": 403}},
+			"payload=" + url.QueryEscape(`{"duration":{"fetch":[],"static":[{"url":"https://cdn.example/a.jpeg","method":"get","status":200}]}}`), map[string]int{"defaults": 200, "crs": 200}},
 		{"json_string_in_json_body", "POST", "/echo", hdr{"Content-Type": "application/json"},
-			`{"level":["2"],"msg":["[\"[Capi Success]\",{\"body\":{\"serviceType\":\"ba\",\"regionId\":1},\"cmd\":\"Describe\"}]"]}`, map[string]int{"defaults": 200, "crs": 403}},
-		{"json_query_string", "GET", "/echo?" + url.QueryEscape(`{"url":"https://a.example/news","val_act":"pageview","n":3}`), hdr{}, "", map[string]int{"defaults": 200, "crs": 403}},
+			`{"level":["2"],"msg":["[\"[Capi Success]\",{\"body\":{\"serviceType\":\"ba\",\"regionId\":1},\"cmd\":\"Describe\"}]"]}`, map[string]int{"defaults": 200, "crs": 200}},
+		{"json_query_string", "GET", "/echo?" + url.QueryEscape(`{"url":"https://a.example/news","val_act":"pageview","n":3}`), hdr{}, "", map[string]int{"defaults": 200, "crs": 200}},
 		{"xss_in_json_query_string", "GET", "/echo?" + url.QueryEscape(`{"q":"<script>alert(document.cookie)</script>"}`), hdr{}, "", map[string]int{"defaults": 403, "crs": 403}},
 		// CRS's lists of OS files, restricted files and shell paths match
 		// whole names, not parts of longer names.
 		{"shell_path_inside_name", "GET", "/echo?cgi=" + url.QueryEscape("/fcg-bin/fcg_get_strategy?qzfl") + "&u=" + url.QueryEscape("https://w.example.com/v1/cgi-bin/common/report"), hdr{}, "", map[string]int{"defaults": 200, "crs": 403}},
 		{"dotfile_inside_name", "GET", "/echo/com.example.www.passport-files/js/login.js?scope=" + url.QueryEscape("https://www.example.com/auth/unified.profile"), hdr{}, "", map[string]int{"defaults": 200, "crs": 403}},
-		{"json_key_path_not_a_dotfile", "POST", "/echo", hdr{"Content-Type": "application/json"}, `{"config":{"credentials":"same-origin"}}`, map[string]int{"defaults": 200, "crs": 403}},
+		{"json_key_path_not_a_dotfile", "POST", "/echo", hdr{"Content-Type": "application/json"}, `{"config":{"credentials":"same-origin"}}`, map[string]int{"defaults": 200, "crs": 200}},
 		{"shell_path_attack", "GET", "/echo?cmd=" + url.QueryEscape(";/bin/cat /etc/hosts"), hdr{}, "", map[string]int{"defaults": 403, "crs": 403}},
 		{"dotfile_attack", "GET", "/echo?file=" + url.QueryEscape("../../home/user/.profile"), hdr{}, "", map[string]int{"defaults": 403, "crs": 403}},
 		{"xss_in_json_query", "GET", "/echo?data=" + url.QueryEscape(`{"q":"<script>alert(document.cookie)</script>"}`), hdr{}, "", map[string]int{"defaults": 403, "crs": 403}},
