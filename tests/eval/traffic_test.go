@@ -93,7 +93,11 @@ func TestRealTraffic(t *testing.T) {
 		w.WriteHeader(http.StatusOK)
 	}))
 	defer upstream.Close()
-	m := harness.StartMamori(t, strings.Replace(caddyfile, "OPTIONS", "mode block", 1), strings.TrimPrefix(upstream.URL, "http://"))
+	config := strings.Replace(caddyfile, "OPTIONS", "mode block", 1)
+	if os.Getenv("MAMORI_TRAFFIC_DUMP") != "" {
+		config = strings.Replace(config, "level ERROR", "level WARN", 1) // the security events, for the dump
+	}
+	m := harness.StartMamori(t, config, strings.TrimPrefix(upstream.URL, "http://"))
 	results := evalcorpus.ReplayTraffic(context.Background(), strings.TrimPrefix(m.URL, "http://"), cases, 4)
 	replayed := time.Since(start)
 	attachLog(t, m, results)
@@ -105,10 +109,16 @@ func TestRealTraffic(t *testing.T) {
 		var b strings.Builder
 		for _, r := range results {
 			if r.Tune && r.Blocked != r.Attack {
-				fmt.Fprintf(&b, "%s\t%d\t%s\t%s\t%v\n", r.Name, r.Status, r.Guard, r.Rule, r.Rules)
+				fmt.Fprintf(&b, "%s\t%d\t%s\t%s\t%v\t%s\n", r.Name, r.Status, r.Guard, r.Rule, r.Rules, r.RequestID)
 			}
 		}
 		if err := os.WriteFile(dump, []byte(b.String()), 0o600); err != nil {
+			t.Error(err)
+		}
+		// mamori's own output (its security events: rule, target, match)
+		// beside it, to see what matched; it holds held-out requests' events
+		// too, so only look up the tuning-part request IDs listed above.
+		if err := os.WriteFile(dump+".events", []byte(m.Proc.String()), 0o600); err != nil {
 			t.Error(err)
 		}
 	}
