@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"rsc.io/binaryregexp"
 )
 
 // TestByteFilter: the filter rejects values without the bytes a match
@@ -29,10 +31,14 @@ func TestByteFilter(t *testing.T) {
 		{`.{3}`, false, nil, []string{"abc"}},
 		{`(?:ab|cd){2,}`, true, []string{"xyz", "bd"}, []string{"abcd"}},
 		{`[\x{fffd}]`, true, []string{"alpha"}, []string{"\xff"}},
+		// One set per part of a concatenation: a dot and a slash.
+		{`(?:^|[/;\x5c])\.{2,3}[/;\x5c]`, true, []string{"wing. The", "a/b", "x;y"}, []string{"../", "x;..\\", "..\n/../"}},
+		{`^\(\s*\)\s+\{`, true, []string{"(a) x", "() x", "{}"}, []string{"() {", "x\n( ) \t{"}},
+		{`(?i)(?:select|;)[\s\x0b]+(?:benchmark|if|sleep)[\s\x0b]*?\(`, true, []string{"select if x", "; sleep"}, []string{"SELECT SLEEP(", "; if ("}},
 	}
 	for _, tc := range tests {
 		re := regexp.MustCompile("(?sm)" + tc.pattern)
-		f := byteFilterFunc("(?sm)" + tc.pattern)
+		f := byteFilterFunc("(?sm)" + tc.pattern).check
 		if (f != nil) != tc.filter {
 			t.Errorf("%q: filter %v, want %v", tc.pattern, f != nil, tc.filter)
 			continue
@@ -74,6 +80,55 @@ func TestContainsFoldASCII(t *testing.T) {
 		want := strings.Contains(strings.ToLower(s), needle)
 		if got := containsFoldASCII(s, needle); got != want {
 			t.Fatalf("%q in %q: got %v, want %v", needle, s, got, want)
+		}
+	}
+}
+
+// TestBinaryByteFilter: the byte filter of expressions binaryregexp runs
+// (each byte a character from U+0000 to U+00FF), against binaryregexp.
+func TestBinaryByteFilter(t *testing.T) {
+	tests := []struct {
+		pattern string
+		filter  bool
+		reject  []string
+		match   []string
+	}{
+		// CRS 941310: needs 0xbc or '<' (the UTF-8 rules added 0x80-0xff
+		// for \x{bc} and gave up).
+		{`\x{bc}[^>\x{be}]*[>\x{be}]|<[^\x{be}]*\x{be}`, true, []string{"The committee met.", "a > b", "\xc2\xbd"}, []string{"\xbc>", "<a\xbe", "x\xbc\xbe"}},
+		// Case folding within Latin-1: \xe9 (e acute) and \xc9.
+		{`(?i)\x{e9}x`, true, []string{"ex", "\xe8x"}, []string{"\xc9X", "\xe9x"}},
+		// A class of runes above U+00FF matches no byte: left to the
+		// expression, the other part filters.
+		{`[\x{100}-\x{200}]*ab\xff`, true, []string{"xyz"}, []string{"ab\xff"}},
+		{`\xac\xed\x00\x05`, true, []string{"alpha", "\xed"}, []string{"\xac\xed\x00\x05"}},
+		{`.\xff*`, false, nil, []string{"a"}},
+	}
+	for _, tc := range tests {
+		if !matchesArbitraryBytes("(?sm)" + tc.pattern) {
+			t.Fatalf("%q: not a binary expression", tc.pattern)
+		}
+		re := binaryregexp.MustCompile(tc.pattern)
+		f := binaryByteFilterFunc(tc.pattern)
+		if (f != nil) != tc.filter {
+			t.Errorf("%q: filter %v, want %v", tc.pattern, f != nil, tc.filter)
+			continue
+		}
+		for _, v := range tc.match {
+			if !re.MatchString(v) {
+				t.Fatalf("%q does not match %q: the test is wrong", tc.pattern, v)
+			}
+			if f != nil && !f(v) {
+				t.Errorf("%q: filter rejects %q, which matches", tc.pattern, v)
+			}
+		}
+		for _, v := range tc.reject {
+			if re.MatchString(v) {
+				t.Fatalf("%q matches %q: the test is wrong", tc.pattern, v)
+			}
+			if f(v) {
+				t.Errorf("%q: filter lets %q through", tc.pattern, v)
+			}
 		}
 	}
 }

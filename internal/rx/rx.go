@@ -25,8 +25,8 @@ import (
 // to Go's regexp (RE2 would stop at the first invalid byte, an evasion).
 // With SecRxPreFilter On, expressions whose required literals are absent
 // are skipped first (rxprefilter.go, Coraza's prefilter with a fix), and
-// expressions without one when the input holds none of the bytes every
-// match needs (bytefilter.go).
+// any expression when the input holds none of the bytes every match needs
+// (bytefilter.go; binaryregexp's expressions too).
 // The registration is process-wide: every Coraza WAF in the binary uses it.
 func init() {
 	plugins.RegisterOperator("rx", newRX)
@@ -39,7 +39,10 @@ type rx struct {
 	prefilter func(string) bool
 }
 
-type binaryRX struct{ re *binaryregexp.Regexp }
+type binaryRX struct {
+	re        *binaryregexp.Regexp
+	prefilter func(string) bool // the bytes any match needs (bytefilter.go), nil if none
+}
 
 func memoize(m plugintypes.Memoizer, key string, fn func() (any, error)) (any, error) {
 	if m == nil {
@@ -51,13 +54,22 @@ func memoize(m plugintypes.Memoizer, key string, fn func() (any, error)) (any, e
 func newRX(options plugintypes.OperatorOptions) (plugintypes.Operator, error) {
 	expr := "(?sm)" + options.Arguments
 	if matchesArbitraryBytes(expr) {
-		re, err := memoize(options.Memoizer, "mamori-binrx:"+options.Arguments, func() (any, error) {
-			return binaryregexp.Compile(options.Arguments)
+		key := fmt.Sprintf("mamori-binrx:%v:%s", options.RxPreFilterEnabled, options.Arguments)
+		op, err := memoize(options.Memoizer, key, func() (any, error) {
+			re, err := binaryregexp.Compile(options.Arguments)
+			if err != nil {
+				return nil, err
+			}
+			o := &binaryRX{re: re}
+			if options.RxPreFilterEnabled {
+				o.prefilter = binaryByteFilterFunc(options.Arguments)
+			}
+			return o, nil
 		})
 		if err != nil {
 			return nil, err
 		}
-		return &binaryRX{re: re.(*binaryregexp.Regexp)}, nil
+		return op.(*binaryRX), nil
 	}
 	key := fmt.Sprintf("mamori-rx:%v:%s", options.RxPreFilterEnabled, expr)
 	op, err := memoize(options.Memoizer, key, func() (any, error) {
@@ -71,11 +83,19 @@ func newRX(options plugintypes.OperatorOptions) (plugintypes.Operator, error) {
 		}
 		if options.RxPreFilterEnabled {
 			o.minLen = minMatchLength(expr)
-			o.prefilter = prefilterFunc(expr)
-			if o.prefilter == nil {
-				// No required literal: the bytes any match needs
-				// (bytefilter.go).
-				o.prefilter = byteFilterFunc(expr)
+			// The required literals and the bytes any match needs
+			// (bytefilter.go): both are necessary; the cheaper runs
+			// first, the other only on what it lets through.
+			lit, bytes := prefilterFunc(expr), byteFilterFunc(expr)
+			switch {
+			case lit == nil:
+				o.prefilter = bytes.check
+			case bytes.check == nil:
+				o.prefilter = lit
+			case bytes.cheap:
+				o.prefilter = func(s string) bool { return bytes.check(s) && lit(s) }
+			default:
+				o.prefilter = func(s string) bool { return lit(s) && bytes.check(s) }
 			}
 		}
 		return o, nil
@@ -103,6 +123,9 @@ func (o *rx) Evaluate(tx plugintypes.TransactionState, value string) bool {
 }
 
 func (o *binaryRX) Evaluate(tx plugintypes.TransactionState, value string) bool {
+	if o.prefilter != nil && !o.prefilter(value) {
+		return false
+	}
 	return evaluate(o.re, tx, value)
 }
 
