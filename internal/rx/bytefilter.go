@@ -40,12 +40,29 @@ func (s *byteSet) size() int {
 	return n
 }
 
+// weight ranks a set by how likely text is to hold one of its bytes:
+// letters, digits and white space count four, any other byte one (the
+// punctuation an attack needs is what prose and names lack).
+func (s *byteSet) weight() int {
+	w := 0
+	for b, in := range s {
+		switch {
+		case !in:
+		case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9', b == ' ', b == '\t', b == '\n', b == '\r':
+			w += 4
+		default:
+			w++
+		}
+	}
+	return w
+}
+
 // maxSets is how many sets a filter checks at most.
 const maxSets = 3
 
 // requiredBytes returns sets of bytes such that every match of re contains
 // at least one byte of each: one per child of a top-level concatenation
-// (each child matches a part of the match), smallest first, or nil where
+// (each child matches a part of the match), lightest first, or nil where
 // there is no set worth checking. (?:^|[/;\\])\.{2,3}[/;\\] needs a dot
 // and one of / ; \: prose has dots, and the slash set rejects it.
 func requiredBytes(re *syntax.Regexp, latin1 bool) []*byteSet {
@@ -67,7 +84,7 @@ func requiredBytes(re *syntax.Regexp, latin1 bool) []*byteSet {
 		}
 		sets = append(sets, s)
 	}
-	slices.SortStableFunc(sets, func(a, b *byteSet) int { return a.size() - b.size() })
+	slices.SortStableFunc(sets, func(a, b *byteSet) int { return a.weight() - b.weight() })
 	if len(sets) > maxSets {
 		sets = sets[:maxSets]
 	}
@@ -84,13 +101,21 @@ func reqBytes(re *syntax.Regexp, latin1 bool) *byteSet {
 		if len(re.Rune) == 0 {
 			return nil
 		}
-		s := new(byteSet)
-		if latin1 {
-			addLatin1(s, re.Rune[0], re.Flags&syntax.FoldCase != 0)
-		} else {
-			addRune(s, re.Rune[0], re.Flags&syntax.FoldCase != 0)
+		// Every rune of the literal is required: the set of the one text
+		// is least likely to hold (the colon of javascript:).
+		var best *byteSet
+		for _, r := range re.Rune {
+			s := new(byteSet)
+			if latin1 {
+				addLatin1(s, r, re.Flags&syntax.FoldCase != 0)
+			} else {
+				addRune(s, r, re.Flags&syntax.FoldCase != 0)
+			}
+			if best == nil || s.weight() < best.weight() {
+				best = s
+			}
 		}
-		return s
+		return best
 	case syntax.OpCharClass:
 		if len(re.Rune) == 0 {
 			return nil // matches nothing; leave it to the expression
@@ -120,22 +145,12 @@ func reqBytes(re *syntax.Regexp, latin1 bool) *byteSet {
 		}
 		return nil
 	case syntax.OpConcat:
-		// Any one child's set is required; the smallest filters most.
+		// Any one child's set is required; the lightest filters most.
 		var best *byteSet
-		bestN := 257
 		for _, sub := range re.Sub {
 			s := reqBytes(sub, latin1)
-			if s == nil {
-				continue
-			}
-			n := 0
-			for _, b := range s {
-				if b {
-					n++
-				}
-			}
-			if n < bestN {
-				best, bestN = s, n
+			if s != nil && (best == nil || s.weight() < best.weight()) {
+				best = s
 			}
 		}
 		return best

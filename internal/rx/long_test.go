@@ -83,8 +83,9 @@ func TestOperatorAgreesOnLongInputs(t *testing.T) {
 	}
 }
 
-// TestIndexedMatcher: the multi-needle search (shift on pairs of bytes,
-// and on single bytes for one-byte needles) agrees with strings.Contains
+// TestIndexedMatcher: the multi-needle searches (shift on pairs of bytes,
+// on single bytes for one-byte needles, the automaton) agree with
+// strings.Contains
 // on random needles and haystacks of a small alphabet, where pairs repeat
 // and needles overlap; both cases.
 func TestIndexedMatcher(t *testing.T) {
@@ -118,6 +119,12 @@ func TestIndexedMatcher(t *testing.T) {
 		}
 		if got := newIndexedMatcher(needles, ci).match(s); got != want {
 			t.Fatalf("ci=%v needles %q in %q: got %v, want %v", ci, needles, s, got, want)
+		}
+		if got := newACDFA(needles, ci).match(s); got != want {
+			t.Fatalf("automaton: ci=%v needles %q in %q: got %v, want %v", ci, needles, s, got, want)
+		}
+		if got := anyMatcher(needles, ci)(s); got != want {
+			t.Fatalf("anyMatcher: ci=%v needles %q in %q: got %v, want %v", ci, needles, s, got, want)
 		}
 	}
 }

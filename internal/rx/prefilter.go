@@ -276,8 +276,7 @@ func prefilterFunc(pattern string) func(string) bool {
 			// benchmarks show it still outperforms any AC library for typical
 			// WAF inputs (50-2000 B) because AC SIMD prefilters call
 			// bytes.IndexByte once per unique start byte — O(H×K) in practice.
-			im := newIndexedMatcher(filtered, caseInsensitive)
-			pf = im.match
+			pf = anyMatcher(filtered, caseInsensitive)
 		default:
 			// N > anyRequiredMaxN: too many needles for Wu-Manber to be
 			// effective (nearly every haystack byte is a candidate). In
@@ -880,6 +879,16 @@ func newIndexedMatcher(needles []string, ci bool) *indexedMatcher {
 	return im
 }
 
+// normalized returns the needles as the matcher compares them (lower-case
+// when ci).
+func (m *indexedMatcher) normalized() []string {
+	var out []string
+	for _, b := range m.endBuckets {
+		out = append(out, b...)
+	}
+	return out
+}
+
 func (m *indexedMatcher) match(s string) bool {
 	if m.shift2 != nil {
 		return m.matchPairs(s)
@@ -1337,8 +1346,7 @@ func buildCombinedPF(v combinedRequired, ci bool, re *syntax.Regexp) func(string
 			anyPF = func(s string) bool { return strings.Contains(s, needle) }
 		}
 	case len(filteredAny) <= anyRequiredMaxN:
-		im := newIndexedMatcher(filteredAny, ci)
-		anyPF = im.match
+		anyPF = anyMatcher(filteredAny, ci)
 	default:
 		// Too many needles: use allRequired only.
 		return allPF
