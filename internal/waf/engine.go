@@ -23,6 +23,9 @@ import (
 	_ "github.com/mamori-waf/mamori/internal/pm"
 	// mamori's @rx: RE2 behind a literal prefilter (see internal/rx).
 	_ "github.com/mamori-waf/mamori/internal/rx"
+	// lowercase, removeWhitespace, compressWhitespace: Coraza's results,
+	// ASCII a byte at a time (see internal/transform).
+	_ "github.com/mamori-waf/mamori/internal/transform"
 	// The operators mamori's virtual patches call (rules/patches).
 	_ "github.com/mamori-waf/mamori/internal/vpatch"
 )
