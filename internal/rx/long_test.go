@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
 	"rsc.io/binaryregexp"
 )
 
@@ -160,4 +161,99 @@ func mustSimplify(t *testing.T, p string) *syntax.Regexp {
 		t.Fatal(err)
 	}
 	return re.Simplify()
+}
+
+// captures records what the operator captures.
+type captures struct {
+	plugintypes.TransactionState
+	got map[int]string
+}
+
+func (*captures) Capturing() bool { return true }
+func (c *captures) CaptureField(i int, v string) {
+	c.got[i] = v
+}
+
+// TestInvalidUTF8 runs every CRS expression over CRS's regression inputs
+// with bytes that are not UTF-8 put in (alone, truncated sequences, a run):
+// the operator (RE2 on the value with those bytes as U+FFFD) must match as
+// Go's regexp does on the value, and capture the same substrings of it.
+func TestInvalidUTF8(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	every := 10
+	if testing.Short() {
+		every = 40
+	}
+	var inputs []string
+	bad := []string{"\xff", "\xe2\x80", "\xc3", "\x80\x80\x80", "\xed\xa0\x80", "\xbc", "\xa0"}
+	for _, in := range crsInputs(t, every) {
+		for range 2 {
+			i := r.IntN(len(in) + 1)
+			in = in[:i] + bad[r.IntN(len(bad))] + in[i:]
+		}
+		inputs = append(inputs, in)
+	}
+	matches := 0
+	for _, p := range crsPatterns(t) {
+		if matchesArbitraryBytes("(?sm)" + p) {
+			continue // binaryregexp, not RE2
+		}
+		std := regexp.MustCompile("(?sm)" + p)
+		op := operator(t, p, true)
+		for _, in := range inputs {
+			m := std.FindStringSubmatch(in)
+			c := &captures{got: map[int]string{}}
+			got := op.Evaluate(c, in)
+			if got != (m != nil) {
+				t.Errorf("pattern %.80q on %.80q: operator %v, Go regexp %v", p, in, got, m != nil)
+				continue
+			}
+			if m == nil {
+				continue
+			}
+			matches++
+			for i := 0; i < len(m) && i < 9; i++ {
+				if c.got[i] != m[i] {
+					t.Errorf("pattern %.80q on %.80q: capture %d %q, Go regexp %q", p, in, i, c.got[i], m[i])
+				}
+			}
+		}
+	}
+	t.Logf("%d inputs, %d matches and their captures agreed", len(inputs), matches)
+	if matches < 100 {
+		t.Errorf("only %d matches", matches)
+	}
+}
+
+// TestInvalidUTF8Runes: each invalid byte is one rune, as for Go's regexp
+// (a run of three is three runes, a truncated sequence two), and captures
+// are the value's own bytes.
+func TestInvalidUTF8Runes(t *testing.T) {
+	tests := []struct{ pattern, input string }{
+		{`^.{3}$`, "\x80\x80\x80"},
+		{`^.{2}$`, "\xe2\x80"},
+		{`^a.b$`, "a\xffb"},
+		{`^a..b$`, "a\xff\xfeb"},
+		{`a(.)b(.+)c`, "xa\xffb\xe2\x80\x98\xc3c"},
+		{"(\uFFFD+)z", "\xff\xfe\xfdz"},
+		{`(é)(.)`, "xé\xc3"},
+		{`\bword\b`, "\xffword\xff"},
+	}
+	for _, tc := range tests {
+		std := regexp.MustCompile("(?sm)" + tc.pattern)
+		m := std.FindStringSubmatch(tc.input)
+		if m == nil {
+			t.Fatalf("%q does not match %q: the test is wrong", tc.pattern, tc.input)
+		}
+		c := &captures{got: map[int]string{}}
+		if !operator(t, tc.pattern, true).Evaluate(c, tc.input) {
+			t.Errorf("%q on %q: no match", tc.pattern, tc.input)
+			continue
+		}
+		for i := range m {
+			if c.got[i] != m[i] {
+				t.Errorf("%q on %q: capture %d %q, Go regexp %q", tc.pattern, tc.input, i, c.got[i], m[i])
+			}
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"mime/multipart"
 	"net/http/httptest"
 	"net/url"
@@ -83,6 +84,19 @@ func worstShapes() []worstShape {
 	}
 	pw.Close()
 	one := url.Values{"text": {strings.Repeat(prose, 1000<<10/len(prose))}, "more": {strings.Repeat(prose, 1000<<10/len(prose))}}
+	// Printable ASCII at random: every byte and pair of bytes the
+	// prefilters look for is there, so nearly every expression runs
+	// (prose lets most be skipped). 600 KiB a value: URL-encoded, the
+	// body is just under the 2 MiB budget.
+	rnd := rand.New(rand.NewPCG(1, 2))
+	noise := func() string {
+		b := make([]byte, 600<<10)
+		for i := range b {
+			b[i] = byte(' ' + rnd.IntN(95))
+		}
+		return string(b)
+	}
+	random := url.Values{"text": {noise()}, "more": {noise()}}
 	return []worstShape{
 		multi(big),
 		multi(mid),
@@ -90,6 +104,7 @@ func worstShapes() []worstShape {
 		{"urlencoded-3900-plain-args", "application/x-www-form-urlencoded", []byte(plain.Encode())},
 		{"multipart-31x64KiB-prose", pw.FormDataContentType(), pb.Bytes()},
 		{"urlencoded-2x1000KiB-prose", "application/x-www-form-urlencoded", []byte(one.Encode())},
+		{"urlencoded-2x600KiB-random-ascii", "application/x-www-form-urlencoded", []byte(random.Encode())},
 	}
 }
 
