@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/corazawaf/coraza/v3/experimental/plugins"
@@ -152,21 +153,37 @@ func (o *rx) Evaluate(tx plugintypes.TransactionState, value string) bool {
 // toValidRunes writes each byte of s that does not start a valid UTF-8
 // sequence as U+FFFD, as Go's regexp reads it (utf8.DecodeRuneInString:
 // RuneError, width 1); strings.ToValidUTF8 would join a run of them into
-// one.
+// one. The last result is kept: the rules of a request run on the same
+// few values.
 func toValidRunes(s string) string {
-	var b strings.Builder
-	b.Grow(len(s) + 16)
+	if c := lastValid.Load(); c != nil && c.in == s {
+		return c.out
+	}
+	b := make([]byte, 0, len(s)+len(s)/8+8)
+	start := 0
 	for i := 0; i < len(s); {
+		if s[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
 		r, n := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && n == 1 {
-			b.WriteString("\uFFFD")
-		} else {
-			b.WriteString(s[i : i+n])
+			b = append(b, s[start:i]...)
+			b = append(b, "\uFFFD"...)
+			start = i + 1
 		}
 		i += n
 	}
-	return b.String()
+	b = append(b, s[start:]...)
+	out := string(b)
+	lastValid.Store(&validRunes{s, out})
+	return out
 }
+
+// validRunes is a value and its toValidRunes.
+type validRunes struct{ in, out string }
+
+var lastValid atomic.Pointer[validRunes]
 
 // originalOffsets maps each rune boundary of valid (toValidRunes(s)) to
 // the offset of the same rune in s; len(valid) maps to len(s).
