@@ -28,9 +28,10 @@ import (
 // cpu-ns/op is the process CPU per request; status is what the request
 // got (413: refused by the work budget). Without MAMORI_BENCH_FULL the
 // Base64 multipart shapes are scaled down (48 and 10 fields instead of
-// 480 and 100). The last three shapes are what the budget admits at
-// most: 3900 plain arguments and ~2 MB of prose (just under the 2 MiB of
-// inspected bytes), in multipart fields or url-encoded values.
+// 480 and 100). The last four shapes are what the budget admits at
+// most: 3900 plain arguments, ~2 MB of prose (just under the 2 MiB of
+// inspected bytes) in multipart fields or url-encoded values, and ~2 MB
+// of random printable ASCII, which no prefilter skips (docs/perimeter.md).
 
 // nestedBase64 is benign text Base64-encoded n times, cut to size bytes.
 func nestedBase64(size, n int) string {
