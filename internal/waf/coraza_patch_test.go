@@ -68,3 +68,62 @@ SecRule RULE:id "@streq 12" "id:12,phase:1,deny,status:401"
 		_ = tx.Close()
 	}
 }
+
+// TestLiteralGate: long values go through the shared literal scan
+// (internal/litgate, kept in the transaction by the patch's PluginState).
+// A rule must still see its literal whatever rule or variable scanned the
+// value first, in any letter case, in a later transaction on a pooled
+// Coraza transaction, and a negated operator must still see its absence.
+func TestLiteralGate(t *testing.T) {
+	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives(`
+SecRuleEngine On
+SecRule ARGS "@rx (?i)needle[0-9]+haystack" "id:1,phase:1,deny,status:406"
+SecRule ARGS|REQUEST_URI "@rx (?:select|union)\s+from" "id:2,phase:1,deny,status:403"
+SecRule ARGS "@pm dangerous-phrase other-phrase" "id:3,phase:1,deny,status:401"
+SecRule ARGS:b "!@pm required-marker" "id:4,phase:1,deny,status:402"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pad := strings.Repeat("plain words and more plain words ", 8) // > litgate.MinLen
+	tests := []struct {
+		name string
+		a    string
+		want int // rule that denies, 0 for none
+	}{
+		{"benign", pad, 0},
+		{"rx literal", pad + " select  from t", 403},
+		{"rx literal in capitals, (?i)", pad + "NEEDLE42HayStack", 406},
+		{"rx literal in capitals, case-sensitive", pad + "SELECT from", 0},
+		{"rx literal at the start", "union from " + pad, 403},
+		{"pm phrase", pad + "Dangerous-Phrase", 401},
+		{"benign again", pad + "select nothing", 0},
+	}
+	for round := range 3 {
+		for _, tc := range tests {
+			q := url.Values{}
+			q.Set("a", tc.a)
+			q.Set("b", pad+"REQUIRED-marker")
+			tx := w.NewTransaction()
+			tx.ProcessURI("/?"+q.Encode(), "GET", "HTTP/1.1")
+			it := tx.ProcessRequestHeaders()
+			got := 0
+			if it != nil {
+				got = it.Status
+			}
+			if got != tc.want {
+				t.Errorf("round %d, %s: status %d, want %d", round, tc.name, got, tc.want)
+			}
+			_ = tx.Close()
+		}
+		// The negated list: its phrase absent from a long value.
+		q := url.Values{}
+		q.Set("b", pad)
+		tx := w.NewTransaction()
+		tx.ProcessURI("/?"+q.Encode(), "GET", "HTTP/1.1")
+		if it := tx.ProcessRequestHeaders(); it == nil || it.Status != 402 {
+			t.Errorf("round %d: a long value without the required marker: %+v, want 402", round, it)
+		}
+		_ = tx.Close()
+	}
+}

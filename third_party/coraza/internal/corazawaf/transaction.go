@@ -138,6 +138,20 @@ type Transaction struct {
 	variables TransactionVariables
 
 	transformationCache map[transformationKey]transformationValue
+
+	// pluginState is what plugins keep for the transaction (PluginState).
+	pluginState map[any]any
+}
+
+// PluginState returns a map in which plugins (operators, actions) may keep
+// state for the lifetime of the transaction, under keys of types they own
+// (for example a scan of a value shared by several rules). It is emptied
+// when the transaction is closed.
+func (tx *Transaction) PluginState() map[any]any {
+	if tx.pluginState == nil {
+		tx.pluginState = map[any]any{}
+	}
+	return tx.pluginState
 }
 
 func (tx *Transaction) ID() string {
@@ -1781,6 +1795,7 @@ func (tx *Transaction) Close() error {
 	}
 
 	tx.variables.reset()
+	clear(tx.pluginState)
 	if err := tx.requestBodyBuffer.Reset(); err != nil {
 		errs = append(errs, fmt.Errorf("reseting request body buffer: %v", err))
 	}

@@ -1,0 +1,131 @@
+package litgate
+
+import (
+	"regexp/syntax"
+	"unicode"
+)
+
+// maxAlternatives bounds the literals of one expression's gate.
+const maxAlternatives = 1024
+
+// required returns literals one of which occurs (ASCII case folded) in
+// every match of expr, and whether one is case-insensitive with a letter
+// Unicode folds outside ASCII (k, s: see Gate.exotic); ok is
+// false when no such set of literals of at least minLiteral bytes is found.
+// Only ASCII literals are used, so the set holds for Go's regexp, RE2 and
+// binaryregexp alike.
+func required(expr string) (lits []string, asciiOnly, ok bool) {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return nil, false, false
+	}
+	s, ok := necessary(re.Simplify())
+	if !ok {
+		return nil, false, false
+	}
+	return s.lits, s.asciiOnly, true
+}
+
+type litSet struct {
+	lits      []string
+	asciiOnly bool
+}
+
+// shortest is the length of the set's shortest literal.
+func (s litSet) shortest() int {
+	m := -1
+	for _, l := range s.lits {
+		if m < 0 || len(l) < m {
+			m = len(l)
+		}
+	}
+	return m
+}
+
+// necessary walks the expression: a literal requires itself, a
+// concatenation the best of its parts' sets, an alternation the union of
+// its branches' sets, a capture or a repetition of at least one its body;
+// anything else (optional parts, classes, anchors) requires nothing.
+func necessary(re *syntax.Regexp) (litSet, bool) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		fold := re.Flags&syntax.FoldCase != 0
+		b := make([]byte, 0, len(re.Rune))
+		asciiOnly := false
+		for _, r := range re.Rune {
+			if r >= utf8RuneSelf || r == unicode.ReplacementChar {
+				return litSet{}, false
+			}
+			if fold && foldsOutsideASCII(r) {
+				asciiOnly = true
+			}
+			b = append(b, fold8(byte(r)))
+		}
+		if len(b) < minLiteral {
+			return litSet{}, false
+		}
+		return litSet{lits: []string{string(b)}, asciiOnly: asciiOnly}, true
+	case syntax.OpCapture, syntax.OpPlus:
+		return necessary(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return necessary(re.Sub[0])
+		}
+		return litSet{}, false
+	case syntax.OpConcat:
+		var best litSet
+		found := false
+		for _, sub := range re.Sub {
+			s, ok := necessary(sub)
+			if !ok {
+				continue
+			}
+			if !found || better(s, best) {
+				best, found = s, true
+			}
+		}
+		return best, found
+	case syntax.OpAlternate:
+		var u litSet
+		for _, sub := range re.Sub {
+			s, ok := necessary(sub)
+			if !ok {
+				return litSet{}, false
+			}
+			u.lits = append(u.lits, s.lits...)
+			u.asciiOnly = u.asciiOnly || s.asciiOnly
+			if len(u.lits) > maxAlternatives {
+				return litSet{}, false
+			}
+		}
+		return u, len(u.lits) > 0
+	}
+	return litSet{}, false
+}
+
+const utf8RuneSelf = 0x80
+
+// better prefers the set whose shortest literal is longer (rarer in
+// text), then the smaller set, then one that holds on any input.
+func better(a, b litSet) bool {
+	if sa, sb := a.shortest(), b.shortest(); sa != sb {
+		return sa > sb
+	}
+	if len(a.lits) != len(b.lits) {
+		return len(a.lits) < len(b.lits)
+	}
+	return !a.asciiOnly && b.asciiOnly
+}
+
+// foldsOutsideASCII reports an ASCII rune that Unicode case folding
+// matches to a non-ASCII one (k and K to U+212A, s and S to U+017F).
+func foldsOutsideASCII(r rune) bool {
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		if f >= utf8RuneSelf {
+			return true
+		}
+	}
+	return false
+}
+
+func fold8(b byte) byte { return fold(b) }
