@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/corazawaf/coraza/v3"
+	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
 )
 
 // TestTransformationCacheDuplicateKeys: every value of a parameter sent
@@ -125,5 +126,54 @@ SecRule ARGS:b "!@pm required-marker" "id:4,phase:1,deny,status:402"
 			t.Errorf("round %d: a long value without the required marker: %+v, want 402", round, it)
 		}
 		_ = tx.Close()
+	}
+}
+
+// TestFieldCache: the patched Coraza looks a collection's values up once
+// per phase and shares them between rules (fieldCache). A rule's target
+// exception (ctl:ruleRemoveTargetById) must filter only that rule's view,
+// a keyed target and a count must see the same values, and the next
+// transaction on a pooled Coraza transaction its own.
+func TestFieldCache(t *testing.T) {
+	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives(`
+SecRuleEngine On
+SecRule ARGS:x "@streq go" "id:20,phase:1,pass,nolog,ctl:ruleRemoveTargetById=21;ARGS:a"
+SecRule ARGS "@contains evil" "id:21,phase:1,pass,nolog,setvar:tx.r21=1"
+SecRule ARGS "@contains evil" "id:22,phase:1,pass,nolog,setvar:tx.r22=1"
+SecRule ARGS:A "@contains evil" "id:23,phase:1,pass,nolog,setvar:tx.r23=1"
+SecRule &ARGS "@eq 2" "id:24,phase:1,pass,nolog,setvar:tx.r24=1"
+SecRule ARGS_NAMES "@streq a" "id:25,phase:1,pass,nolog,setvar:tx.r25=1"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		query string
+		want  string // the rules that matched
+	}{
+		{"a=evil&x=go", "r22 r23 r24 r25"},
+		{"a=evil&x=no", "r21 r22 r23 r24 r25"},
+		{"b=evil&x=go", "r21 r22 r24"},
+		{"a=fine", "r25"},
+	}
+	for round := range 3 {
+		for _, tc := range tests {
+			tx := w.NewTransaction()
+			tx.ProcessURI("/?"+tc.query, "GET", "HTTP/1.1")
+			if it := tx.ProcessRequestHeaders(); it != nil {
+				t.Fatalf("%s: interrupted %+v", tc.query, it)
+			}
+			col := tx.(plugintypes.TransactionState).Variables().TX()
+			var got []string
+			for _, r := range strings.Fields("r21 r22 r23 r24 r25") {
+				if len(col.Get(r)) > 0 && col.Get(r)[0] == "1" {
+					got = append(got, r)
+				}
+			}
+			if strings.Join(got, " ") != tc.want {
+				t.Errorf("round %d, %s: matched %v, want %s", round, tc.query, got, tc.want)
+			}
+			_ = tx.Close()
+		}
 	}
 }

@@ -163,6 +163,7 @@ func (rg *RuleGroup) Eval(phase types.RulePhase, tx *Transaction) bool {
 	for k := range transformationCache {
 		delete(transformationCache, k)
 	}
+	clear(tx.fieldCache)
 RulesLoop:
 	for i := range rg.rules {
 		r := &rg.rules[i]
