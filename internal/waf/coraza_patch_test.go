@@ -177,3 +177,48 @@ SecRule ARGS_NAMES "@streq a" "id:25,phase:1,pass,nolog,setvar:tx.r25=1"
 		}
 	}
 }
+
+// TestCtlByTag: ctl:ruleRemoveByTag and ctl:ruleRemoveTargetByTag find
+// the tagged rules through the patched Coraza's tag index, built after the
+// rule set is complete (SecRuleRemoveById and SecRuleUpdateTargetByTag
+// before it).
+func TestCtlByTag(t *testing.T) {
+	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives(`
+SecRuleEngine On
+SecRule ARGS:mode "@streq t" "id:30,phase:1,pass,nolog,ctl:ruleRemoveTargetByTag=grp-a;ARGS:a"
+SecRule ARGS:mode "@streq r" "id:31,phase:1,pass,nolog,ctl:ruleRemoveByTag=grp-b"
+SecRule ARGS "@contains evil" "id:32,phase:1,pass,nolog,tag:grp-a,tag:grp-a,setvar:tx.r32=1"
+SecRule ARGS "@contains evil" "id:33,phase:1,pass,nolog,tag:grp-b,tag:grp-a,setvar:tx.r33=1"
+SecRule ARGS "@contains evil" "id:34,phase:1,pass,nolog,tag:grp-b,setvar:tx.r34=1"
+SecRule ARGS "@contains evil" "id:35,phase:1,pass,nolog,tag:grp-c,setvar:tx.r35=1"
+SecRule ARGS "@contains evil" "id:36,phase:1,pass,nolog,tag:grp-b,setvar:tx.r36=1"
+SecRuleRemoveById 36
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ query, want string }{
+		{"a=evil&mode=t", "r34 r35"},
+		{"b=evil&mode=t", "r32 r33 r34 r35"},
+		{"a=evil&mode=r", "r32 r35"},
+		{"a=evil", "r32 r33 r34 r35"},
+	}
+	for _, tc := range tests {
+		tx := w.NewTransaction()
+		tx.ProcessURI("/?"+tc.query, "GET", "HTTP/1.1")
+		if it := tx.ProcessRequestHeaders(); it != nil {
+			t.Fatalf("%s: interrupted %+v", tc.query, it)
+		}
+		col := tx.(plugintypes.TransactionState).Variables().TX()
+		var got []string
+		for _, r := range strings.Fields("r32 r33 r34 r35 r36") {
+			if v := col.Get(r); len(v) > 0 && v[0] == "1" {
+				got = append(got, r)
+			}
+		}
+		if strings.Join(got, " ") != tc.want {
+			t.Errorf("%s: matched %v, want %s", tc.query, got, tc.want)
+		}
+		_ = tx.Close()
+	}
+}
