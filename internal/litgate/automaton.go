@@ -3,7 +3,7 @@ package litgate
 // automaton finds, in one pass over a value, every registered literal that
 // occurs in it (ASCII case folded). It is an Aho-Corasick automaton over
 // byte classes (the bytes that occur in literals, A-Z folded to a-z; every
-// other byte is class 0), built like internal/pm's: the first maxDense
+// other byte is class 0), built like internal/pm's: the first maxDenseRows
 // states in breadth-first order (the shallow part of the trie, where nearly
 // all input keeps it) have a full transition row, deeper states keep their
 // trie children and failure link and fall back along it. A transition into
@@ -107,34 +107,25 @@ func build(lits []string) *automaton {
 	fail := make([]int32, total)
 	outs := make([][]int32, total)
 
-	// raw goto of state s on class c along failure links (targets raw).
-	var rawNext func(s int32, c uint8) int32
-	rawNext = func(s int32, c uint8) int32 {
+	// The goto of state s on class c along failure links, for a state
+	// already done. Targets are stored plain while building and encoded
+	// (^s where literals end) at the end.
+	rawNext := func(s int32, c uint8) int32 {
 		for {
 			if s < a.ndense {
-				t := a.dense[int(s)*n+int(c)]
-				if t < 0 {
-					t = ^t
-				}
-				return t
+				return a.dense[int(s)*n+int(c)]
 			}
 			i := int(s - a.ndense)
 			for j := a.spStart[i]; j < a.spStart[i+1]; j++ {
 				if a.spClass[j] == c {
-					t := a.spTo[j]
-					if t < 0 {
-						t = ^t
-					}
-					return t
+					return a.spTo[j]
 				}
 			}
 			s = a.spFail[i]
 		}
 	}
-	// Outputs are known for a state once its failure target is done, and
-	// targets are encoded with them; rows are filled in breadth-first
-	// order, so every target (deeper by one, or shallower) is handled after
-	// its outputs are set: set all outputs first, level by level.
+	// In breadth-first order a state's failure target (shallower) is done
+	// before it: its outputs, failure link and transitions follow.
 	for i, old := range order {
 		s := int32(i)
 		nd := nodes[old]
@@ -155,9 +146,7 @@ func build(lits []string) *automaton {
 				fail[cs] = rawNext(fail[s], uint8(c))
 			}
 		}
-		// The transitions of s need the failure chain of s complete (it
-		// is: shallower states come first) but encode targets' outputs,
-		// which a child's are not yet: encode in a second pass.
+		// Targets' outputs are not all known yet: encoded below.
 		if s < a.ndense {
 			row := a.dense[int(s)*n : int(s)*n+n]
 			for c := 0; c < n; c++ {
