@@ -17,7 +17,7 @@
 // The gate only ever says "cannot match" when no required literal is in
 // the value (compared ASCII case-insensitively, which finds a superset of
 // the exact occurrences); otherwise the operator runs as before, so
-// detection is unchanged. Literals shorter than three bytes and regular
+// detection is unchanged. Single-byte literals and regular
 // expressions without a required literal are not gated, nor are
 // case-insensitive literals with k or s on a value holding U+212A (Kelvin
 // sign) or U+017F (long s), the only runes Unicode folds to ASCII letters.
@@ -39,9 +39,9 @@ import (
 // MinLen is the shortest value the gate scans.
 const MinLen = 128
 
-// minLiteral is the shortest literal the gate uses: shorter ones occur in
-// most text and would only add work.
-const minLiteral = 3
+// minLiteral is the shortest literal the gate uses: single bytes occur in
+// most text (internal/rx's byte filter handles them).
+const minLiteral = 2
 
 var (
 	mu    sync.Mutex

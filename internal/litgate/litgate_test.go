@@ -81,14 +81,15 @@ func TestRequired(t *testing.T) {
 		// k folds to the Kelvin sign: the gate holds on ASCII input only.
 		{expr: `(?i)kill`, lits: []string{"kill"}, asciiOnly: true, matches: []string{"\u212Aill"}},
 		{expr: `(?i)<script`, lits: []string{"<script"}, asciiOnly: true, matches: []string{"<ſcript"}},
-		{expr: `ab`}, // too short
+		{expr: `ab`, lits: []string{"ab"}, matches: []string{"xaby"}},
+		{expr: `a`}, // too short
 		{expr: `(?:abc)?def|x[yz]w`, lits: []string{"def", "xyw", "xzw"}, matches: []string{"xzw"}},
-		{expr: `(?:abc)?de|x[yz]w`}, // a branch without a literal of 3 bytes
-		{expr: `\x{e9}t\x{e9}`},     // non-ASCII
+		{expr: `(?:abc)?d|x[yz]w`}, // a branch without a literal of 2 bytes
+		{expr: `\x{e9}t\x{e9}`},    // non-ASCII
 		{expr: `(?:union)*select`, lits: []string{"select"}, matches: []string{"select"}},
 		{expr: `a{0,3}bcd{2}`, lits: []string{"bcdd", "abcdd", "aabcdd", "aaabcdd"}, matches: []string{"aabcdd"}},
 		{expr: `\$_(?:(?:pos|ge)t|session)\b`, lits: []string{"$_post", "$_get", "$_session"}, matches: []string{"$_get"}},
-		{expr: `a[^b]cd`}, // a negated class
+		{expr: `a[^b]c`}, // a negated class
 		{expr: `(?i)DB2 SQL error|CLI Driver.*DB2`, lits: []string{"db2 sql error", "cli driver"}, asciiOnly: true, matches: []string{"CLI DRIVER x DB2"}},
 		{expr: `(?:foo|bar){2,}`, lits: []string{"foo", "bar"}, matches: []string{"barfoo"}},
 	}
