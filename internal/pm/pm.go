@@ -35,6 +35,8 @@ import (
 
 	"github.com/corazawaf/coraza/v3/experimental/plugins"
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
+
+	"github.com/mamori-waf/mamori/internal/litgate"
 )
 
 func init() {
@@ -50,6 +52,9 @@ type matcher struct {
 	dfa     *dfa     // nil when a phrase is empty
 	minLen  int
 	dfaOpt  bool // Coraza's DFA option for its own matcher (@pm: on, @pmFromFile: off)
+	// gate: the phrases in the shared one-pass scan of long values
+	// (internal/litgate); nil when a phrase is too short for it.
+	gate *litgate.Gate
 
 	once sync.Once
 	ac   ahocorasick.AhoCorasick // Coraza's matcher, for captures
@@ -74,6 +79,7 @@ func newMatcher(phrases []string, dfaOpt bool) *matcher {
 	}
 	if !empty {
 		m.dfa = buildDFA(phrases)
+		m.gate = litgate.NewPhraseGate(phrases)
 	}
 	return m
 }
@@ -119,6 +125,11 @@ func (o *pm) Evaluate(tx plugintypes.TransactionState, value string) bool {
 		return false
 	}
 	if m.dfa != nil {
+		// A long value is scanned once for every rule's phrases
+		// (internal/litgate); a list none of which occurs stops here.
+		if !m.gate.Pass(tx, value) {
+			return false
+		}
 		// Most values hold no phrase: the automaton says so, captures or
 		// not. A rule that captures needs Coraza's matches when one does.
 		if !m.dfa.contains(value) {

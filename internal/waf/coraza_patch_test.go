@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/corazawaf/coraza/v3"
+	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
 )
 
 // TestTransformationCacheDuplicateKeys: every value of a parameter sent
@@ -64,6 +65,159 @@ SecRule RULE:id "@streq 12" "id:12,phase:1,deny,status:401"
 		it := tx.ProcessRequestHeaders()
 		if it == nil || it.RuleID != tc.rule {
 			t.Errorf("%s: interruption %+v, want rule %d", tc.query, it, tc.rule)
+		}
+		_ = tx.Close()
+	}
+}
+
+// TestLiteralGate: long values go through the shared literal scan
+// (internal/litgate, kept in the transaction by the patch's PluginState).
+// A rule must still see its literal whatever rule or variable scanned the
+// value first, in any letter case, in a later transaction on a pooled
+// Coraza transaction, and a negated operator must still see its absence.
+func TestLiteralGate(t *testing.T) {
+	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives(`
+SecRuleEngine On
+SecRule ARGS "@rx (?i)needle[0-9]+haystack" "id:1,phase:1,deny,status:406"
+SecRule ARGS|REQUEST_URI "@rx (?:select|union)\s+from" "id:2,phase:1,deny,status:403"
+SecRule ARGS "@pm dangerous-phrase other-phrase" "id:3,phase:1,deny,status:401"
+SecRule ARGS:b "!@pm required-marker" "id:4,phase:1,deny,status:402"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pad := strings.Repeat("plain words and more plain words ", 8) // > litgate.MinLen
+	tests := []struct {
+		name string
+		a    string
+		want int // rule that denies, 0 for none
+	}{
+		{"benign", pad, 0},
+		{"rx literal", pad + " select  from t", 403},
+		{"rx literal in capitals, (?i)", pad + "NEEDLE42HayStack", 406},
+		{"rx literal in capitals, case-sensitive", pad + "SELECT from", 0},
+		{"rx literal at the start", "union from " + pad, 403},
+		{"pm phrase", pad + "Dangerous-Phrase", 401},
+		{"benign again", pad + "select nothing", 0},
+	}
+	for round := range 3 {
+		for _, tc := range tests {
+			q := url.Values{}
+			q.Set("a", tc.a)
+			q.Set("b", pad+"REQUIRED-marker")
+			tx := w.NewTransaction()
+			tx.ProcessURI("/?"+q.Encode(), "GET", "HTTP/1.1")
+			it := tx.ProcessRequestHeaders()
+			got := 0
+			if it != nil {
+				got = it.Status
+			}
+			if got != tc.want {
+				t.Errorf("round %d, %s: status %d, want %d", round, tc.name, got, tc.want)
+			}
+			_ = tx.Close()
+		}
+		// The negated list: its phrase absent from a long value.
+		q := url.Values{}
+		q.Set("b", pad)
+		tx := w.NewTransaction()
+		tx.ProcessURI("/?"+q.Encode(), "GET", "HTTP/1.1")
+		if it := tx.ProcessRequestHeaders(); it == nil || it.Status != 402 {
+			t.Errorf("round %d: a long value without the required marker: %+v, want 402", round, it)
+		}
+		_ = tx.Close()
+	}
+}
+
+// TestFieldCache: the patched Coraza looks a collection's values up once
+// per phase and shares them between rules (fieldCache). A rule's target
+// exception (ctl:ruleRemoveTargetById) must filter only that rule's view,
+// a keyed target and a count must see the same values, and the next
+// transaction on a pooled Coraza transaction its own.
+func TestFieldCache(t *testing.T) {
+	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives(`
+SecRuleEngine On
+SecRule ARGS:x "@streq go" "id:20,phase:1,pass,nolog,ctl:ruleRemoveTargetById=21;ARGS:a"
+SecRule ARGS "@contains evil" "id:21,phase:1,pass,nolog,setvar:tx.r21=1"
+SecRule ARGS "@contains evil" "id:22,phase:1,pass,nolog,setvar:tx.r22=1"
+SecRule ARGS:A "@contains evil" "id:23,phase:1,pass,nolog,setvar:tx.r23=1"
+SecRule &ARGS "@eq 2" "id:24,phase:1,pass,nolog,setvar:tx.r24=1"
+SecRule ARGS_NAMES "@streq a" "id:25,phase:1,pass,nolog,setvar:tx.r25=1"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		query string
+		want  string // the rules that matched
+	}{
+		{"a=evil&x=go", "r22 r23 r24 r25"},
+		{"a=evil&x=no", "r21 r22 r23 r24 r25"},
+		{"b=evil&x=go", "r21 r22 r24"},
+		{"a=fine", "r25"},
+	}
+	for round := range 3 {
+		for _, tc := range tests {
+			tx := w.NewTransaction()
+			tx.ProcessURI("/?"+tc.query, "GET", "HTTP/1.1")
+			if it := tx.ProcessRequestHeaders(); it != nil {
+				t.Fatalf("%s: interrupted %+v", tc.query, it)
+			}
+			col := tx.(plugintypes.TransactionState).Variables().TX()
+			var got []string
+			for _, r := range strings.Fields("r21 r22 r23 r24 r25") {
+				if len(col.Get(r)) > 0 && col.Get(r)[0] == "1" {
+					got = append(got, r)
+				}
+			}
+			if strings.Join(got, " ") != tc.want {
+				t.Errorf("round %d, %s: matched %v, want %s", round, tc.query, got, tc.want)
+			}
+			_ = tx.Close()
+		}
+	}
+}
+
+// TestCtlByTag: ctl:ruleRemoveByTag and ctl:ruleRemoveTargetByTag find
+// the tagged rules through the patched Coraza's tag index, built after the
+// rule set is complete (SecRuleRemoveById and SecRuleUpdateTargetByTag
+// before it).
+func TestCtlByTag(t *testing.T) {
+	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives(`
+SecRuleEngine On
+SecRule ARGS:mode "@streq t" "id:30,phase:1,pass,nolog,ctl:ruleRemoveTargetByTag=grp-a;ARGS:a"
+SecRule ARGS:mode "@streq r" "id:31,phase:1,pass,nolog,ctl:ruleRemoveByTag=grp-b"
+SecRule ARGS "@contains evil" "id:32,phase:1,pass,nolog,tag:grp-a,tag:grp-a,setvar:tx.r32=1"
+SecRule ARGS "@contains evil" "id:33,phase:1,pass,nolog,tag:grp-b,tag:grp-a,setvar:tx.r33=1"
+SecRule ARGS "@contains evil" "id:34,phase:1,pass,nolog,tag:grp-b,setvar:tx.r34=1"
+SecRule ARGS "@contains evil" "id:35,phase:1,pass,nolog,tag:grp-c,setvar:tx.r35=1"
+SecRule ARGS "@contains evil" "id:36,phase:1,pass,nolog,tag:grp-b,setvar:tx.r36=1"
+SecRuleRemoveById 36
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ query, want string }{
+		{"a=evil&mode=t", "r34 r35"},
+		{"b=evil&mode=t", "r32 r33 r34 r35"},
+		{"a=evil&mode=r", "r32 r35"},
+		{"a=evil", "r32 r33 r34 r35"},
+	}
+	for _, tc := range tests {
+		tx := w.NewTransaction()
+		tx.ProcessURI("/?"+tc.query, "GET", "HTTP/1.1")
+		if it := tx.ProcessRequestHeaders(); it != nil {
+			t.Fatalf("%s: interrupted %+v", tc.query, it)
+		}
+		col := tx.(plugintypes.TransactionState).Variables().TX()
+		var got []string
+		for _, r := range strings.Fields("r32 r33 r34 r35 r36") {
+			if v := col.Get(r); len(v) > 0 && v[0] == "1" {
+				got = append(got, r)
+			}
+		}
+		if strings.Join(got, " ") != tc.want {
+			t.Errorf("%s: matched %v, want %s", tc.query, got, tc.want)
 		}
 		_ = tx.Close()
 	}

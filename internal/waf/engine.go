@@ -19,6 +19,9 @@ import (
 	"github.com/corazawaf/coraza/v3/experimental"
 
 	"github.com/mamori-waf/mamori/internal/detect"
+	// One pass per long value for every @rx/@pm rule's required literals
+	// (see internal/litgate); it wraps internal/rx's @rx.
+	"github.com/mamori-waf/mamori/internal/litgate"
 	// mamori's @pm, @pmFromFile: a DFA instead of Coraza's NFA (see internal/pm).
 	_ "github.com/mamori-waf/mamori/internal/pm"
 	// mamori's @rx: RE2 behind a literal prefilter (see internal/rx).
@@ -138,6 +141,9 @@ func New(c *Compiled) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading rules: %w", locateError(c, err))
 	}
+	// The shared literal automaton, with any literals this rule set added,
+	// is built now rather than by the first request.
+	litgate.Prepare()
 	n := 0
 	if wr, ok := w.(experimental.WAFWithRules); ok {
 		n = wr.RulesCount()

@@ -5,6 +5,7 @@ package corazawaf
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/corazawaf/coraza/v3/internal/corazatypes"
@@ -19,6 +20,42 @@ import (
 type RuleGroup struct {
 	rules    []Rule
 	observer func(rule types.RuleMetadata)
+	// byTag indexes the rules' IDs by tag (RuleIDsByTag); replaced when
+	// rules are added or deleted, built once on first use.
+	byTag *tagIndex
+}
+
+type tagIndex struct {
+	once sync.Once
+	ids  map[string][]int
+}
+
+// RuleIDsByTag returns the IDs of the rules tagged tag, in rule order: what
+// ctl:ruleRemoveByTag and ctl:ruleRemoveTargetByTag look up per request,
+// which walked every rule's tags.
+func (rg *RuleGroup) RuleIDsByTag(tag string) []int {
+	ti := rg.byTag
+	if ti == nil {
+		var ids []int
+		for i := range rg.rules {
+			if utils.InSlice(tag, rg.rules[i].Tags_) {
+				ids = append(ids, rg.rules[i].ID_)
+			}
+		}
+		return ids
+	}
+	ti.once.Do(func() {
+		ti.ids = map[string][]int{}
+		for i := range rg.rules {
+			r := &rg.rules[i]
+			for j, t := range r.Tags_ {
+				if !utils.InSlice(t, r.Tags_[:j]) {
+					ti.ids[t] = append(ti.ids[t], r.ID_)
+				}
+			}
+		}
+	})
+	return ti.ids[tag]
 }
 
 // Add a rule to the collection
@@ -61,6 +98,7 @@ func (rg *RuleGroup) Add(rule *Rule) error {
 	}
 
 	rg.rules = append(rg.rules, *rule)
+	rg.byTag = &tagIndex{}
 
 	if rg.observer != nil {
 		rg.observer(rule)
@@ -96,6 +134,7 @@ func (rg *RuleGroup) DiscardPendingChain() {
 	last := len(rg.rules) - 1
 	if last >= 0 && rg.rules[last].HasChain {
 		rg.rules = rg.rules[:last]
+		rg.byTag = &tagIndex{}
 	}
 }
 
@@ -104,6 +143,7 @@ func (rg *RuleGroup) DeleteByID(id int) {
 	for i, r := range rg.rules {
 		if r.ID_ == id {
 			rg.rules = append(rg.rules[:i], rg.rules[i+1:]...)
+			rg.byTag = &tagIndex{}
 			return
 		}
 	}
@@ -118,6 +158,7 @@ func (rg *RuleGroup) DeleteByRange(start, end int) {
 		}
 	}
 	rg.rules = kept
+	rg.byTag = &tagIndex{}
 }
 
 // DeleteByMsg deletes rules with the given message.
@@ -129,6 +170,7 @@ func (rg *RuleGroup) DeleteByMsg(msg string) {
 		}
 	}
 	rg.rules = kept
+	rg.byTag = &tagIndex{}
 }
 
 // DeleteByTag deletes rules with the given tag.
@@ -140,6 +182,7 @@ func (rg *RuleGroup) DeleteByTag(tag string) {
 		}
 	}
 	rg.rules = kept
+	rg.byTag = &tagIndex{}
 }
 
 // Count returns the count of rules
@@ -163,6 +206,7 @@ func (rg *RuleGroup) Eval(phase types.RulePhase, tx *Transaction) bool {
 	for k := range transformationCache {
 		delete(transformationCache, k)
 	}
+	clear(tx.fieldCache)
 RulesLoop:
 	for i := range rg.rules {
 		r := &rg.rules[i]

@@ -138,6 +138,49 @@ type Transaction struct {
 	variables TransactionVariables
 
 	transformationCache map[transformationKey]transformationValue
+
+	// pluginState is what plugins keep for the transaction (PluginState).
+	pluginState map[any]any
+
+	// fieldCache holds GetField's values of stableDuringPhase collections
+	// for the phase being evaluated.
+	fieldCache map[fieldKey][]types.MatchData
+}
+
+type fieldKey struct {
+	v   variables.RuleVariable
+	key string
+}
+
+// stableDuringPhase lists the collections that no rule action can change
+// while a phase's rules run: they are filled by the Process* calls before
+// the phase (setvar writes only TX; MATCHED_*, RULE, ENV and the TIME
+// variables change during a phase and are not listed).
+var stableDuringPhase = func() (s [256]bool) {
+	for _, v := range []variables.RuleVariable{
+		variables.Args, variables.ArgsNames, variables.ArgsGet, variables.ArgsGetNames,
+		variables.ArgsPost, variables.ArgsPostNames, variables.RequestHeaders,
+		variables.RequestHeadersNames, variables.RequestCookies, variables.RequestCookiesNames,
+		variables.ResponseHeaders, variables.ResponseHeadersNames, variables.Files,
+		variables.FilesNames, variables.RequestURI, variables.RequestURIRaw,
+		variables.RequestFilename, variables.RequestBasename, variables.RequestLine,
+		variables.QueryString, variables.RequestMethod, variables.RequestProtocol,
+		variables.RequestBody, variables.ResponseBody,
+	} {
+		s[v] = true
+	}
+	return s
+}()
+
+// PluginState returns a map in which plugins (operators, actions) may keep
+// state for the lifetime of the transaction, under keys of types they own
+// (for example a scan of a value shared by several rules). It is emptied
+// when the transaction is closed.
+func (tx *Transaction) PluginState() map[any]any {
+	if tx.pluginState == nil {
+		tx.pluginState = map[any]any{}
+	}
+	return tx.pluginState
 }
 
 func (tx *Transaction) ID() string {
@@ -659,8 +702,33 @@ func (tx *Transaction) GetField(rv ruleVariableParams) []types.MatchData {
 	}
 
 	var matches []types.MatchData
+	// A collection the phase's rules cannot change gives every rule the
+	// same values: look them up once per phase (fieldCache, emptied by
+	// RuleGroup.Eval). The cached slice is shared: it is filtered into a
+	// copy below.
+	cached := false
+	var fk fieldKey
+	if rv.KeyRx == nil && stableDuringPhase[rv.Variable] {
+		fk = fieldKey{rv.Variable, rv.KeyStr}
+		matches, cached = tx.fieldCache[fk]
+		if !cached {
+			if rv.KeyStr != "" {
+				if m, ok := col.(collection.Keyed); ok {
+					matches = m.FindString(rv.KeyStr)
+				}
+			} else {
+				matches = col.FindAll()
+			}
+			if tx.fieldCache == nil {
+				tx.fieldCache = map[fieldKey][]types.MatchData{}
+			}
+			tx.fieldCache[fk] = matches
+			cached = true
+		}
+	}
 	// Now that we have access to the collection, we can apply the exceptions
 	switch {
+	case cached:
 	case rv.KeyRx != nil:
 		if m, ok := col.(collection.Keyed); ok {
 			matches = m.FindRegex(rv.KeyRx)
@@ -685,6 +753,9 @@ func (tx *Transaction) GetField(rv ruleVariableParams) []types.MatchData {
 	// Without exceptions (most rules) there is nothing to filter, and no
 	// key to lowercase.
 	if len(rv.Exceptions) > 0 {
+		if cached {
+			matches = append([]types.MatchData(nil), matches...)
+		}
 		filteredCount := 0
 		for _, c := range matches {
 			isException := false
@@ -1781,6 +1852,7 @@ func (tx *Transaction) Close() error {
 	}
 
 	tx.variables.reset()
+	clear(tx.pluginState)
 	if err := tx.requestBodyBuffer.Reset(); err != nil {
 		errs = append(errs, fmt.Errorf("reseting request body buffer: %v", err))
 	}
