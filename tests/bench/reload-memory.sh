@@ -12,6 +12,7 @@
 #   BENCH_RELOADS=20 tests/bench/reload-memory.sh
 #   BENCH_RELOAD_DRAIN=150 ...        # one more reading after 150 s more load
 #   BENCH_RELOAD_UPSTREAM_KEEPALIVE=10s ...  # reverse_proxy keepalive idle timeout
+#   BENCH_RELOAD_PROFILE=wordpress ...  # both sites with a CMS profile (its rule packs)
 #
 # (hey sends a Content-Type even on GET: a form type, which CRS allows.)
 # Exit status 1 when the resident set at the end is more than 10 % above
@@ -29,6 +30,7 @@ ONLY="${BENCH_RELOAD_ONLY:-}" # "rules" or "caddyfile": one kind of reload only
 SAME="${BENCH_RELOAD_SAME:-0}"  # 1: the patch never changes (no new rule set to compile)
 DRAIN="${BENCH_RELOAD_DRAIN:-0}" # seconds of more load, then one more reading
 KEEPALIVE="${BENCH_RELOAD_UPSTREAM_KEEPALIVE:-}" # reverse_proxy's keep-alive idle timeout (Caddy's default: 2m)
+PROFILE="${BENCH_RELOAD_PROFILE:-}" # a CMS profile for both sites (movabletype, wordpress)
 SAMPLES="${BENCH_RELOAD_SAMPLES:-11}" # resident-set readings per figure (their median)
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -90,6 +92,9 @@ PROXY_OPTS=""
 			keepalive $KEEPALIVE
 		}
 	}"
+PROFILE_OPT=""
+[[ -z $PROFILE ]] || PROFILE_OPT="
+		profile $PROFILE"
 cat >"$WORK/Caddyfile" <<EOF
 {
 	admin 127.0.0.1:$ADMIN
@@ -102,7 +107,7 @@ cat >"$WORK/Caddyfile" <<EOF
 
 http://127.0.0.1:$S1 {
 	mamori {
-		include $WORK/patches/*.conf
+		include $WORK/patches/*.conf$PROFILE_OPT
 		access_log off
 	}
 	reverse_proxy 127.0.0.1:$UP$PROXY_OPTS
@@ -110,7 +115,7 @@ http://127.0.0.1:$S1 {
 
 http://127.0.0.1:$S2 {
 	mamori {
-		include $WORK/patches/*.conf
+		include $WORK/patches/*.conf$PROFILE_OPT
 		access_log off
 	}
 	reverse_proxy 127.0.0.1:$UP$PROXY_OPTS
@@ -254,7 +259,7 @@ CODES=$(cat "$WORK/hey1.txt" "$WORK/hey2.txt" | awk '/^Status code distribution:
 
 PCT=$(awk -v a="$RSS_END" -v b="$RSS_FIRST" 'BEGIN { printf "%+.1f", (a - b) * 100 / b }')
 echo
-echo "mamori resident set over reloads: 2 sites sharing one patch file, hey -c $CONC -q $RATE on each, $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "mamori resident set over reloads: 2 sites sharing one patch file${PROFILE:+ and the $PROFILE profile}, hey -c $CONC -q $RATE on each, $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 HPCT=$(awk -v a="$HEAP_END" -v b="$HEAP_FIRST" 'BEGIN { if (b > 0) printf "%+.1f", (a - b) * 100 / b; else printf "?" }')
 printf '  %-52s %28s %16s %10s\n' "" "RSS median (min-max)" "live Go heap" "goroutines"
 row() { # label rss min max heap goroutines [note]
