@@ -18,7 +18,7 @@ import (
 // to the WAF configuration, rendered for the site's paths. They become
 // part of the WAF's SecLang, so its fingerprint covers them.
 //
-// The rendered text (some 160 KB a site) is interned: every site and
+// The rendered text (about 200 KB a site) is interned: every site and
 // configuration with the same profile and paths shares one copy, kept as
 // long as a handler holds its handle (issue 12), and a handler's Cleanup
 // lets go of it (releasePacks).

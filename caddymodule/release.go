@@ -39,7 +39,7 @@ func newEngineRef(e *waf.Engine) *engineRef {
 // and extra directives, include paths): what a handler reads of its
 // engine's configuration after release (the mode, the body limit) stays,
 // and a replaced handler Caddy still holds keeps no rule text (a CMS
-// profile's rendered packs are some 160 KB a site).
+// profile's rendered packs are about 200 KB a site).
 func withoutRuleText(c waf.Config) waf.Config {
 	c.Packs, c.SetupDirectives, c.Directives, c.Includes = nil, "", "", nil
 	return c
