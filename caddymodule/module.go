@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unique"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -113,7 +114,8 @@ type Handler struct {
 	watcher      *waf.Watcher      // nil unless Watch is set
 	engine       *engineRef        // weak after Cleanup (release.go)
 	fingerprint  string
-	ruleSet      string // fingerprint of the rules in force after a rules reload (the watcher's checks are serial)
+	packText     []unique.Handle[string] // keeps the interned rule-pack text of h.WAF.Packs shared (profiles.go)
+	ruleSet      string                  // fingerprint of the rules in force after a rules reload (the watcher's checks are serial)
 	headers      *headers.Compiled
 	page         *blockpage.Page
 	logger       *zap.Logger
@@ -306,6 +308,7 @@ func (h *Handler) Cleanup() error {
 	}
 	h.cleanupLogs()
 	h.engine.release() // a replaced configuration Caddy still holds must not hold its rules (release.go)
+	h.releasePacks()
 	if h.fingerprint == "" || watching {
 		return nil
 	}

@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"errors"
 	"time"
+	"unique"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -16,8 +17,13 @@ import (
 // exclusions and its virtual patches, minus those the operator turned off)
 // to the WAF configuration, rendered for the site's paths. They become
 // part of the WAF's SecLang, so its fingerprint covers them.
+//
+// The rendered text (about 200 KB a site) is interned: every site and
+// configuration with the same profile and paths shares one copy, kept as
+// long as a handler holds its handle (issue 12), and a handler's Cleanup
+// lets go of it (releasePacks).
 func (h *Handler) provisionRulePacks() error {
-	h.WAF.Packs = nil
+	h.WAF.Packs, h.packText = nil, nil
 	if h.profile == nil {
 		return nil
 	}
@@ -26,9 +32,19 @@ func (h *Handler) provisionRulePacks() error {
 		return err
 	}
 	for _, p := range packs {
-		h.WAF.Packs = append(h.WAF.Packs, waf.RulePack{Name: p.Name, SecLang: p.SecLang})
+		text := unique.Make(p.SecLang)
+		h.packText = append(h.packText, text)
+		h.WAF.Packs = append(h.WAF.Packs, waf.RulePack{Name: p.Name, SecLang: text.Value()})
 	}
 	return nil
+}
+
+// releasePacks drops the rule packs' text at Cleanup: the engine has
+// compiled them, and a replaced configuration that Caddy keeps reachable
+// (see engineRef) must not keep them. Nothing reads them after
+// provisioning: requests read only the WAF's mode (h.WAF.Mode).
+func (h *Handler) releasePacks() {
+	h.WAF.Packs, h.packText = nil, nil
 }
 
 // parseDisablePatch reads `disable_patch <CVE-ID>...` inside a profile

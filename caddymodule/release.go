@@ -25,14 +25,24 @@ import (
 type engineRef struct {
 	strong atomic.Pointer[waf.Engine] // nil after release
 	weak   weak.Pointer[waf.Engine]
-	config waf.Config // kept: small, and read after release (view.go)
+	config waf.Config // without its rule text: read after release (view.go)
 	rules  int
 }
 
 func newEngineRef(e *waf.Engine) *engineRef {
-	r := &engineRef{weak: weak.Make(e), config: e.Config(), rules: e.RulesCount()}
+	r := &engineRef{weak: weak.Make(e), config: withoutRuleText(e.Config()), rules: e.RulesCount()}
 	r.strong.Store(e)
 	return r
+}
+
+// withoutRuleText is c without the SecLang it carries (rule packs, setup
+// and extra directives, include paths): what a handler reads of its
+// engine's configuration after release (the mode, the body limit) stays,
+// and a replaced handler Caddy still holds keeps no rule text (a CMS
+// profile's rendered packs are about 200 KB a site).
+func withoutRuleText(c waf.Config) waf.Config {
+	c.Packs, c.SetupDirectives, c.Directives, c.Includes = nil, "", "", nil
+	return c
 }
 
 // get is the engine, or nil once it was released and freed.
@@ -53,7 +63,8 @@ func (r *engineRef) release() {
 	}
 }
 
-// Config is the configuration the engine was compiled from (waf.Engine's).
+// Config is the configuration the engine was compiled from (waf.Engine's),
+// without its rule text (withoutRuleText).
 func (r *engineRef) Config() waf.Config { return r.config }
 
 // RulesCount is the number of rules the engine loaded (waf.Engine's).

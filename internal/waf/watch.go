@@ -171,6 +171,14 @@ func (w *Watcher) Check() (bool, error) {
 	return true, nil
 }
 
+// Config is the configuration the watcher compiles; after Close, the
+// zero Config (a closed watcher keeps no rule text).
+func (w *Watcher) Config() Config {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.config
+}
+
 // Fingerprint is the rule set of the engine for the next request when the
 // watcher shares a pool (see Share), else "".
 func (w *Watcher) Fingerprint() string {
@@ -181,7 +189,7 @@ func (w *Watcher) Fingerprint() string {
 
 // Close stops watching and releases the engines the watcher built (or,
 // with a pool, its reference to the engine it holds), and from then on
-// holds its last engine only weakly (see Engine).
+// holds its last engine only weakly (see Engine) and no configuration.
 func (w *Watcher) Close() error {
 	select {
 	case <-w.stop:
@@ -193,6 +201,11 @@ func (w *Watcher) Close() error {
 	defer w.mu.Unlock()
 	if !w.closed {
 		w.closed = true
+		// Nothing reads the configuration after Close (Check returns
+		// early): drop its rule text (a CMS profile's packs, the
+		// directives), which a closed watcher Caddy still holds would
+		// otherwise keep.
+		w.config = Config{}
 		if e := w.current.Load(); e != nil {
 			wp := weak.Make(e)
 			w.after.Store(&wp) // before current goes: Engine always finds one of them

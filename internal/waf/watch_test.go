@@ -94,10 +94,11 @@ func TestWatcher(t *testing.T) {
 
 // TestWatcherClosedHoldsWeakly: a closed watcher (its site's
 // configuration replaced, but still reachable) keeps its last engine only
-// weakly, and swaps nothing in afterwards (issue 12).
+// weakly, keeps no rule text, and swaps nothing in afterwards (issue 12).
 func TestWatcherClosedHoldsWeakly(t *testing.T) {
 	dir := t.TempDir()
-	cfg := Config{Includes: []string{filepath.Join(dir, "*.conf")}}
+	cfg := Config{Includes: []string{filepath.Join(dir, "*.conf")}, Directives: "SecAction \"id:1000204,phase:1,pass,nolog\"",
+		Packs: []RulePack{{Name: "profiles/example.conf", SecLang: strings.Repeat("# a profile's rendered pack\n", 1000)}}}
 	var w *Watcher
 	var wp weak.Pointer[Engine]
 	func() { // no strong copy of the engine left on this stack
@@ -114,8 +115,14 @@ func TestWatcherClosedHoldsWeakly(t *testing.T) {
 	if w.Engine() == nil {
 		t.Fatal("an open watcher has no engine")
 	}
+	if c := w.Config(); len(c.Packs) != 1 || c.Directives == "" {
+		t.Fatal("an open watcher does not keep the configuration it compiles")
+	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
+	}
+	if c := w.Config(); len(c.Packs) != 0 || c.Directives != "" || len(c.Includes) != 0 {
+		t.Errorf("a closed watcher still keeps its configuration's rule text: %d packs, directives %q", len(c.Packs), c.Directives)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "p.conf"), []byte(`SecRule ARGS:x "@streq y" "id:1000203,phase:1,deny,log"`+"\n"), 0o600); err != nil {
 		t.Fatal(err)

@@ -3,12 +3,16 @@
 # patch file under hey load, then N times changes the patch and runs
 # `mamori reload-rules`, and N times `mamori reload --force` (a Caddyfile
 # reload), interleaved, and prints mamori's resident set after the first
-# of each and after all of them. See tests/bench/README.md.
+# of each and after all of them (the median of BENCH_RELOAD_SAMPLES
+# readings half a second apart: one reading swings by tens of MB with the
+# moment of Go's collection cycle), its live Go heap and its goroutines.
+# See tests/bench/README.md.
 #
 #   tests/bench/reload-memory.sh                 # 100 + 100 reloads
 #   BENCH_RELOADS=20 tests/bench/reload-memory.sh
 #   BENCH_RELOAD_DRAIN=150 ...        # one more reading after 150 s more load
 #   BENCH_RELOAD_UPSTREAM_KEEPALIVE=10s ...  # reverse_proxy keepalive idle timeout
+#   BENCH_RELOAD_PROFILE=wordpress ...  # both sites with a CMS profile (its rule packs)
 #
 # (hey sends a Content-Type even on GET: a form type, which CRS allows.)
 # Exit status 1 when the resident set at the end is more than 10 % above
@@ -26,6 +30,8 @@ ONLY="${BENCH_RELOAD_ONLY:-}" # "rules" or "caddyfile": one kind of reload only
 SAME="${BENCH_RELOAD_SAME:-0}"  # 1: the patch never changes (no new rule set to compile)
 DRAIN="${BENCH_RELOAD_DRAIN:-0}" # seconds of more load, then one more reading
 KEEPALIVE="${BENCH_RELOAD_UPSTREAM_KEEPALIVE:-}" # reverse_proxy's keep-alive idle timeout (Caddy's default: 2m)
+PROFILE="${BENCH_RELOAD_PROFILE:-}" # a CMS profile for both sites (movabletype, wordpress)
+SAMPLES="${BENCH_RELOAD_SAMPLES:-11}" # resident-set readings per figure (their median)
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() {
@@ -33,6 +39,7 @@ die() {
 	exit 1
 }
 [[ $RELOADS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RELOADS must be >= 1"
+[[ $SAMPLES =~ ^[1-9][0-9]*$ ]] || die "BENCH_RELOAD_SAMPLES must be >= 1"
 command -v hey >/dev/null || die "hey is not installed (tests/setup.sh installs it)"
 command -v curl >/dev/null || die "curl is not installed"
 
@@ -85,6 +92,9 @@ PROXY_OPTS=""
 			keepalive $KEEPALIVE
 		}
 	}"
+PROFILE_OPT=""
+[[ -z $PROFILE ]] || PROFILE_OPT="
+		profile $PROFILE"
 cat >"$WORK/Caddyfile" <<EOF
 {
 	admin 127.0.0.1:$ADMIN
@@ -97,7 +107,7 @@ cat >"$WORK/Caddyfile" <<EOF
 
 http://127.0.0.1:$S1 {
 	mamori {
-		include $WORK/patches/*.conf
+		include $WORK/patches/*.conf$PROFILE_OPT
 		access_log off
 	}
 	reverse_proxy 127.0.0.1:$UP$PROXY_OPTS
@@ -105,7 +115,7 @@ http://127.0.0.1:$S1 {
 
 http://127.0.0.1:$S2 {
 	mamori {
-		include $WORK/patches/*.conf
+		include $WORK/patches/*.conf$PROFILE_OPT
 		access_log off
 	}
 	reverse_proxy 127.0.0.1:$UP$PROXY_OPTS
@@ -135,23 +145,43 @@ for s in $S1 $S2; do
 done
 
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$MAMORI/status"; }
-# heap_kib: Go heap in use right after a forced collection (the admin
-# API's heap profile with gc=1 runs one), from the admin API's metrics:
-# what is still reachable, as opposed to memory the runtime keeps.
-heap_kib() {
-	curl -s -o /dev/null "http://127.0.0.1:$ADMIN/debug/pprof/heap?gc=1" || true
-	curl -s "http://127.0.0.1:$ADMIN/metrics" | awk '/^go_memstats_heap_inuse_bytes / { printf "%d", $2 / 1024 }'
+# rss_median NAME: SAMPLES readings of the resident set, half a second
+# apart, under the load; sets NAME (the median), NAME_MIN and NAME_MAX.
+# One reading depends on where Go's collection cycle is (the heap grows
+# to twice the live heap between collections): the median of several is
+# a steadier figure to compare.
+rss_median() {
+	local i v=()
+	for ((i = 0; i < SAMPLES; i++)); do
+		((i == 0)) || sleep 0.5
+		v+=("$(rss_kib)")
+	done
+	mapfile -t v < <(printf '%s\n' "${v[@]}" | sort -n)
+	printf -v "$1" '%s' "${v[$((SAMPLES / 2))]}"
+	printf -v "$1_MIN" '%s' "${v[0]}"
+	printf -v "$1_MAX" '%s' "${v[$((SAMPLES - 1))]}"
 }
-# profiles NAME: with KEEP=1, a heap profile (NAME.heap.pb.gz; compare with
-# go tool pprof -base first.heap.pb.gz end.heap.pb.gz) and a goroutine dump
-# (NAME.goroutines.txt) of that moment, and the Go runtime's memory
-# figures (NAME.memstats.txt), in the kept directory.
+# profiles NAME: a heap profile taken right after a forced collection
+# (the admin API's heap profile with gc=1 runs one: NAME.heap.pb.gz;
+# compare two with go tool pprof -base first.heap.pb.gz end.heap.pb.gz),
+# a goroutine dump (NAME.goroutines.txt) and the Go runtime's memory
+# figures (NAME.memstats.txt), in the work directory (kept with KEEP=1).
 profiles() {
-	[[ ${KEEP:-0} == 1 ]] || return 0
 	curl -s -o "$WORK/$1.heap.pb.gz" "http://127.0.0.1:$ADMIN/debug/pprof/heap?gc=1" || true
 	curl -s -o "$WORK/$1.goroutines.txt" "http://127.0.0.1:$ADMIN/debug/pprof/goroutine?debug=1" || true
 	curl -s "http://127.0.0.1:$ADMIN/metrics" | grep -E '^go_(memstats|goroutines)' >"$WORK/$1.memstats.txt" || true
 }
+# live_kib NAME: the live Go heap in profile NAME (what is still reachable
+# after the collection, as opposed to garbage and memory the runtime
+# keeps for reuse), from the profile's total.
+live_kib() {
+	go tool pprof -sample_index=inuse_space -top -nodecount=1 "$WORK/$1.heap.pb.gz" 2>/dev/null |
+		awk '/% of .* total/ { v = $(NF - 1); u = v; sub(/^[0-9.]+/, "", u); sub(/[a-zA-Z]+$/, "", v)
+			m = (u == "B") ? 1 / 1024 : (u == "kB") ? 1 : (u == "MB") ? 1024 : (u == "GB") ? 1048576 : 0
+			printf "%d", v * m; exit }'
+}
+# goroutines NAME: how many goroutines the dump of moment NAME counted.
+goroutines() { awk 'NR == 1 { print $NF }' "$WORK/$1.goroutines.txt" 2>/dev/null; }
 compiled() { grep -c '"WAF compiled"' "$WORK/mamori.log" || true; }
 rules() {
 	"$WORK/mamori" reload-rules --address "127.0.0.1:$ADMIN" >>"$WORK/reload-rules.log" 2>&1 ||
@@ -182,8 +212,9 @@ if ((CONC > 0)); then # BENCH_RELOAD_CONNS=0: no load (to tell reloads from conn
 	PIDS+=($HEY2)
 fi
 sleep "$SETTLE"
-RSS_START=$(rss_kib)
-HEAP_START=$(heap_kib)
+rss_median RSS_START
+profiles start
+HEAP_START=$(live_kib start) G_START=$(goroutines start)
 
 START=$(date +%s)
 write_patch 1
@@ -192,29 +223,29 @@ check_patch 1
 caddyfile
 check_patch 1
 sleep "$SETTLE"
-RSS_FIRST=$(rss_kib)
-HEAP_FIRST=$(heap_kib)
-C_FIRST=$(compiled)
+rss_median RSS_FIRST
 profiles first
-log "after the first reload-rules and Caddyfile reload: RSS $RSS_FIRST KiB, heap in use $HEAP_FIRST KiB ($C_FIRST engines compiled so far)"
+HEAP_FIRST=$(live_kib first) G_FIRST=$(goroutines first)
+C_FIRST=$(compiled)
+log "after the first reload-rules and Caddyfile reload: RSS $RSS_FIRST KiB, live heap $HEAP_FIRST KiB ($C_FIRST engines compiled so far)"
 
 for ((n = 2; n <= RELOADS; n++)); do
 	[[ $SAME == 1 ]] || write_patch "$n"
 	[[ $ONLY == caddyfile ]] || rules
 	[[ $ONLY == rules ]] || caddyfile
-	((n % 10 == 0)) && log "$n + $n reloads: RSS $(rss_kib) KiB, heap in use $(heap_kib) KiB"
+	((n % 10 == 0)) && log "$n + $n reloads: RSS $(rss_kib) KiB (one reading)"
 done
 if [[ $SAME == 1 ]]; then check_patch 1; else check_patch "$RELOADS"; fi
 sleep "$SETTLE"
-RSS_END=$(rss_kib)
-HEAP_END=$(heap_kib)
+rss_median RSS_END
 profiles end
-RSS_DRAIN="" HEAP_DRAIN=""
+HEAP_END=$(live_kib end) G_END=$(goroutines end)
+RSS_DRAIN="" HEAP_DRAIN="" G_DRAIN=""
 if ((DRAIN > 0)); then
 	sleep "$DRAIN"
-	RSS_DRAIN=$(rss_kib)
-	HEAP_DRAIN=$(heap_kib)
+	rss_median RSS_DRAIN
 	profiles drained
+	HEAP_DRAIN=$(live_kib drained) G_DRAIN=$(goroutines drained)
 fi
 C_END=$(compiled)
 ELAPSED=$(($(date +%s) - START))
@@ -228,16 +259,21 @@ CODES=$(cat "$WORK/hey1.txt" "$WORK/hey2.txt" | awk '/^Status code distribution:
 
 PCT=$(awk -v a="$RSS_END" -v b="$RSS_FIRST" 'BEGIN { printf "%+.1f", (a - b) * 100 / b }')
 echo
-echo "mamori resident set over reloads: 2 sites sharing one patch file, hey -c $CONC -q $RATE on each, $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "mamori resident set over reloads: 2 sites sharing one patch file${PROFILE:+ and the $PROFILE profile}, hey -c $CONC -q $RATE on each, $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 HPCT=$(awk -v a="$HEAP_END" -v b="$HEAP_FIRST" 'BEGIN { if (b > 0) printf "%+.1f", (a - b) * 100 / b; else printf "?" }')
-printf '  %-52s %12s %16s\n' "" "RSS" "Go heap in use"
-printf '  %-52s %8s KiB %12s KiB\n' "after start and ${SETTLE}s of load" "$RSS_START" "$HEAP_START"
-printf '  %-52s %8s KiB %12s KiB\n' "after the first reload-rules and Caddyfile reload" "$RSS_FIRST" "$HEAP_FIRST"
-printf '  %-52s %8s KiB %12s KiB  (%s %% / %s %% of the first)\n' "after $RELOADS reload-rules + $RELOADS Caddyfile reloads" "$RSS_END" "$HEAP_END" "$PCT" "$HPCT"
+printf '  %-52s %28s %16s %10s\n' "" "RSS median (min-max)" "live Go heap" "goroutines"
+row() { # label rss min max heap goroutines [note]
+	printf '  %-52s %8s KiB (%s-%s) %12s KiB %10s  %s\n' "$1" "$2" "$3" "$4" "$5" "$6" "${7:-}"
+}
+row "after start and ${SETTLE}s of load" "$RSS_START" "$RSS_START_MIN" "$RSS_START_MAX" "$HEAP_START" "$G_START"
+row "after the first reload-rules and Caddyfile reload" "$RSS_FIRST" "$RSS_FIRST_MIN" "$RSS_FIRST_MAX" "$HEAP_FIRST" "$G_FIRST"
+row "after $RELOADS reload-rules + $RELOADS Caddyfile reloads" "$RSS_END" "$RSS_END_MIN" "$RSS_END_MAX" "$HEAP_END" "$G_END" \
+	"($PCT % / $HPCT % of the first)"
 if [[ -n $RSS_DRAIN ]]; then
 	DPCT=$(awk -v a="$RSS_DRAIN" -v b="$RSS_FIRST" 'BEGIN { printf "%+.1f", (a - b) * 100 / b }')
-	printf '  %-52s %8s KiB %12s KiB  (%s %% of the first)\n' "then after ${DRAIN}s more load" "$RSS_DRAIN" "$HEAP_DRAIN" "$DPCT"
+	row "then after ${DRAIN}s more load" "$RSS_DRAIN" "$RSS_DRAIN_MIN" "$RSS_DRAIN_MAX" "$HEAP_DRAIN" "$G_DRAIN" "($DPCT % of the first)"
 fi
+echo "  (RSS: median of $SAMPLES readings 0.5 s apart; live heap: a heap profile right after a forced collection)"
 [[ -z $KEEPALIVE ]] || echo "  reverse_proxy keepalive (idle timeout): $KEEPALIVE"
 echo "  engines compiled: $C_FIRST after the first reloads, $C_END in all ($((RELOADS + 1)) distinct rule sets, 2 sites)"
 echo "  reloads took ${ELAPSED}s; load: status codes $CODES; client errors $ERRS"
