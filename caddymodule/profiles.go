@@ -18,6 +18,7 @@ import (
 // part of the WAF's SecLang, so its fingerprint covers them.
 func (h *Handler) provisionRulePacks() error {
 	h.WAF.Packs = nil
+	h.WAF.Dialect = h.dialect // the CMS's parsers: allowed methods, untyped bodies
 	if h.profile == nil {
 		return nil
 	}
