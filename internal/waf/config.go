@@ -86,9 +86,16 @@ type Config struct {
 	// Dialect is the parser family of the CMS behind mamori (request.CGI
 	// for Movable Type, request.PHP for WordPress, request.Union without a
 	// profile: both). Set from the profile at provisioning, never from
-	// JSON. It picks the default allowed methods (AllowedMethods) and how
-	// a body without a Content-Type is read (docs/detection.md).
+	// JSON. It picks how a body without a Content-Type is read
+	// (untypedBodyRules, docs/detection.md).
 	Dialect request.Dialect `json:"-"`
+	// AllowedMethods are the methods CRS's 911100 allows
+	// (tx.allowed_methods). Set at provisioning from the perimeter's
+	// method allow-list (`limits { methods ... }`, every path's list
+	// together), so that one option narrows both; empty means
+	// DefaultAllowedMethods. CRS's own setvar in setup_directives, read
+	// after it, still wins.
+	AllowedMethods []string `json:"-"`
 	// RegexPrefilter skips an @rx expression when a literal that every match
 	// must contain is absent from the input (default on). mamori uses its
 	// own copy of Coraza's prefilter with a fix: Coraza v3.8.1's misses CRS
@@ -223,6 +230,11 @@ func (c Config) Validate() error {
 	for _, m := range c.ResponseMIMETypes {
 		if !mimeTypePattern.MatchString(m) {
 			return fmt.Errorf("response MIME type %q is not a type/subtype in lower case", m)
+		}
+	}
+	for _, m := range c.AllowedMethods {
+		if !methodPattern.MatchString(m) {
+			return fmt.Errorf("allowed method %q is not an HTTP method token", m)
 		}
 	}
 	for i, e := range c.Exclusions {
@@ -374,9 +386,9 @@ func (c Config) SecLang() string {
 	// Reporting API, streaming JSON, protobuf APIs). Operators restrict it
 	// with their own setvar in setup_directives (read after this).
 	b.WriteString(`SecAction "id:900220,phase:1,pass,t:none,nolog,setvar:'tx.allowed_request_content_type=` + AllowedRequestContentTypes + `'"` + "\n")
-	// The methods the CMS's APIs use (911100). Operators narrow the list
-	// with CRS's own setvar in setup_directives (read after this).
-	fmt.Fprintf(&b, `SecAction "id:200020,phase:1,pass,t:none,nolog,setvar:'tx.allowed_methods=%s'"`+"\n", AllowedMethods(c.Dialect))
+	// The methods the CMSs' APIs use (911100, policy.go): the perimeter's
+	// list. CRS's own setvar in setup_directives is read after this.
+	fmt.Fprintf(&b, `SecAction "id:200020,phase:1,pass,t:none,nolog,setvar:'tx.allowed_methods=%s'"`+"\n", c.allowedMethods())
 
 	if c.SetupDirectives != "" {
 		b.WriteString(c.SetupDirectives)

@@ -2,24 +2,33 @@ package waf
 
 import (
 	"fmt"
+	"regexp"
+	"strings"
 
 	"github.com/mamori-waf/mamori/internal/request"
 )
 
-// AllowedMethods is mamori's default tx.allowed_methods (CRS 911100) for
-// the CMS behind it. CRS's default (GET HEAD POST OPTIONS) refuses the
-// CMSs' own APIs: WordPress's REST API (/wp-json/, ?rest_route=) edits
-// with PUT and PATCH and deletes with DELETE (WP_REST_Server::EDITABLE,
-// DELETABLE), and Movable Type's Data API (mt-data-api.cgi) updates with
-// PUT and deletes with DELETE (logout is DELETE /vN/authentication).
-// Without a profile the list is the union. Other methods (TRACE,
-// CONNECT, WebDAV's, made-up ones) stay refused. Operators narrow it with
-// CRS's setvar in setup_directives (docs/configuration.md).
-func AllowedMethods(d request.Dialect) string {
-	if d == request.CGI {
-		return "GET HEAD POST OPTIONS PUT DELETE"
+// DefaultAllowedMethods is mamori's tx.allowed_methods (CRS 911100) when
+// the configuration names none: the perimeter's default method
+// allow-list (limits.DefaultMethods). CRS's default (GET HEAD POST
+// OPTIONS) refuses the CMSs' own APIs: WordPress's REST API (/wp-json/,
+// ?rest_route=) edits with PUT and PATCH and deletes with DELETE
+// (WP_REST_Server::EDITABLE, DELETABLE), and Movable Type's Data API
+// (mt-data-api.cgi) updates with PUT and deletes with DELETE (logout is
+// DELETE /vN/authentication). Other methods (TRACE, CONNECT, WebDAV's,
+// made-up ones) stay refused.
+const DefaultAllowedMethods = "GET HEAD POST PUT PATCH DELETE OPTIONS"
+
+// methodPattern is an HTTP method (an RFC 9110 token without the quote
+// characters, which would end the setvar).
+var methodPattern = regexp.MustCompile("^[A-Za-z0-9!#$%&*+.^_|~-]+$")
+
+// allowedMethods is the value of tx.allowed_methods for c.
+func (c Config) allowedMethods() string {
+	if len(c.AllowedMethods) == 0 {
+		return DefaultAllowedMethods
 	}
-	return "GET HEAD POST OPTIONS PUT PATCH DELETE"
+	return strings.Join(c.AllowedMethods, " ")
 }
 
 // noBodyVar is the TX variable the transaction sets to 1 for a request

@@ -65,19 +65,15 @@ func runPolicyCases(t *testing.T, e *Engine, cases []policyCase) {
 	}
 }
 
-// The allowed methods (911100) are the CMSs' API methods: PUT, PATCH and
-// DELETE for WordPress's REST API and without a profile, PUT and DELETE
-// for Movable Type's Data API; others stay refused, and an operator's
-// CRS setvar narrows the list.
+// The allowed methods (911100) are the perimeter's list: by default the
+// CMSs' API methods (PUT, PATCH and DELETE for WordPress's REST API, PUT
+// and DELETE for Movable Type's Data API); others stay refused; the
+// operator's `methods` list (AllowedMethods) and CRS's own setvar in
+// setup_directives narrow it.
 func TestAllowedMethods(t *testing.T) {
-	if got := AllowedMethods(request.Union); got != "GET HEAD POST OPTIONS PUT PATCH DELETE" {
-		t.Errorf("union: %q", got)
-	}
 	off := Config{Detection: detectOff()}
-	cgi := off
-	cgi.Dialect = request.CGI
-	php := off
-	php.Dialect = request.PHP
+	listed := off
+	listed.AllowedMethods = []string{"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PROPFIND"}
 	narrowed := off
 	narrowed.SetupDirectives = `SecAction "id:900200,phase:1,pass,nolog,setvar:'tx.allowed_methods=GET HEAD POST OPTIONS'"`
 	json := `{"title":"Hello"}`
@@ -87,10 +83,9 @@ func TestAllowedMethods(t *testing.T) {
 		allow []string
 		deny  []string
 	}{
-		{"union", off, []string{"GET", "POST", "PUT", "PATCH", "DELETE"}, []string{"PROPFIND", "TRACE", "FOO"}},
-		{"wordpress", php, []string{"PUT", "PATCH", "DELETE"}, []string{"PROPFIND"}},
-		{"movabletype", cgi, []string{"PUT", "DELETE"}, []string{"PATCH", "PROPFIND"}},
-		{"operator", narrowed, []string{"GET", "POST"}, []string{"PUT", "PATCH", "DELETE"}},
+		{"default", off, []string{"GET", "POST", "PUT", "PATCH", "DELETE"}, []string{"PROPFIND", "TRACE", "FOO"}},
+		{"limits_methods", listed, []string{"PUT", "DELETE", "PROPFIND"}, []string{"PATCH", "TRACE"}},
+		{"crs_setvar", narrowed, []string{"GET", "POST"}, []string{"PUT", "PATCH", "DELETE"}},
 	} {
 		t.Run(e.name, func(t *testing.T) {
 			var cases []policyCase
@@ -106,6 +101,9 @@ func TestAllowedMethods(t *testing.T) {
 			}
 			runPolicyCases(t, engineFor(t, e.cfg), cases)
 		})
+	}
+	if err := (Config{AllowedMethods: []string{"GET'"}}).WithDefaults().Validate(); err == nil {
+		t.Error("a method with a quote was accepted")
 	}
 }
 
