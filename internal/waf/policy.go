@@ -48,10 +48,10 @@ const noBodyVar = "mamori_no_body"
 //     every RFC 6839 JSON structured-suffix type (application/ld+json,
 //     application/problem+json, vnd.api+json): the request's own type is
 //     added to the list for this request. Those bodies are parsed as JSON
-//     (rule 200006). An operator's list without the entry refuses them,
+//     (rule 200006, the same subtype characters). An operator's list without the entry refuses them,
 //     as CRS does.
 var contentTypePolicyRules = fmt.Sprintf(`SecRule TX:allowed_request_content_type "@contains |application/*+json|" "id:200021,phase:1,pass,nolog,t:none,chain"
-	SecRule REQUEST_HEADERS:Content-Type "@rx ^(application/[a-z0-9][a-z0-9!#$&^_.-]*\+json)(?:[\s;]|$)" "t:none,t:lowercase,capture,setvar:'tx.allowed_request_content_type=%%{tx.allowed_request_content_type} |%%{tx.1}|'"
+	SecRule REQUEST_HEADERS:Content-Type "@rx ^(application/[a-z0-9.-]+\+json)(?:[\s;]|$)" "t:none,t:lowercase,capture,setvar:'tx.allowed_request_content_type=%%{tx.allowed_request_content_type} |%%{tx.1}|'"
 SecRule TX:%s "@eq 1" "id:200022,phase:1,pass,nolog,t:none,ctl:ruleRemoveById=920420"
 `, noBodyVar)
 
