@@ -55,6 +55,16 @@ var contentTypePolicyRules = fmt.Sprintf(`SecRule TX:allowed_request_content_typ
 SecRule TX:%s "@eq 1" "id:200022,phase:1,pass,nolog,t:none,ctl:ruleRemoveById=920420"
 `, noBodyVar)
 
+// untypedFormMethods are the methods whose body without a Content-Type
+// the dialect's CMS may read as a form (for PHP, a POST only when it names
+// another method: rule 200011).
+func untypedFormMethods(d request.Dialect) []string {
+	if d == request.CGI {
+		return []string{"POST", "PUT", "PATCH"}
+	}
+	return []string{"POST", "PUT", "PATCH", "DELETE"}
+}
+
 // untypedBodyRules choose how a body without a Content-Type is read: as
 // the CMS reads it. RFC 9110 (8.3) lets a recipient treat it as
 // application/octet-stream, but both CMSs read it as a URL-encoded form
@@ -78,15 +88,9 @@ SecRule TX:%s "@eq 1" "id:200022,phase:1,pass,nolog,t:none,ctl:ruleRemoveById=92
 // POST, PUT, PATCH and DELETE.
 func untypedBodyRules(d request.Dialect) string {
 	const raw = "ctl:requestBodyProcessor=RAW,ctl:ruleRemoveById=920340,ctl:ruleRemoveById=920640"
-	read := "POST|PUT|PATCH|DELETE"
-	switch d {
-	case request.CGI:
-		read = "POST|PUT|PATCH"
-	}
-	// PHP: POST is read only when it names another method (200011).
 	s := fmt.Sprintf(`SecRule &REQUEST_HEADERS:Content-Type "@eq 0" "id:200010,phase:1,pass,nolog,t:none,chain"
 	SecRule REQUEST_METHOD "!@rx ^(?:%s)$" "t:none,%s"
-`, read, raw)
+`, strings.Join(untypedFormMethods(d), "|"), raw)
 	if d == request.PHP {
 		s += `SecRule &REQUEST_HEADERS:Content-Type "@eq 0" "id:200011,phase:1,pass,nolog,t:none,chain"
 	SecRule REQUEST_METHOD "@streq POST" "t:none,chain"

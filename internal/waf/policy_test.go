@@ -3,12 +3,18 @@ package waf
 import (
 	"io"
 	"net/http"
+	"net/http/cgi"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/mamori-waf/mamori/internal/detect"
 	"github.com/mamori-waf/mamori/internal/request"
+	testharness "github.com/mamori-waf/mamori/tests/harness"
 )
 
 // policyCase is one request against one engine, with the rules that must
@@ -166,7 +172,7 @@ func TestUntypedBody(t *testing.T) {
 		}},
 		{"wordpress", php, []policyCase{
 			{name: "post_binary", method: "POST", target: "/v2/web/pv", body: binary, notWant: formRead, pass: true},
-			{name: "post_form_sqli_not_parsed", method: "POST", target: "/wp-admin/admin-ajax.php", body: "action=x", notWant: formRead, pass: true},
+			{name: "post_untyped_form_not_parsed", method: "POST", target: "/wp-admin/admin-ajax.php", body: "action=x", notWant: formRead, pass: true},
 			{name: "post_override_header", method: "POST", target: "/wp-json/wp/v2/posts/1", body: form, header: map[string]string{"X-HTTP-Method-Override": "PUT"}, want: []int{942100}},
 			{name: "post_override_query", method: "POST", target: "/?rest_route=/wp/v2/posts/1&_method=PUT", body: form, want: []int{942100}},
 			{name: "put_form_sqli", method: "PUT", target: "/wp-json/wp/v2/posts/1", body: form, want: append([]int{942100}, formRead...)},
@@ -178,3 +184,38 @@ func TestUntypedBody(t *testing.T) {
 }
 
 func detectOff() detect.Options { return detect.Options{Off: true} }
+
+// The methods whose untyped body mamori reads as a form for Movable Type
+// are exactly those whose body the real CGI.pm parses as a form without
+// CONTENT_TYPE (Debian libcgi-pm-perl, installed by tests/setup.sh), run
+// as a CGI script the way a web server runs mt.cgi.
+func TestUntypedFormMethodsAreCGIpms(t *testing.T) {
+	perl, err := exec.LookPath("perl")
+	testharness.Require(t, err == nil && exec.Command(perl, "-MCGI", "-e1").Run() == nil,
+		"perl with CGI.pm (Debian libcgi-pm-perl) is missing: install it (tests/setup.sh)")
+	script := filepath.Join(t.TempDir(), "params.pl")
+	if err := os.WriteFile(script, []byte("use CGI; my $q = CGI->new; print \"Content-Type: text/plain\\r\\n\\r\\n\", join(',', $q->param);\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(&cgi.Handler{Path: perl, Args: []string{script}, Root: "/"})
+	defer srv.Close()
+	for _, m := range []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"} {
+		req, err := http.NewRequest(m, srv.URL+"/mt.cgi", strings.NewReader("mamori_probe=1&b=2"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if m == "HEAD" {
+			continue // no body in the answer to tell; CGI.pm treats HEAD as GET
+		}
+		parsed := strings.Contains(string(b), "mamori_probe")
+		if want := slices.Contains(untypedFormMethods(request.CGI), m); parsed != want {
+			t.Errorf("%s: CGI.pm parsed the untyped body as a form: %v (%q); mamori reads it as a form: %v", m, parsed, b, want)
+		}
+	}
+}
