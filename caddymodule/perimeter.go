@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -35,6 +36,7 @@ func (h *Handler) provisionPerimeter() error {
 	if h.limits, err = h.Limits.Compile(); err != nil {
 		return fmt.Errorf("limits: %w", err)
 	}
+	h.WAF.AllowedMethods = wafMethods(h.Limits)
 	if h.paths, err = paths.New(h.Paths, h.profile); err != nil {
 		return fmt.Errorf("paths: %w", err)
 	}
@@ -331,4 +333,24 @@ func parseAdminOption(d *caddyfile.Dispenser, c *paths.Config) error {
 	}
 	c.AdminAllow = append(c.AdminAllow, args...)
 	return nil
+}
+
+// wafMethods is CRS's allowed-methods list (911100) for the limits: every
+// method some path's limits allow, so that the WAF never refuses a method
+// the perimeter lets through somewhere and one `methods` option narrows
+// both.
+func wafMethods(c limits.Config) []string {
+	general := c.Methods
+	if len(general) == 0 {
+		general = limits.DefaultMethods
+	}
+	out := slices.Clone(general)
+	for _, o := range c.At {
+		for _, m := range o.Methods {
+			if !slices.Contains(out, m) {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
 }

@@ -24,6 +24,7 @@ import (
 // lets go of it (releasePacks).
 func (h *Handler) provisionRulePacks() error {
 	h.WAF.Packs, h.packText = nil, nil
+	h.WAF.Dialect = h.dialect // the CMS's parsers: allowed methods, untyped bodies
 	if h.profile == nil {
 		return nil
 	}

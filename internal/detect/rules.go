@@ -200,9 +200,15 @@ func Rules(o Options, level int) (string, error) {
 			path.WriteString(r.copy(pathBase+r.ID-900000, "REQUEST_URI_RAW", "t:mamoriPath", gate, isPromoted))
 		}
 	}
+	contentType, err := contentTypeRule()
+	if err != nil {
+		return "", err
+	}
 	var b strings.Builder
 	b.WriteString("# mamori detection layers (internal/detect), generated.\n")
 	b.WriteString(fixationPolicy)
+	// CRS's 920470 with RFC 9110's empty parameters allowed (protocol.go).
+	fmt.Fprintf(&b, "SecRuleRemoveById %d\n%s", contentTypeRuleID, contentType)
 	if len(replaced) > 0 {
 		b.WriteString("SecRuleRemoveById " + strings.Join(replaced, " ") + "\n")
 		b.WriteString(names.String())

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/mamori-waf/mamori/internal/detect"
+	"github.com/mamori-waf/mamori/internal/request"
 )
 
 // Mode says whether the WAF enforces its verdicts.
@@ -82,6 +83,19 @@ type Config struct {
 	// run before the CRS rules of the same phase. Set from the profile at
 	// provisioning, never from JSON.
 	Packs []RulePack `json:"-"`
+	// Dialect is the parser family of the CMS behind mamori (request.CGI
+	// for Movable Type, request.PHP for WordPress, request.Union without a
+	// profile: both). Set from the profile at provisioning, never from
+	// JSON. It picks how a body without a Content-Type is read
+	// (untypedBodyRules, docs/detection.md).
+	Dialect request.Dialect `json:"-"`
+	// AllowedMethods are the methods CRS's 911100 allows
+	// (tx.allowed_methods). Set at provisioning from the perimeter's
+	// method allow-list (`limits { methods ... }`, every path's list
+	// together), so that one option narrows both; empty means
+	// DefaultAllowedMethods. CRS's own setvar in setup_directives, read
+	// after it, still wins.
+	AllowedMethods []string `json:"-"`
 	// RegexPrefilter skips an @rx expression when a literal that every match
 	// must contain is absent from the input (default on). mamori uses its
 	// own copy of Coraza's prefilter with a fix: Coraza v3.8.1's misses CRS
@@ -218,6 +232,11 @@ func (c Config) Validate() error {
 			return fmt.Errorf("response MIME type %q is not a type/subtype in lower case", m)
 		}
 	}
+	for _, m := range c.AllowedMethods {
+		if !methodPattern.MatchString(m) {
+			return fmt.Errorf("allowed method %q is not an HTTP method token", m)
+		}
+	}
 	for i, e := range c.Exclusions {
 		if err := e.Validate(); err != nil {
 			return fmt.Errorf("exclusion %d: %w", i+1, err)
@@ -350,6 +369,7 @@ func (c Config) SecLang() string {
 	// mamori reports matches itself, as structured events: no audit log.
 	b.WriteString("SecAuditEngine Off\n")
 	b.WriteString(bodyProcessorRules)
+	b.WriteString(untypedBodyRules(c.Dialect))
 
 	b.WriteString("SecDefaultAction \"phase:1,log,auditlog,pass\"\n")
 	b.WriteString("SecDefaultAction \"phase:2,log,auditlog,pass\"\n")
@@ -366,11 +386,17 @@ func (c Config) SecLang() string {
 	// Reporting API, streaming JSON, protobuf APIs). Operators restrict it
 	// with their own setvar in setup_directives (read after this).
 	b.WriteString(`SecAction "id:900220,phase:1,pass,t:none,nolog,setvar:'tx.allowed_request_content_type=` + AllowedRequestContentTypes + `'"` + "\n")
+	// The methods the CMSs' APIs use (911100, policy.go): the perimeter's
+	// list. CRS's own setvar in setup_directives is read after this.
+	fmt.Fprintf(&b, `SecAction "id:200020,phase:1,pass,t:none,nolog,setvar:'tx.allowed_methods=%s'"`+"\n", c.allowedMethods())
 
 	if c.SetupDirectives != "" {
 		b.WriteString(c.SetupDirectives)
 		b.WriteString("\n")
 	}
+	// After the operator's list: the structured-suffix entry and the
+	// rule for requests without a body (policy.go).
+	b.WriteString(contentTypePolicyRules)
 
 	id := firstExclusionRuleID
 	for _, e := range c.Exclusions {
@@ -419,9 +445,13 @@ func (c Config) SecLang() string {
 // CRS's default list, the types of CRS's recommended setup (multipart/related,
 // CloudEvents), and those real browser traffic carries outside forms
 // (measured on the tuning part of the real-traffic corpus, tests/eval).
+// The entry |application/*+json| stands for every RFC 6839 JSON
+// structured-suffix type (contentTypePolicyRules); the AWS JSON protocol
+// types (x-amz-json-1.0, -1.1) are JSON without the suffix.
 const AllowedRequestContentTypes = "|application/x-www-form-urlencoded| |multipart/form-data| |multipart/related| |text/xml| |application/xml| |application/soap+xml| " +
 	"|application/json| |application/cloudevents+json| |application/cloudevents-batch+json| |application/csp-report| |application/reports+json| " +
-	"|text/plain| |application/octet-stream| |application/x-protobuf| |application/protobuf| |application/x-ndjson| |application/x-json-stream| |application/graphql|"
+	"|text/plain| |application/octet-stream| |application/x-protobuf| |application/protobuf| |application/x-ndjson| |application/x-json-stream| |application/graphql| " +
+	"|application/*+json| |application/x-amz-json-1.0| |application/x-amz-json-1.1|"
 
 // packHeader is the comment line that starts a rule pack in the SecLang.
 func packHeader(p RulePack) string { return "# mamori rule pack " + p.Name + "\n" }
@@ -435,13 +465,13 @@ func packHeader(p RulePack) string { return "# mamori rule pack " + p.Name + "\n
 // raw bytes into REQUEST_BODY, never as a URL-encoded form: an application
 // does not parse it as one, and its binary "argument names" would trip
 // CRS's form rules (921150). CRS's REQUEST_BODY rules and mamori's
-// signatures inspect the raw bytes. A body without a Content-Type stays
-// CRS's forced URL-encoded reading.
+// signatures inspect the raw bytes. A body without a Content-Type is
+// read as the CMS reads it (untypedBodyRules).
 const bodyProcessorRules = `SecRule REQUEST_HEADERS:Content-Type "^(?:application(?:/soap\+|/)|text/)xml" "id:200000,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=XML"
-SecRule REQUEST_HEADERS:Content-Type "^application/(?:json|csp-report)" "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
+SecRule REQUEST_HEADERS:Content-Type "^application/(?:json|csp-report|x-amz-json-1\.[01])" "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
 SecRule REQUEST_HEADERS:Content-Type "^application/[a-z0-9.-]+[+]json" "id:200006,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
 SecRule &REQUEST_HEADERS:Content-Type "@eq 1" "id:200007,phase:1,t:none,pass,nolog,chain"
-	SecRule REQUEST_HEADERS:Content-Type "!@rx ^(?:application/x-www-form-urlencoded|multipart/form-data|(?:application(?:/soap\+|/)|text/)xml|application/(?:json|csp-report)|application/[a-z0-9.-]+[+]json)" "t:none,t:trim,t:lowercase,ctl:requestBodyProcessor=RAW"
+	SecRule REQUEST_HEADERS:Content-Type "!@rx ^(?:application/x-www-form-urlencoded|multipart/form-data|(?:application(?:/soap\+|/)|text/)xml|application/(?:json|csp-report|x-amz-json-1\.[01])|application/[a-z0-9.-]+[+]json)" "t:none,t:trim,t:lowercase,ctl:requestBodyProcessor=RAW"
 SecRule REQBODY_ERROR "!@eq 0" "id:200002,phase:2,t:none,log,deny,status:400,msg:'Failed to parse request body',logdata:'%{reqbody_error_msg}',severity:2"
 SecRule MULTIPART_STRICT_ERROR "!@eq 0" "id:200003,phase:2,t:none,log,deny,status:400,msg:'Multipart request body failed strict validation'"
 `

@@ -106,6 +106,12 @@ func (t *Transaction) ProcessRequest(r *http.Request, clientIP string, clientPor
 			}
 		}
 	}
+	if !hasBody(r) {
+		// No body: the body-type policy has nothing to judge (policy.go).
+		if st, ok := tx.(plugintypes.TransactionState); ok {
+			st.Variables().TX().Set(noBodyVar, []string{"1"})
+		}
+	}
 	if it := tx.ProcessRequestHeaders(); it != nil {
 		return convert(it), nil
 	}

@@ -56,6 +56,9 @@ http://:{PORT} {
 			# CRS's own list of request body types, which 920420's tests assume;
 			# mamori's default list is wider (browser beacons, protobuf).
 			SecAction "id:900006,phase:1,nolog,pass,setvar:'tx.allowed_request_content_type=|application/x-www-form-urlencoded| |multipart/form-data| |text/xml| |application/xml| |application/soap+xml| |application/json|'"
+			# CRS's own list of methods, which 911100's tests assume (911100-6
+			# refuses DELETE); mamori's default adds the CMSs' API methods.
+			SecAction "id:900007,phase:1,nolog,pass,setvar:'tx.allowed_methods=GET HEAD POST OPTIONS'"
 			SecRule REQUEST_HEADERS:X-CRS-Test "@rx ^.*$" "id:999999,phase:1,log,msg:'X-CRS-Test %{MATCHED_VAR}',pass,t:none"
 			SECLANG
 	}
