@@ -64,6 +64,15 @@ func TestArgumentFalsePositives(t *testing.T) {
 		{"json_string_in_json_body", "POST", "/echo", hdr{"Content-Type": "application/json"},
 			`{"level":["2"],"msg":["[\"[Capi Success]\",{\"body\":{\"serviceType\":\"ba\",\"regionId\":1},\"cmd\":\"Describe\"}]"]}`, map[string]int{"defaults": 200, "crs": 200}},
 		{"json_query_string", "GET", "/echo?" + url.QueryEscape(`{"url":"https://a.example/news","val_act":"pageview","n":3}`), hdr{}, "", map[string]int{"defaults": 200, "crs": 200}},
+		// A form body that is one JSON document (read as one argument name)
+		// gives the arguments CRS makes of a JSON body, leaves under their
+		// paths: its keys do not start names, where CRS's command rules
+		// read "netstat" and "lastlogin" as commands (issue 11).
+		{"json_form_body_keys", "POST", "/echo", hdr{"Content-Type": "application/x-www-form-urlencoded"},
+			`{"adReqData":{"chid":9,"slot":[{"loid":"2","orders_info":[]}],"netstatus":"unknown","lastLoginType":"wx","pf":"pc"}}`, map[string]int{"defaults": 200, "crs": 200}},
+		{"command_in_json_form_body", "POST", "/echo", hdr{"Content-Type": "application/x-www-form-urlencoded"},
+			`{"host":"127.0.0.1;cat /etc/passwd"}`, map[string]int{"defaults": 403, "crs": 403}},
+		{"sqli_key_in_json_query_string", "GET", "/echo?" + url.QueryEscape(`{"1' UNION SELECT password FROM users-- -":1}`), hdr{}, "", map[string]int{"defaults": 403, "crs": 403}},
 		{"xss_in_json_query_string", "GET", "/echo?" + url.QueryEscape(`{"q":"<script>alert(document.cookie)</script>"}`), hdr{}, "", map[string]int{"defaults": 403, "crs": 403}},
 		// CRS's lists of OS files, restricted files and shell paths match
 		// whole names, not parts of longer names.
