@@ -34,6 +34,11 @@ func init() {
 // decodedOnly (t:mamoriDecode) gives the decoded forms of a value joined
 // by Sep, or "" when nothing decodes: for the variables CRS already
 // inspects as they are, only what decoding reveals is new.
+//
+// A value that decodes to an absolute http(s) URL (a Base64 or escaped
+// link in a tracking parameter) is read as the URL-valued headers are: its
+// decoded parts without its search phrases (codeParts), not as one string
+// whose "&plan=ps" reads as a command after a separator (issue 11).
 func decodedOnly(v string) (string, bool, error) {
 	if plain(v) {
 		return "", v != "", nil
@@ -42,7 +47,15 @@ func decodedOnly(v string) (string, bool, error) {
 	if len(parts) == 1 && parts[0] == v {
 		return "", v != "", nil
 	}
-	return strings.Join(parts, Sep), true, nil
+	var out []string
+	for _, p := range parts {
+		if url, ok := codeParts(p); ok {
+			out = append(out, url...)
+			continue
+		}
+		out = append(out, p)
+	}
+	return strings.Join(out, Sep), true, nil
 }
 
 // decodedAll (t:mamoriDecodeAll) gives the decoded forms, or the value
