@@ -35,13 +35,18 @@ func init() {
 // by Sep, or "" when nothing decodes: for the variables CRS already
 // inspects as they are, only what decoding reveals is new.
 //
-// A value that decodes to an absolute http(s) URL (a Base64 or escaped
-// link in a tracking parameter) is read as the URL-valued headers are: its
+// A value that is, or decodes to, an absolute http(s) URL (an escaped or
+// Base64 link in a tracking parameter) is read as the URL-valued headers are: its
 // decoded parts without its search phrases (codeParts), not as one string
 // whose "&plan=ps" reads as a command after a separator (issue 11).
 func decodedOnly(v string) (string, bool, error) {
 	if plain(v) {
 		return "", v != "", nil
+	}
+	if url, ok := codeParts(v); ok {
+		// Its own escapes are the URL's: each part is unescaped once by
+		// URLParts, then decoded.
+		return strings.Join(url, Sep), true, nil
 	}
 	parts := Decode(v)
 	if len(parts) == 1 && parts[0] == v {
