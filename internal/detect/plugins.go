@@ -118,10 +118,10 @@ func codeParts(v string) (out []string, ok bool) {
 	return out, true
 }
 
-// SearchPhrase reports a URL's query value that is words only: letters
-// and digits of any script separated by single spaces, with the ".", ":",
-// "_" and single "-" of host names, dates and search operators
-// ("site:example.com union select 关键字怎么用"). A URL-valued header carries
+// SearchPhrase reports a URL's query value that is two or more words
+// only: letters and digits of any script separated by single spaces, with
+// the ".", ":", "_" and single "-" of host names, dates and search
+// operators ("site:example.com union select 关键字怎么用"). A URL-valued header carries
 // the query its page was loaded with, and on a search engine's or the
 // site's own results page that is what someone typed: it names SQL
 // keywords and commands as often as anything else. Such a value has no
@@ -134,8 +134,8 @@ func codeParts(v string) (out []string, ok bool) {
 // select 关键字怎么用", refused every beacon of the page; libinjection on
 // each parameter refused a Zhihu search for "select 1 from a" instead).
 func SearchPhrase(s string) bool {
-	if s == "" || strings.Contains(s, "--") || strings.Contains(s, "  ") {
-		return false
+	if !strings.Contains(s, " ") || strings.Contains(s, "--") || strings.Contains(s, "  ") {
+		return false // a single token stays: "rO0ABXNy…" is a Java object
 	}
 	for _, r := range s {
 		switch {
