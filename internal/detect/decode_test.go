@@ -1,6 +1,8 @@
 package detect
 
 import (
+	"encoding/base64"
+	"net/url"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -86,6 +88,17 @@ func TestTransformations(t *testing.T) {
 	}
 	if v, _, _ := decodedOnly("%3Cb%3E"); v != "<b>" {
 		t.Errorf("mamoriDecode = %q", v)
+	}
+	// A value that decodes to a URL is read as one: its parts, its search
+	// phrases left out (issue 11: "&plan=ps" read as a command).
+	link := base64.StdEncoding.EncodeToString([]byte("https://js.example/?xl=a327.k473&source=360&plan=ps&q=" + url.QueryEscape("1' OR '1'='1")))
+	if v, _, _ := decodedOnly(link); v != strings.Join([]string{"https://js.example", "xl", "a327.k473", "source", "360", "plan", "ps", "q", "1' OR '1'='1"}, Sep) {
+		t.Errorf("mamoriDecode of a Base64 URL = %q", v)
+	}
+	// An escaped URL is unescaped once as a URL ("+" a space in its
+	// query), not decoded whole: its parts are judged.
+	if v, _, _ := decodedOnly("https://www.example.com/search/?searchQuery=Best+practices%7C+on+15+JUN&x=%253Cb%253E"); v != strings.Join([]string{"https://www.example.com", "search", "searchQuery", "Best practices| on 15 JUN", "x", "<b>"}, Sep) {
+		t.Errorf("mamoriDecode of an escaped URL = %q", v)
 	}
 	long := "The quick brown fox jumps over the lazy dog near the river bank."
 	if v, _, _ := gate(long+Sep+"' OR 1=1", LongText); v != "' OR 1=1" {

@@ -43,6 +43,14 @@ func fileNameOperator(op string) (string, bool) {
 	return op, false
 }
 
+// FileNameOperator is fileNameOperator for other packages: the operator
+// that matches op's list as names (internal/waf's copy of 930120 on JSON
+// keys), or op itself.
+func FileNameOperator(op string) string {
+	out, _ := fileNameOperator(op)
+	return out
+}
+
 // isNameByte reports a byte of a file or command name.
 func isNameByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-'

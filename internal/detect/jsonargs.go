@@ -2,6 +2,7 @@ package detect
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 
 	"github.com/corazawaf/coraza/v3/collection"
@@ -83,6 +84,99 @@ func jsonStrings(v string, depth int, out []string) []string {
 	return out
 }
 
+// JSONNameArgs returns the arguments Coraza's JSON body processor makes
+// of a JSON document, for a document sent as an argument's name with no
+// value (a form body or query string that is one JSON document, which the
+// URL-encoded parser reads as one name): each leaf under its path, keys
+// and array indexes joined by dots after "json" (json.adReqData.netstatus
+// = unknown), strings unescaped, numbers and literals as written, an empty
+// object or array as its path with no value; a string value that is itself
+// a JSON document gives its strings (JSONStrings) under its path. Issue
+// 11: the document's strings were made names one by one, so a key
+// ("netstatus", "lastLoginType") stood at the start of a name, where CRS's
+// command rules (932260) read "netstat" and "lastlogin" as commands; in a
+// JSON body, where CRS judges the same key, it follows "json.…".
+// ok is false when v is no JSON object or array.
+func JSONNameArgs(v string) (pairs [][2]string, ok bool) {
+	if !isJSONDoc(v) {
+		return nil, false
+	}
+	dec := json.NewDecoder(strings.NewReader(v))
+	dec.UseNumber()
+	type frame struct {
+		path    string
+		object  bool
+		key     string // the pending key of an object
+		wantKey bool
+		index   int
+		empty   bool
+	}
+	stack := []frame{}
+	leafPath := func() string {
+		if len(stack) == 0 {
+			return "json"
+		}
+		top := &stack[len(stack)-1]
+		if top.object {
+			return top.path + "." + top.key
+		}
+		p := top.path + "." + strconv.Itoa(top.index)
+		top.index++
+		return p
+	}
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			break
+		}
+		if d, isDelim := tok.(json.Delim); len(stack) > 0 && (!isDelim || d == '{' || d == '[') {
+			top := &stack[len(stack)-1]
+			top.empty = false
+			if top.object && top.wantKey {
+				top.key, _ = tok.(string)
+				top.wantKey = false
+				continue
+			}
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{', '[':
+				stack = append(stack, frame{path: leafPath(), object: t == '{', wantKey: t == '{', empty: true})
+			default:
+				top := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				if top.empty {
+					pairs = append(pairs, [2]string{top.path, ""})
+				}
+				if len(stack) > 0 && stack[len(stack)-1].object {
+					stack[len(stack)-1].wantKey = true
+				}
+			}
+			continue
+		case string:
+			p := leafPath()
+			if inner, ok := JSONStrings(t); ok {
+				for _, s := range inner {
+					pairs = append(pairs, [2]string{p, s})
+				}
+			} else {
+				pairs = append(pairs, [2]string{p, t})
+			}
+		case json.Number:
+			pairs = append(pairs, [2]string{leafPath(), t.String()})
+		case bool:
+			pairs = append(pairs, [2]string{leafPath(), strconv.FormatBool(t)})
+		case nil:
+			pairs = append(pairs, [2]string{leafPath(), "null"})
+		}
+		if len(stack) > 0 && stack[len(stack)-1].object {
+			stack[len(stack)-1].wantKey = true
+		}
+	}
+	return pairs, len(pairs) > 0
+}
+
 func init() {
 	plugins.RegisterAction("mamoriJSONArgs", func() plugintypes.Action { return jsonArgs{} })
 }
@@ -105,9 +199,9 @@ func (jsonArgs) Evaluate(_ plugintypes.RuleMetadata, tx plugintypes.TransactionS
 }
 
 // expandJSONArgs replaces the JSON values of m by their strings, and the
-// names that are JSON documents with no value (a query string that is
-// one JSON document, "?{...}") by their strings as names, within budget
-// strings. The values of an argument name are rewritten together, in
+// names that are JSON documents with no value (a query string or form
+// body that is one JSON document, "?{...}") by the arguments CRS makes of
+// a JSON body (JSONNameArgs), within budget strings. The values of an argument name are rewritten together, in
 // order, under a fresh copy of the name: Coraza caches transformed values
 // by the name's storage and the value's index, which must not find the
 // values the name held before.
@@ -130,10 +224,10 @@ func expandJSONArgs(m collection.Map, budget *int) {
 		changed := false
 		for _, e := range group {
 			if *budget > 0 && e.value == "" && isJSONDoc(e.key) {
-				if strs, ok := JSONStrings(e.key); ok && len(strs) <= *budget {
-					*budget -= len(strs)
-					for _, s := range strs {
-						out = append(out, kv{s, ""})
+				if pairs, ok := JSONNameArgs(e.key); ok && len(pairs) <= *budget {
+					*budget -= len(pairs)
+					for _, p := range pairs {
+						out = append(out, kv{p[0], p[1]})
 					}
 					changed = true
 					continue

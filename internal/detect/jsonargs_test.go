@@ -60,3 +60,32 @@ func jsonQuote(s string) (string, error) {
 	b.WriteByte('"')
 	return b.String(), nil
 }
+
+// Issue 11: a JSON document sent as an argument's name (a form body that
+// is one document) gives the arguments CRS makes of a JSON body: leaves
+// under their dotted paths, so a key never starts a name.
+func TestJSONNameArgs(t *testing.T) {
+	got, ok := JSONNameArgs(`{"adReqData":{"chid":9,"slot":[{"loid":"2","orders_info":[]}],"netstatus":"unknown","ok":false,"x":null,"msg":"{\"a\":\"b\"}"}}`)
+	want := [][2]string{
+		{"json.adReqData.chid", "9"},
+		{"json.adReqData.slot.0.loid", "2"},
+		{"json.adReqData.slot.0.orders_info", ""},
+		{"json.adReqData.netstatus", "unknown"},
+		{"json.adReqData.ok", "false"},
+		{"json.adReqData.x", "null"},
+		{"json.adReqData.msg", "a"},
+		{"json.adReqData.msg", "b"},
+	}
+	if !ok || !slices.Equal(got, want) {
+		t.Errorf("JSONNameArgs = %q, %v; want %q", got, ok, want)
+	}
+	// Attacks stay arguments: in a value, and in a key (in the name).
+	got, _ = JSONNameArgs(`[{"q":"1' UNION SELECT password FROM users--"},{"<script>alert(1)</script>":1}]`)
+	want = [][2]string{{"json.0.q", "1' UNION SELECT password FROM users--"}, {"json.1.<script>alert(1)</script>", "1"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("JSONNameArgs = %q; want %q", got, want)
+	}
+	if _, ok := JSONNameArgs(`{"a":1} OR 1=1`); ok {
+		t.Error("JSONNameArgs read an invalid document")
+	}
+}

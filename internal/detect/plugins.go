@@ -3,6 +3,7 @@ package detect
 import (
 	"net/url"
 	"strings"
+	"unicode"
 
 	"github.com/corazawaf/coraza/v3/experimental/plugins"
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
@@ -33,15 +34,33 @@ func init() {
 // decodedOnly (t:mamoriDecode) gives the decoded forms of a value joined
 // by Sep, or "" when nothing decodes: for the variables CRS already
 // inspects as they are, only what decoding reveals is new.
+//
+// A value that is, or decodes to, an absolute http(s) URL (an escaped or
+// Base64 link in a tracking parameter) is read as the URL-valued headers are: its
+// decoded parts without its search phrases (codeParts), not as one string
+// whose "&plan=ps" reads as a command after a separator (issue 11).
 func decodedOnly(v string) (string, bool, error) {
 	if plain(v) {
 		return "", v != "", nil
+	}
+	if url, ok := codeParts(v); ok {
+		// Its own escapes are the URL's: each part is unescaped once by
+		// URLParts, then decoded.
+		return strings.Join(url, Sep), true, nil
 	}
 	parts := Decode(v)
 	if len(parts) == 1 && parts[0] == v {
 		return "", v != "", nil
 	}
-	return strings.Join(parts, Sep), true, nil
+	var out []string
+	for _, p := range parts {
+		if url, ok := codeParts(p); ok {
+			out = append(out, url...)
+			continue
+		}
+		out = append(out, p)
+	}
+	return strings.Join(out, Sep), true, nil
 }
 
 // decodedAll (t:mamoriDecodeAll) gives the decoded forms, or the value
@@ -67,40 +86,104 @@ func plain(v string) bool {
 // headerParts (t:mamoriHeader) reads a header, XML attribute or file name:
 // an absolute http(s) URL (Referer, a link in a custom header or an
 // attribute) as the parts its own request would be judged in (URLParts),
-// each decoded; anything else as decodedAll does. A Referer that is an
-// admin screen's URL (mt.cgi?__mode=view&_type=entry&id=12) is then judged
-// parameter by parameter, as the request that loaded the screen was,
-// instead of as one string whose "=view&" looks like a command line.
+// each decoded, its search phrases left out (codeParts); anything else as
+// decodedAll does. A Referer that is an admin screen's URL
+// (mt.cgi?__mode=view&_type=entry&id=12) is then judged parameter by
+// parameter, as the request that loaded the screen was, instead of as one
+// string whose "=view&" looks like a command line.
 func headerParts(v string) (string, bool, error) {
-	parts, ok := URLParts(v)
+	parts, ok := codeParts(v)
 	if !ok {
 		return decodedAll(v)
 	}
-	var out []string
-	for _, p := range parts {
-		out = append(out, Decode(p)...)
+	return strings.Join(parts, Sep), true, nil
+}
+
+// codeParts gives the decoded parts of an absolute http(s) URL (urlParts)
+// without the query values that are search phrases (SearchPhrase). ok is
+// false for anything that is no such URL.
+func codeParts(v string) (out []string, ok bool) {
+	parts, ok := urlParts(v)
+	if !ok {
+		return nil, false
 	}
-	return strings.Join(out, Sep), true, nil
+	for _, p := range parts {
+		for _, d := range Decode(p.text) {
+			if p.value && SearchPhrase(d) {
+				continue
+			}
+			out = append(out, d)
+		}
+	}
+	return out, true
+}
+
+// SearchPhrase reports a URL's query value that is two or more words
+// only: letters and digits of any script separated by single spaces, with
+// the ".", ":", "_" and single "-" of host names, dates and search
+// operators ("site:example.com union select 关键字怎么用"). A URL-valued header carries
+// the query its page was loaded with, and on a search engine's or the
+// site's own results page that is what someone typed: it names SQL
+// keywords and commands as often as anything else. Such a value has no
+// quote, bracket, operator, separator, comment or line break, so it breaks
+// out of no string, statement or command; the one injection it can be (a
+// bare continuation in a numeric context, "1 union select password from
+// users") is left, as a search for "select 1 from a" is, to CRS's own
+// rules on the whole header (942100, libinjection, on the Referer), as
+// CRS PL1 leaves it (issue 11: a Bing results page's Referer, "union
+// select 关键字怎么用", refused every beacon of the page; libinjection on
+// each parameter refused a Zhihu search for "select 1 from a" instead).
+func SearchPhrase(s string) bool {
+	if !strings.Contains(s, " ") || strings.Contains(s, "--") || strings.Contains(s, "  ") {
+		return false // a single token stays: "rO0ABXNy…" is a Java object
+	}
+	for _, r := range s {
+		switch {
+		case r == ' ' || r == '.' || r == ':' || r == '_' || r == '-':
+		case r < 0x80:
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+				return false
+			}
+		case !unicode.IsLetter(r) && !unicode.IsMark(r) && !unicode.IsDigit(r):
+			return false
+		}
+	}
+	return true
 }
 
 // decodedWithURLParts (t:mamoriDecodeURL, the signatures' reading) gives
-// what decodedAll gives, followed, for an absolute http(s) URL (a
-// Referer, a link parameter), by the decoded parts of URLParts: a
-// signature sees the URL whole (an RFI target) and each of its parameters
-// on its own, with "+" read as a space (issue 11: an injection carried in
-// the Referer's query, "id=1+and+1=1", reads as
-// the request that carried it did).
+// what decodedAll gives, except that an absolute http(s) URL (a Referer,
+// a link parameter) is given as its decoded origin and path (up to the
+// query: an RFI target, "http://evil.example/shell.txt?") followed by the
+// decoded parts of codeParts: a signature sees each parameter on its own,
+// with "+" read as a space (issue 11: an injection carried in the
+// Referer's query, "id=1+and+1=1", reads as the request that carried it
+// did), and the search phrases of the query not at all (SearchPhrase).
 func decodedWithURLParts(v string) (string, bool, error) {
-	d, changed, err := decodedAll(v)
-	parts, ok := URLParts(v)
-	if !ok || err != nil {
-		return d, changed, err
+	parts, ok := codeParts(v)
+	if !ok {
+		return decodedAll(v)
 	}
-	out := []string{d}
-	for _, p := range parts {
-		out = append(out, Decode(p)...)
+	base := strings.TrimSpace(v)
+	if i := strings.IndexAny(base, "?#"); i >= 0 {
+		rest := base[i:]
+		base = base[:i]
+		if strings.Trim(rest, "?# ") == "" {
+			base += rest // "shell.txt?": the RFI signature's trailing "?"
+		}
 	}
-	return strings.Join(out, Sep), true, nil
+	d, _, err := decodedAll(base)
+	if err != nil {
+		return d, false, err
+	}
+	return strings.Join(append([]string{d}, parts...), Sep), true, nil
+}
+
+// urlPart is one part of a URL: its text, as yet undecoded beyond the
+// URL's own escapes, and whether it is a query parameter's value.
+type urlPart struct {
+	text  string
+	value bool
 }
 
 // URLParts splits an absolute http(s) URL into its origin
@@ -109,6 +192,14 @@ func decodedWithURLParts(v string) (string, bool, error) {
 // fragment. ok is false for anything else, and for a URL that does not
 // parse (judged whole, as before).
 func URLParts(v string) (parts []string, ok bool) {
+	ps, ok := urlParts(v)
+	for _, p := range ps {
+		parts = append(parts, p.text)
+	}
+	return parts, ok
+}
+
+func urlParts(v string) (parts []urlPart, ok bool) {
 	lower := strings.ToLower(strings.TrimSpace(v))
 	if !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://") {
 		return nil, false
@@ -117,28 +208,30 @@ func URLParts(v string) (parts []string, ok bool) {
 	if err != nil || u.Host == "" || u.Opaque != "" {
 		return nil, false
 	}
-	parts = append(parts, u.Scheme+"://"+u.Host)
+	parts = append(parts, urlPart{text: u.Scheme + "://" + u.Host})
 	if u.User != nil {
-		parts = append(parts, u.User.String())
+		parts = append(parts, urlPart{text: u.User.String()})
 	}
-	parts = append(parts, PathSegments(u.EscapedPath())...)
+	for _, seg := range PathSegments(u.EscapedPath()) {
+		parts = append(parts, urlPart{text: seg})
+	}
 	for _, pair := range strings.Split(u.RawQuery, "&") {
 		if pair == "" {
 			continue
 		}
 		name, value, _ := strings.Cut(pair, "=")
-		for _, s := range []string{name, value} {
+		for i, s := range []string{name, value} {
 			if s == "" {
 				continue
 			}
 			if d, err := url.QueryUnescape(s); err == nil {
 				s = d
 			}
-			parts = append(parts, s)
+			parts = append(parts, urlPart{text: s, value: i == 1})
 		}
 	}
 	if u.Fragment != "" {
-		parts = append(parts, u.Fragment)
+		parts = append(parts, urlPart{text: u.Fragment})
 	}
 	return parts, true
 }

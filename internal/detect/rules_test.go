@@ -71,6 +71,13 @@ func TestSignatures(t *testing.T) {
 		{`{"$ne": null}`, 9842902},
 		{`<!DOCTYPE foo [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>`, 9834903},
 		{"qx{id}", 9832901},
+		{"; $x = qx/id/;", 9832901},
+		{"print qx(cat /etc/passwd)", 9832901},
+		// Base-36 telemetry paths (issue 11): qx as a path segment.
+		{"@1r/////qo/gn//@1r+@1s/////qx/ge//@1s+6rgr/////r8/g6", 0},
+		{"qw/qw/qw/qx/qx/qx+qz/2g//@1c", 0},
+		{"@j/qw/qw/qw/qw/qw/qx+qx/2x//@i/rewardsapp", 0},
+		{"qx{ /bin/sh -c id }", 9832901},
 		{"& net user", 9832902},
 		{"gopher://127.0.0.1:6379/_x", 9831901},
 		{"x\r\nSet-Cookie: a=1", 9821901},

@@ -64,8 +64,13 @@ var signatureList = []signature{
 			`|\$where\b|'\s*;\s*return\s+(?:true|1)\b|'\s*\|\|\s*'[^']*'\s*==\s*'`},
 	{9834903, "attack-xxe", "XML external entity or XInclude", "",
 		`(?i)<!DOCTYPE[^>]*\[|<!ENTITY\b|<!DOCTYPE\s+\S+\s+SYSTEM\s|<xi:include\b|xmlns:xi\s*=\s*["']http://www\.w3\.org/2001/XInclude`},
+	// qx, Perl's command quote, where an expression starts, holding what
+	// a command starts with (a name, a path, a variable or a quote) and
+	// closed (qx{id}, ;qx/id/): not after a path's "/", in a word or
+	// around a number, where base-36 telemetry has it ("/qw/qx/ge/",
+	// "+qx/2x/", issue 11).
 	{9832901, "attack-rce", "Perl code injection", "",
-		"(?i)\\bqx\\s*[{(\\[/|!]|\\buse\\s+IO::Socket|IO::Socket::INET\\s*->\\s*new|\\bopen\\s*\\(\\s*\\w+\\s*,\\s*[\"']\\s*\\||\\beval\\s*\\{\\s*(?:system|exec)\\b|\\bprint\\s*\\x60|\\b(?:system|exec)\\s*\\(\\s*[\"'](?:/bin/|/usr/bin/|cat\\s|id\\b|sh\\b|bash\\b|nc\\s|wget\\s|curl\\s)"},
+		"(?i)(?:^|[^\\w/\\\\.\\-])qx\\s*(?:\\{\\s*[a-z/.$~'\"][^}\\x00]{0,200}\\}|\\(\\s*[a-z/.$~'\"][^)\\x00]{0,200}\\)|\\[\\s*[a-z/.$~'\"][^\\]\\x00]{0,200}\\]|/\\s*[a-z.$~'\"][^/\\x00]{0,200}/|\\|\\s*[a-z/.$~'\"][^|\\x00]{0,200}\\||!\\s*[a-z/.$~'\"][^!\\x00]{0,200}!)|\\buse\\s+IO::Socket|IO::Socket::INET\\s*->\\s*new|\\bopen\\s*\\(\\s*\\w+\\s*,\\s*[\"']\\s*\\||\\beval\\s*\\{\\s*(?:system|exec)\\b|\\bprint\\s*\\x60|\\b(?:system|exec)\\s*\\(\\s*[\"'](?:/bin/|/usr/bin/|cat\\s|id\\b|sh\\b|bash\\b|nc\\s|wget\\s|curl\\s)"},
 	{9832902, "attack-rce", "Windows command injection", "t:cmdLine",
 		`(?:^|[&|])\s*(?:net\s+(?:user|localgroup|view|share)\b|dir\s+[a-z]:|type\s+[a-z]:|ipconfig\s*/all|whoami\s*/(?:all|priv|groups)|certutil\s+-urlcache|cmd(?:\.exe)?\s+/[ck]\b|powershell(?:\.exe)?\s+-(?:enc|encodedcommand|command|c|nop|noprofile|e)\b)`},
 	{9831901, "attack-rfi", "Remote file inclusion or server-side request forgery", "",

@@ -407,7 +407,7 @@ func (c Config) SecLang() string {
 		id++
 	}
 
-	b.WriteString(jsonNameRules())
+	b.WriteString(jsonNameRules(c.Detection.Enabled()))
 
 	for _, p := range c.Packs {
 		b.WriteString(packHeader(p))

@@ -9,6 +9,7 @@ import (
 
 	coreruleset "github.com/corazawaf/coraza-coreruleset/v4"
 
+	"github.com/mamori-waf/mamori/internal/detect"
 	"github.com/mamori-waf/mamori/internal/jsondoc"
 )
 
@@ -80,18 +81,36 @@ const jsonNameRuleID = 9430120
 // JSON, 930120 stops reading ARGS_NAMES and its copy reads the query's
 // names and the keys, with CRS's transformations and list. Loaded before
 // CRS (a ctl must run before the rule it changes), after the default
-// actions.
-var jsonNameRules = sync.OnceValue(func() string {
+// actions. With the detection layers on, the list's phrases are matched as
+// names (@mamoriFileNames), as 930120 itself matches them then
+// (internal/detect, filenames.go): a key written with dots as sent,
+// "config.credentials", is a property path, not the dot file
+// ".credentials" (issue 11: a log service's JSON beacons were refused for
+// it). The keys are joined by NUL, which is no name character, so a key
+// that is a dot file (".htaccess") still matches.
+func jsonNameRules(names bool) string {
+	if names {
+		return jsonNameRulesNames()
+	}
+	return jsonNameRulesPM()
+}
+
+var (
+	jsonNameRulesPM    = sync.OnceValue(func() string { return jsonNameRulesWith("@pmFromFile @owasp_crs/lfi-os-files.data") })
+	jsonNameRulesNames = sync.OnceValue(func() string { return jsonNameRulesWith(detect.FileNameOperator("@pmFromFile lfi-os-files.data")) })
+)
+
+func jsonNameRulesWith(operator string) string {
 	ts := crsTransformations(930120)
 	if len(ts) == 0 || ts[0] != "t:none" {
 		return ""
 	}
 	return `SecRule REQBODY_PROCESSOR "!@streq JSON" "id:200012,phase:2,pass,nolog,t:none,skipAfter:END-MAMORI-JSON-NAMES"
 SecAction "id:200013,phase:2,pass,nolog,ctl:ruleRemoveTargetById=930120;ARGS_NAMES"
-SecRule ARGS_GET_NAMES|TX:` + jsonKeysVar + ` "@pmFromFile @owasp_crs/lfi-os-files.data" "id:` + fmt.Sprint(jsonNameRuleID) + `,phase:2,block,capture,` + strings.Join(ts, ",") +
+SecRule ARGS_GET_NAMES|TX:` + jsonKeysVar + ` "` + operator + `" "id:` + fmt.Sprint(jsonNameRuleID) + `,phase:2,block,capture,` + strings.Join(ts, ",") +
 		`,msg:'OS File Access Attempt (mamori: CRS 930120, JSON keys)',logdata:'Matched Data: %{TX.0} found within %{MATCHED_VAR_NAME}: %{MATCHED_VAR}',` +
 		`tag:'application-multi',tag:'language-multi',tag:'platform-multi',tag:'attack-lfi',tag:'paranoia-level/1',tag:'OWASP_CRS',tag:'OWASP_CRS/ATTACK-LFI',tag:'capec/1000/255/153/126',tag:'mamori-detect',` +
 		`severity:'CRITICAL',setvar:'tx.lfi_score=+%{tx.critical_anomaly_score}',setvar:'tx.inbound_anomaly_score_pl1=+%{tx.critical_anomaly_score}'"
 SecMarker END-MAMORI-JSON-NAMES
 `
-})
+}

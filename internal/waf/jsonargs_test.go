@@ -89,6 +89,10 @@ func TestJSONBodyKeysForFileAccess(t *testing.T) {
 		{"text_plain_json_passes", "/api", "text/plain", `{"config":{"credentials":{"type":"none"}}}`, 0},
 		{"dotfile_key_refused", "/api", "application/json", `{"file":{".htaccess":"x"}}`, jsonNameRuleID},
 		{"traversal_key_refused", "/api", "application/json", `{"../../etc/passwd":1}`, jsonNameRuleID},
+		// Matched as names, as 930120 is with the layers on (issue 11): a
+		// key written with dots is a property path, a dot file is not.
+		{"dotted_key_passes", "/logstores/track", "application/json", `{"__topic__":"t","__logs__":[{"config.credentials":"default"}]}`, 0},
+		{"dotfile_credentials_key_refused", "/api", "application/json", `{"a":{".credentials":"x"}}`, jsonNameRuleID},
 		{"query_name_with_json_body_refused", "/api?.htpasswd=1", "application/json", `{"a":1}`, jsonNameRuleID},
 		{"form_name_still_crs", "/form", "application/x-www-form-urlencoded", ".profile=1&b=2", 930120},
 		{"json_value_still_crs", "/api", "application/json", `{"f":"/etc/passwd"}`, 930120},

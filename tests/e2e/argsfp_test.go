@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -64,6 +65,20 @@ func TestArgumentFalsePositives(t *testing.T) {
 		{"json_string_in_json_body", "POST", "/echo", hdr{"Content-Type": "application/json"},
 			`{"level":["2"],"msg":["[\"[Capi Success]\",{\"body\":{\"serviceType\":\"ba\",\"regionId\":1},\"cmd\":\"Describe\"}]"]}`, map[string]int{"defaults": 200, "crs": 200}},
 		{"json_query_string", "GET", "/echo?" + url.QueryEscape(`{"url":"https://a.example/news","val_act":"pageview","n":3}`), hdr{}, "", map[string]int{"defaults": 200, "crs": 200}},
+		// A form body that is one JSON document (read as one argument name)
+		// gives the arguments CRS makes of a JSON body, leaves under their
+		// paths: its keys do not start names, where CRS's command rules
+		// read "netstat" and "lastlogin" as commands (issue 11).
+		{"json_form_body_keys", "POST", "/echo", hdr{"Content-Type": "application/x-www-form-urlencoded"},
+			`{"adReqData":{"chid":9,"slot":[{"loid":"2","orders_info":[]}],"netstatus":"unknown","lastLoginType":"wx","pf":"pc"}}`, map[string]int{"defaults": 200, "crs": 200}},
+		{"command_in_json_form_body", "POST", "/echo", hdr{"Content-Type": "application/x-www-form-urlencoded"},
+			`{"host":"127.0.0.1;cat /etc/passwd"}`, map[string]int{"defaults": 403, "crs": 403}},
+		{"sqli_key_in_json_query_string", "GET", "/echo?" + url.QueryEscape(`{"1' UNION SELECT password FROM users-- -":1}`), hdr{}, "", map[string]int{"defaults": 403, "crs": 403}},
+		// A tracking parameter holding a link in Base64 is read as a URL,
+		// parameter by parameter ("&plan=ps" is no command after a
+		// separator); an injection in the link's parameters is refused.
+		{"base64_link_parameter", "GET", "/echo?aurl=" + url.QueryEscape(base64.StdEncoding.EncodeToString([]byte("https://js.example/?xl=a3273390191.k47347947756&source=360&plan=ps"))), hdr{}, "", map[string]int{"defaults": 200, "crs": 200}},
+		{"sqli_in_base64_link_parameter", "GET", "/echo?aurl=" + url.QueryEscape(base64.StdEncoding.EncodeToString([]byte("https://js.example/?id="+url.QueryEscape("1' UNION SELECT password FROM users-- -")))), hdr{}, "", map[string]int{"defaults": 403}},
 		{"xss_in_json_query_string", "GET", "/echo?" + url.QueryEscape(`{"q":"<script>alert(document.cookie)</script>"}`), hdr{}, "", map[string]int{"defaults": 403, "crs": 403}},
 		// CRS's lists of OS files, restricted files and shell paths match
 		// whole names, not parts of longer names.

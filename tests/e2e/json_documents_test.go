@@ -38,6 +38,13 @@ func TestJSONDocumentArgumentsPass(t *testing.T) {
 		// paths (json.user.profile held the dot file ".profile").
 		{"json_keys_profile_history", "POST", "/echo/api/users", "application/json", `{"user":{"profile":{"name":"a"},"history":[{"credentials":"none"}]}}`, 200, 0},
 		{"json_key_dot_file", "POST", "/echo/api/users", "application/json", `{"file":{".htaccess":"deny"}}`, 403, 9430120},
+		// Its phrases are matched as names, as 930120's own are: a key
+		// written with dots ("config.credentials", a property path in a
+		// log beacon) is no dot file; the dot file itself, or a path to
+		// one, still is.
+		{"json_key_dotted_property_path", "POST", "/echo/logstores/track", "application/json", `{"__topic__":"t","__logs__":[{"config.credentials":"default","config.profile":"x"}]}`, 200, 0},
+		{"json_key_dot_file_credentials", "POST", "/echo/api/users", "application/json", `{"a":{".credentials":"x"}}`, 403, 9430120},
+		{"json_key_path_to_dot_file", "POST", "/echo/api/users", "application/json", `{"/home/u/.bash_history":"x"}`, 403, 9430120},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var body io.Reader

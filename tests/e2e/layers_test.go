@@ -146,6 +146,16 @@ func TestURLValuedHeadersAreJudgedAsURLs(t *testing.T) {
 		{"xss_in_a_parameter", m.URL + "/page?q=" + url.QueryEscape("<script>alert(document.cookie)</script>"), 403},
 		{"command_in_a_parameter", m.URL + "/page?host=" + url.QueryEscape(";cat /etc/passwd"), 403},
 		{"not_a_url", "1' OR '1'='1' -- -", 403},
+		// A results page's Referer carries what someone searched for: a
+		// query value of words only (a search phrase) is left to CRS's
+		// rules on the whole header; one with SQL syntax is still judged
+		// by every copy and signature, encoded or not.
+		{"search_phrase_naming_sql", m.URL + "/search?q=site%3Aexample.com%20union%20select%20%E5%85%B3%E9%94%AE%E5%AD%97%E6%80%8E%E4%B9%88%E7%94%A8&form=QBRE", 200},
+		{"search_phrase_sql_statement", "https://www.example.com/search?type=content&q=select+1+from+a", 200},
+		{"sqli_union_with_a_select_list", m.URL + "/page?id=" + url.QueryEscape("<storeId>1 UNION SELECT username, password FROM users--</storeId>"), 403},
+		{"sqli_case_when", m.URL + "/page?id=" + url.QueryEscape("SELECT CASE WHEN (1=1) THEN 1/0 ELSE NULL END"), 403},
+		{"sqli_tautology_in_base64", m.URL + "/page?name=eyJpZCI6IjEgYW5kIDE9MSJ9", 403},
+		{"sqli_tautology_cross_site", "https://www.example.com/search?q=" + url.QueryEscape("1 and 1=1"), 403},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			req, _ := http.NewRequest("POST", m.URL+"/echo", strings.NewReader("title=Hello&text=A+short+entry."))
