@@ -53,7 +53,7 @@ http://:{PORT} {
 var (
 	heldOutRefused = map[string]int{
 		"movabletype PL1": 7, "movabletype PL2": 9,
-		"wordpress PL1": 5, "wordpress PL2": 10,
+		"wordpress PL1": 4, "wordpress PL2": 9,
 	}
 	heldOutPassed = map[string]int{
 		"movabletype PL1": 1, "movabletype PL2": 1,
