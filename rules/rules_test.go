@@ -142,7 +142,9 @@ func TestBenignCorpusPasses(t *testing.T) {
 
 // TestAttackCorpusIsBlocked (V2, V3, V9, V12): every attack of a profile's
 // corpus is blocked with the profile at paranoia levels 1 and 2, and each
-// virtual patch's attack shape by that patch.
+// virtual patch's attack shape by that patch. Attacks that a mamori guard
+// outside the WAF refuses (guard: in the corpus) are left to the tests
+// through the built binary (tests/e2e, tests/eval).
 func TestAttackCorpusIsBlocked(t *testing.T) {
 	for _, profile := range []string{"movabletype", "wordpress"} {
 		entries := load(t, profile, "attack")
@@ -151,6 +153,9 @@ func TestAttackCorpusIsBlocked(t *testing.T) {
 				e := engine(t, profile, roots[profile], pl)
 				blocked, heldOut := 0, 0
 				for _, en := range entries {
+					if en.Guard != "" {
+						continue
+					}
 					r, err := en.Request("", sessions[profile])
 					if err != nil {
 						t.Fatal(err)

@@ -328,7 +328,8 @@ func movableType(o Options) *Profile {
 		},
 		SecretFields: []string{"password", "pass", "pass_verify", "old_pass", "password_again", "magic_token", "token", "accessToken", "sessionId"},
 		HTMLFields: []string{"text", "text_more", "excerpt", "keywords", "title", "tags",
-			"block_editor_data", "data", "items", "return_args", "content-field-*"},
+			"block_editor_data", "data", "items", "return_args", "content-field-*", "prefs_json",
+			"entry", "page", "template", "content_data", "category", "folder", "asset"},
 		RuleFile: "profiles/movabletype.conf",
 	}
 }
@@ -366,7 +367,9 @@ func wordPress(o Options) *Profile {
 			"customized", "customize_changeset_data", "changes[caption]", "changes[description]",
 			"caption", "description", "menu-item-title[*]", "menu-item-description[*]", "nav-menu-data",
 			"_purchase_note", "variable_description[*]", "instance.raw.content", "actions",
-			"ihaf_insert_header", "ihaf_insert_body", "ihaf_insert_footer"},
+			"ihaf_insert_header", "ihaf_insert_body", "ihaf_insert_footer", "meta.footnotes",
+			"styles.css", "form_data", "short_description", "note", "wpcf7-form", "wpcf7-mail[*]",
+			"woocommerce_*_additional_content"},
 		RuleFile: "profiles/wordpress.conf",
 
 		// Themes and plugins post visitors' AJAX and forms here.

@@ -51,6 +51,11 @@ type Entry struct {
 	// refused by that rule (a test that it stays refused: a layer never
 	// removes CRS PL1 detection) and counts as a refused benign request.
 	KeptCRS string `yaml:"kept_crs"`
+	// Guard, for an attack, names the mamori guard outside the WAF that
+	// refuses it ("uploads": a script under the profile's upload paths is
+	// never run). The in-process WAF tests (rules/) skip such entries; the
+	// tests through the built binary hold them like any other attack.
+	Guard string `yaml:"guard"`
 }
 
 // Tune reports whether the entry is in its corpus's tuning part, decided
@@ -98,6 +103,8 @@ func Load(path string) ([]Entry, error) {
 			return nil, fmt.Errorf("%s: name %q used twice", path, e.Name)
 		case e.KeptCRS != "" && e.Rule != "":
 			return nil, fmt.Errorf("%s: %s: kept_crs (benign) and rule (attack) together", path, e.Name)
+		case e.KeptCRS != "" && e.Guard != "":
+			return nil, fmt.Errorf("%s: %s: kept_crs (benign) and guard (attack) together", path, e.Name)
 		case !strings.HasPrefix(e.Path, "/"):
 			return nil, fmt.Errorf("%s: %s: path %q must start with /", path, e.Name, e.Path)
 		}

@@ -48,11 +48,12 @@ http://:{PORT} {
 // the held-out part guards against regressions without being looked at.
 // They go down with fixes, and rise only when new entries land in the
 // held-out part by their hash (rounds 2 to 4 added 27 Movable Type and
-// 27 WordPress benign entries there); the target is 0 for both.
+// 27 WordPress benign entries there; round 5's entries were all named into
+// the tuning part); the target is 0 for both.
 var (
 	heldOutRefused = map[string]int{
-		"movabletype PL1": 8, "movabletype PL2": 10,
-		"wordpress PL1": 5, "wordpress PL2": 12,
+		"movabletype PL1": 7, "movabletype PL2": 9,
+		"wordpress PL1": 4, "wordpress PL2": 9,
 	}
 	heldOutPassed = map[string]int{
 		"movabletype PL1": 1, "movabletype PL2": 1,
