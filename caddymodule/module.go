@@ -354,7 +354,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return nil
 	}
 	sst := h.sessionRequest(w, o, req)
-	defer h.sessionDone(o, sst)
+	defer h.sessionDone(w, o, sst)
 
 	tx := h.currentEngine().NewTransaction(id)
 	defer tx.Close()
@@ -532,7 +532,7 @@ func (o *outcome) apply(w http.ResponseWriter) func(pipeline.Stage, pipeline.Dec
 			if e.Action != "" {
 				with = append(with, withAudit(e.Action, e.Outcome))
 			}
-			o.event(guard, e.Verdict, e.Rule, e.Reason, 0, with...)
+			o.event(guard, e.Verdict, e.Rule, e.Reason, e.Status, with...)
 		}
 		if !d.Refuses() {
 			return false
