@@ -10,12 +10,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"time"
 
@@ -299,26 +297,11 @@ func (h *Handler) writeAccessLine(o *outcome, rec *accessRecorder, start time.Ti
 		return
 	}
 	r := o.r
-	status := rec.status
-	if status == 0 && err != nil {
-		status = statusOf(err) // Caddy's error handling answers after us
-	}
-	_, port, _ := net.SplitHostPort(r.RemoteAddr)
-	l := accesslog.Line{
-		RequestID: o.id, ClientIP: o.clientIP, ClientPort: port,
-		Method: r.Method, Proto: r.Proto, Host: r.Host, RequestURI: r.RequestURI, UserAgent: r.UserAgent(),
-		Header: r.Header, RequestBodyBytes: o.body.BytesRead(),
-		Status: status, ResponseBodyBytes: rec.bytes, Duration: time.Since(start),
-		// The server cancels the request's context when the client goes
-		// away, also after it has read the whole answer (issue 15).
-		Aborted: accesslog.CutShort(panicking, r.Context().Err() != nil, rec.status, err),
-		Verdict: o.Verdict, Guard: o.Guard, Rule: o.Rule,
-		RuleIDs: o.ruleIDs, Inbound: o.inbound, Outbound: o.outbound,
-		Err: err,
-	}
-	if r.TLS != nil {
-		l.TLSVersion = r.TLS.Version
-	}
+	l := accesslog.NewLine(r)
+	l.RequestID, l.ClientIP, l.Record = o.id, o.clientIP, o.Record
+	l.RequestBodyBytes = o.body.BytesRead()
+	l.Duration = time.Since(start)
+	l.Answered(rec.status, rec.bytes, err, statusOf(err), panicking, r.Context().Err() != nil)
 	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
 		if v, ok := repl.Get("http.reverse_proxy.status_code"); ok {
 			l.Upstream.Status = v
@@ -335,33 +318,22 @@ func (h *Handler) writeAccessLine(o *outcome, rec *accessRecorder, start time.Ti
 	ce.Write(l.Fields()...)
 }
 
-// record notes the WAF's verdict for the access log and counts it.
+// record notes the WAF's verdict for the access log (accesslog.Record)
+// and counts it in the metrics.
 func (o *outcome) record(v waf.Verdict, outcome string) {
-	rule := ""
-	if len(v.Matches) > 0 {
-		o.ruleIDs = v.RuleIDs()
-		o.inbound, o.outbound = v.InboundScore, v.OutboundScore
-		rule = strconv.Itoa(v.Matches[0].ID)
-	}
-	if v.Interruption != nil {
-		rule = strconv.Itoa(v.Interruption.RuleID)
-	}
-	wafGuard := ""
-	if outcome == events.VerdictBlocked || outcome == events.VerdictDetected {
-		wafGuard = "waf"
-	}
-	o.Note(outcome, wafGuard, rule)
-	if o.unsafe != nil {
+	rule := v.LogRule()
+	o.WAF(outcome, rule, v.RuleIDs(), v.InboundScore, v.OutboundScore)
+	if o.unsafe != "" {
 		// The upstream's headers were refused (refuseHeaders).
-		o.Set(events.VerdictBlocked, "headers", "unsafe-response-header")
+		o.Set(events.VerdictBlocked, "headers", o.unsafe)
 	}
 	m := o.h.metrics
 	m.Request(o.Verdict, v.InboundScore, v.OutboundScore, true)
 	if outcome == events.VerdictBlocked {
 		m.Refused("waf", rule)
 	}
-	if o.unsafe != nil {
-		m.Refused("headers", "unsafe-response-header")
+	if o.unsafe != "" {
+		m.Refused("headers", o.unsafe)
 	}
 	if outcome != events.VerdictAllowed {
 		m.Event("waf", outcome, rule)

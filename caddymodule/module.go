@@ -18,6 +18,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/mamori-waf/mamori/internal/accesslog"
 	"github.com/mamori-waf/mamori/internal/auth"
 	"github.com/mamori-waf/mamori/internal/blockpage"
 	"github.com/mamori-waf/mamori/internal/csrf"
@@ -31,7 +32,6 @@ import (
 	"github.com/mamori-waf/mamori/internal/profile"
 	"github.com/mamori-waf/mamori/internal/request"
 	"github.com/mamori-waf/mamori/internal/session"
-	"github.com/mamori-waf/mamori/internal/verdict"
 	"github.com/mamori-waf/mamori/internal/waf"
 )
 
@@ -332,6 +332,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	r = r.WithContext(request.WithView(r.Context(), view))
 	clientIP, clientPort := clientAddress(r)
 	o := &outcome{h: h, r: r, id: id, clientIP: clientIP, extra: extra, view: view}
+	if extra != nil {
+		// Caddy's own access line gets mamori's verdict, written after
+		// this handler returns.
+		defer func() {
+			for _, f := range o.CaddyFields() {
+				extra.Set(f)
+			}
+		}()
+	}
 	// Caddy's own access line, masked when it would hold a secret (S8):
 	// taken before mamori changes r.
 	caddyLine := h.maskCaddyLog(w, r, o)
@@ -444,8 +453,8 @@ func (h *Handler) interrupt(w http.ResponseWriter, r *http.Request, it *waf.Inte
 // outcome turns a WAF verdict into an event and access-log fields.
 type outcome struct {
 	reported bool
-	unsafe   error // the upstream's headers were refused
-	replaced int   // status of mamori's answer in place of the upstream's (502 unsafe headers, 404 listing)
+	unsafe   string // rule of the refusal of the upstream's headers ("" when sent)
+	replaced int    // status of mamori's answer in place of the upstream's (502 unsafe headers, 404 listing)
 	body     *limits.Body
 	listing  *paths.ListingWriter
 	view     *request.View // the request as the CMS reads it
@@ -458,9 +467,7 @@ type outcome struct {
 
 	// What the access log and the metrics say about the request: the
 	// strongest verdict, its guard and rule; the WAF's rules and scores.
-	verdict.Outcome
-	ruleIDs           []int
-	inbound, outbound int
+	accesslog.Record
 }
 
 func (o *outcome) report(v waf.Verdict, status int) {
@@ -470,18 +477,6 @@ func (o *outcome) report(v waf.Verdict, status int) {
 	}
 	outcome := v.Outcome()
 	o.record(v, outcome)
-	if o.extra != nil {
-		verdict := outcome
-		if o.replaced != 0 {
-			verdict = events.VerdictBlocked
-		}
-		o.extra.Set(zap.String("mamori.verdict", verdict))
-		if len(v.Matches) > 0 {
-			o.extra.Set(zap.Ints("mamori.rule_ids", v.RuleIDs()))
-			o.extra.Set(zap.Int("mamori.anomaly.inbound", v.InboundScore))
-			o.extra.Set(zap.Int("mamori.anomaly.outbound", v.OutboundScore))
-		}
-	}
 	if outcome == events.VerdictAllowed || !events.Enabled(o.h.events, outcome) {
 		return // no event, or one the events log would drop: build nothing
 	}
@@ -574,11 +569,6 @@ func (o *outcome) refused(guard, ruleID string) {
 	o.Set(events.VerdictBlocked, guard, ruleID)
 	o.h.metrics.Request(events.VerdictBlocked, 0, 0, false)
 	o.h.metrics.Refused(guard, ruleID)
-	if o.extra != nil {
-		o.extra.Set(zap.String("mamori.verdict", events.VerdictBlocked))
-		o.extra.Set(zap.String("mamori.guard", guard))
-		o.extra.Set(zap.String("mamori.rule", ruleID))
-	}
 }
 
 // event emits one event for a guard's decision about this request; with
@@ -589,12 +579,8 @@ func (o *outcome) event(guard, verdict, ruleID, reason string, status int, with 
 	if !events.Enabled(o.h.events, verdict) {
 		return
 	}
-	e := &events.Event{
-		RequestID: o.id, Time: time.Now(), ClientIP: o.clientIP, Host: o.r.Host,
-		Method: o.r.Method, Path: o.r.URL.EscapedPath(), UserAgent: o.r.UserAgent(),
-		Guard: guard, Verdict: verdict, Status: status, RuleID: ruleID, RuleName: reason,
-		UserName: o.user,
-	}
+	e := events.ForRequest(o.r, o.id, o.clientIP)
+	e.Guard, e.Verdict, e.Status, e.RuleID, e.RuleName, e.UserName = guard, verdict, status, ruleID, reason, o.user
 	for _, f := range with {
 		f(e)
 	}
@@ -605,7 +591,6 @@ func (o *outcome) event(guard, verdict, ruleID, reason string, status int, with 
 // hold CR, LF or NUL, or that redirects off-site where the request said
 // (V10), and reports it as an event of its own.
 func (o *outcome) refuseHeaders(w http.ResponseWriter, err error) {
-	o.unsafe = err
 	o.replaced = http.StatusBadGateway
 	h := w.Header()
 	for name := range h {
@@ -618,6 +603,7 @@ func (o *outcome) refuseHeaders(w http.ResponseWriter, err error) {
 	if errors.Is(err, headers.ErrOpenRedirect) {
 		rule = "open-redirect"
 	}
+	o.unsafe = rule
 	o.event("headers", events.VerdictBlocked, rule, err.Error(), http.StatusBadGateway)
 }
 

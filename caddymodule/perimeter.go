@@ -96,24 +96,17 @@ func (o *outcome) refuseBody(w http.ResponseWriter) bool {
 // Reports never reach the upstream.
 func (h *Handler) serveCSPReport(w http.ResponseWriter, r *http.Request, o *outcome) {
 	o.reported = true
-	if o.extra != nil {
-		o.extra.Set(zap.String("mamori.guard", "csp"))
-	}
 	reports, err := headers.ReadCSPReports(r)
 	var bad *headers.ErrReport
 	if errors.As(err, &bad) {
 		if bad.Status == http.StatusMethodNotAllowed {
 			w.Header().Set("Allow", http.MethodPost)
 		}
-		if o.extra != nil {
-			o.extra.Set(zap.String("mamori.verdict", events.VerdictBlocked))
-		}
+		o.Set(events.VerdictBlocked, "csp", "csp-report-invalid")
 		http.Error(w, bad.Error(), bad.Status)
 		return
 	}
-	if o.extra != nil {
-		o.extra.Set(zap.String("mamori.verdict", events.VerdictFlagged))
-	}
+	o.Note(events.VerdictFlagged, "csp", "csp-violation")
 	for _, rep := range reports {
 		o.event("csp", events.VerdictFlagged, "csp-violation", rep.Summary(), http.StatusNoContent)
 	}
