@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -240,48 +239,13 @@ func resolveKey(source string) ([]byte, error) {
 	return []byte(key), nil
 }
 
-// accessRecorder notes what the client got: status and body bytes.
-type accessRecorder struct {
-	http.ResponseWriter
-	status int
-	bytes  int64
-}
-
-func (a *accessRecorder) WriteHeader(status int) {
-	if a.status == 0 && status >= 200 {
-		a.status = status
-	}
-	a.ResponseWriter.WriteHeader(status)
-}
-
-func (a *accessRecorder) Write(b []byte) (int, error) {
-	if a.status == 0 {
-		a.status = http.StatusOK
-	}
-	n, err := a.ResponseWriter.Write(b)
-	a.bytes += int64(n)
-	return n, err
-}
-
-// Unwrap lets http.ResponseController reach Flush and Hijack.
-func (a *accessRecorder) Unwrap() http.ResponseWriter { return a.ResponseWriter }
-
-// startAccess wraps w to record what the client gets.
-func (h *Handler) startAccess(w http.ResponseWriter) (http.ResponseWriter, *accessRecorder) {
-	if h.access == nil {
-		return w, nil
-	}
-	rec := &accessRecorder{ResponseWriter: w}
-	return rec, rec
-}
-
 // logAccess writes the request's one access-log line. It is deferred
 // first in ServeHTTP, so it runs last: after the verdict is known, and
 // also while the chain unwinds with a panic (the proxy's way of giving up
 // on a client that hung up). A panic is passed on as it came, for Caddy's
 // own recovery; it tells the line that the response was cut short.
-func (h *Handler) logAccess(o *outcome, rec *accessRecorder, start time.Time, errp *error) {
-	if rec == nil {
+func (h *Handler) logAccess(o *outcome, rec *response, start time.Time, errp *error) {
+	if h.access == nil {
 		return
 	}
 	if p := recover(); p != nil {
@@ -291,7 +255,7 @@ func (h *Handler) logAccess(o *outcome, rec *accessRecorder, start time.Time, er
 	h.writeAccessLine(o, rec, start, *errp, false)
 }
 
-func (h *Handler) writeAccessLine(o *outcome, rec *accessRecorder, start time.Time, err error, panicking bool) {
+func (h *Handler) writeAccessLine(o *outcome, rec *response, start time.Time, err error, panicking bool) {
 	ce := h.access.Check(zapcore.InfoLevel, accesslog.Message)
 	if ce == nil {
 		return

@@ -136,7 +136,8 @@ func BenchmarkAccessLine(b *testing.B) {
 	r.Header.Set("Cookie", "mt_user=melody::abc::0")
 	r.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64)")
 	o := &outcome{h: h, r: r, id: "abcdefghijklmnopqrstuvwx", clientIP: "192.0.2.1", Record: accesslog.Record{Outcome: verdict.Outcome{Verdict: "allowed"}}}
-	rec := &accessRecorder{ResponseWriter: httptest.NewRecorder(), status: http.StatusOK, bytes: 5120}
+	rec := newResponse(httptest.NewRecorder())
+	rec.status, rec.bytes = http.StatusOK, 5120
 	start := time.Now()
 	for b.Loop() {
 		h.writeAccessLine(o, rec, start, nil, false)

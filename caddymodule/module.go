@@ -345,15 +345,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	// taken before mamori changes r.
 	caddyLine := h.maskCaddyLog(w, r, o)
 	defer caddyLine.finish(&err)
-	// One access-log line for every request, however it ends (S5).
-	w, rec := h.startAccess(w)
-	defer h.logAccess(o, rec, start, &err)
-	// Everything mamori or the upstream answers passes the header policy;
-	// so does the error status Caddy writes after mamori returns.
-	hw := &headers.ResponseWriter{ResponseWriter: w, Policy: h.headers, HTTPS: r.TLS != nil, Request: r, View: view,
-		Refuse: func(uw http.ResponseWriter, err error) { o.refuseHeaders(uw, err) }}
-	w = hw
-	defer func() { hw.Failed(err) }()
+	// One response writer (response.go): every answer, mamori's or the
+	// upstream's, passes the header policy (so does the error status
+	// Caddy writes after mamori returns) and is recorded for the
+	// access-log line every request gets, however it ends (S5).
+	resp := newResponse(w)
+	https := r.TLS != nil
+	resp.policy = func(status int, hdr http.Header) error { return h.headers.Respond(status, hdr, https, r, view) }
+	resp.refuse = o.refuseHeaders
+	w = resp
+	defer h.logAccess(o, resp, start, &err)
+	defer func() { resp.failed(err, func(hdr http.Header) { h.headers.Apply(hdr, https) }) }()
 
 	// Guards before the WAF, in this order (docs/design.md "A request's
 	// way through"): limits, path guards, CSRF, session unseal and binding.
@@ -363,7 +365,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return nil
 	}
 	sst := h.sessionRequest(w, o, req)
-	defer h.sessionDone(w, o, sst)
+	defer h.sessionDone(resp, o, sst)
 
 	tx := h.currentEngine().NewTransaction(id)
 	defer tx.Close()
@@ -418,19 +420,39 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 	// The upstream gets mamori's request ID, never the client's.
 	r.Header.Set(RequestIDHeader, id)
-	rw := tx.ResponseWriter(h.sessionWriter(w, r, sst), r)
-	if err := next.ServeHTTP(o.watchListings(rw), r); err != nil {
+	// The upstream's response: the listing check, then the WAF's
+	// response phases, judge it before it goes out; the session guard
+	// seals its cookies as its headers go.
+	listing := o.listingCheck()
+	wafCheck := tx.ResponseCheck(r)
+	checks := []pipeline.ResponseCheck{wafCheck}
+	if listing != nil {
+		checks = []pipeline.ResponseCheck{listing, wafCheck}
+	}
+	hooks, capture := h.sessionHooks(r, sst)
+	if err := next.ServeHTTP(resp.upstream(checks, hooks, capture), r); err != nil {
+		resp.abandon()
 		o.report(tx.Verdict(), statusOf(err))
 		return err
 	}
-	o.finishListings()
-	it, err = tx.FinishResponse()
-	if it != nil {
+	switch refused := resp.end(); {
+	case refused == nil:
+	case listing != nil && refused == pipeline.ResponseCheck(listing):
+		o.refuseListing(resp)
+	default:
+		it, err := wafCheck.Interruption()
+		if it == nil { // the inspection failed: nothing of the response was sent
+			o.report(tx.Verdict(), http.StatusInternalServerError)
+			return caddyhttp.Error(http.StatusInternalServerError, fmt.Errorf("inspecting the response: %w", err))
+		}
 		o.report(tx.Verdict(), it.Status)
 		return h.interrupt(w, r, it, id)
 	}
+	if listing != nil && listing.Found && listing.Detect {
+		o.listingDetected()
+	}
 	o.report(tx.Verdict(), tx.ResponseStatus())
-	return err
+	return nil
 }
 
 // interrupt answers for a rule that stopped the request or response.
@@ -456,7 +478,6 @@ type outcome struct {
 	unsafe   string // rule of the refusal of the upstream's headers ("" when sent)
 	replaced int    // status of mamori's answer in place of the upstream's (502 unsafe headers, 404 listing)
 	body     *limits.Body
-	listing  *paths.ListingWriter
 	view     *request.View // the request as the CMS reads it
 	h        *Handler
 	r        *http.Request
@@ -587,17 +608,12 @@ func (o *outcome) event(guard, verdict, ruleID, reason string, status int, with 
 	e.Emit(o.h.events)
 }
 
-// refuseHeaders answers 502 instead of an upstream response whose headers
-// hold CR, LF or NUL, or that redirects off-site where the request said
-// (V10), and reports it as an event of its own.
+// refuseHeaders answers 502 instead of a response whose headers hold CR,
+// LF or NUL, or that redirects off-site where the request said (V10),
+// and reports it as an event of its own. The response writer has removed
+// every header but the request ID.
 func (o *outcome) refuseHeaders(w http.ResponseWriter, err error) {
 	o.replaced = http.StatusBadGateway
-	h := w.Header()
-	for name := range h {
-		if name != RequestIDHeader {
-			delete(h, name)
-		}
-	}
 	o.h.page.Write(w, o.r, http.StatusBadGateway, o.id)
 	rule := "unsafe-response-header"
 	if errors.Is(err, headers.ErrOpenRedirect) {

@@ -1,7 +1,6 @@
 package caddymodule
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -72,7 +71,7 @@ type sessionState struct {
 	login   *auth.LoginStage
 	logout  bool
 	private bool
-	hook    *session.HeaderHook
+	toCMS   bool // the request went on to the CMS
 	issued  []session.Issued
 }
 
@@ -142,44 +141,42 @@ func (h *Handler) loginRequest(w http.ResponseWriter, r *http.Request, o *outcom
 		FailOpen: h.sessions.throttleFailOpen, Login: st.login.Attempt})
 }
 
-// sessionWriter seals and hardens the response's session cookies just
-// before its headers go out, and keeps what a login's outcome needs.
-func (h *Handler) sessionWriter(w http.ResponseWriter, r *http.Request, st *sessionState) http.ResponseWriter {
+// sessionHooks are the response writer's header hook that seals and
+// hardens the response's session cookies just before its headers go out
+// (session.Guard.Outbound), and how much of the body a login's outcome
+// needs (auth.LoginStage.CaptureLimit).
+func (h *Handler) sessionHooks(r *http.Request, st *sessionState) ([]func(int, http.Header), int) {
 	if st == nil {
-		return w
+		return nil, 0
 	}
-	hook := &session.HeaderHook{ResponseWriter: w}
-	if st.login != nil && st.login.CaptureLimit() > 0 {
-		hook.Capture, hook.CaptureLimit = &bytes.Buffer{}, st.login.CaptureLimit()
+	st.toCMS = true
+	capture := 0
+	if st.login != nil {
+		capture = st.login.CaptureLimit()
 	}
 	guard := h.sessions.guard
-	hook.Before = func(_ int, hdr http.Header) {
-		if guard == nil {
-			return
-		}
+	if guard == nil {
+		return nil, capture
+	}
+	seal := func(_ int, hdr http.Header) {
 		resp := session.Response{HTTPS: r.TLS != nil, Private: st.private, Logout: st.logout}
 		if st.login != nil && st.login.Attempt != nil {
 			resp.User = st.login.Attempt.User
 		}
 		st.issued = guard.Outbound(hdr, st.req, st.client, resp)
 	}
-	st.hook = hook
-	return hook
+	return []func(int, http.Header){seal}, capture
 }
 
 // sessionDone reports a login's outcome (auth.LoginStage.Done: judged
-// from the response, the throttle's count settled, the audit event; A2,
-// S11).
-func (h *Handler) sessionDone(w http.ResponseWriter, o *outcome, st *sessionState) {
-	if st == nil || st.login == nil || st.login.Attempt == nil || st.hook == nil {
+// from the response the client got, the throttle's count settled, the
+// audit event; A2, S11).
+func (h *Handler) sessionDone(w *response, o *outcome, st *sessionState) {
+	if st == nil || st.login == nil || st.login.Attempt == nil || !st.toCMS {
 		return // no login, or never sent to the CMS (refused before)
 	}
-	var body []byte
-	if st.hook.Capture != nil {
-		body = st.hook.Capture.Bytes()
-	}
 	ctx, cancel := storeContext(o.r.Context())
-	d := st.login.Done(ctx, o.clientIP, auth.Response{Status: st.hook.Status, Header: st.hook.Header(), Body: body, Issued: st.issued})
+	d := st.login.Done(ctx, o.clientIP, auth.Response{Status: w.upstreamStatus(), Header: w.Header(), Body: w.captured(), Issued: st.issued})
 	cancel()
 	o.apply(w)(st.login, d)
 }
