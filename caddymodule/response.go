@@ -61,7 +61,7 @@ type upstreamState struct {
 	checks  []pipeline.ResponseCheck
 	active  []bool                            // checks that still keep the response
 	hooks   []func(status int, h http.Header) // run when the headers go out
-	capture []byte                            // the first body bytes sent, up to capLimit
+	capture []byte                            // the first body bytes sent, up to capMax
 	capMax  int
 
 	status      int  // the final status the upstream wrote
