@@ -48,7 +48,8 @@ func TestAbortedOnlyWhenCutShort(t *testing.T) {
 			}
 			r := httptest.NewRequest("GET", "/", nil).WithContext(ctx)
 			o := &outcome{h: h, r: r, id: "abcdefghijklmnopqrstuvwx", clientIP: "192.0.2.1"}
-			rec := &accessRecorder{ResponseWriter: httptest.NewRecorder(), status: tc.status, bytes: 100}
+			rec := newResponse(httptest.NewRecorder())
+			rec.status, rec.bytes = tc.status, 100
 			if tc.panicking {
 				func() {
 					defer func() { _ = recover() }() // what Caddy's server does

@@ -10,12 +10,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"time"
 
@@ -242,48 +239,13 @@ func resolveKey(source string) ([]byte, error) {
 	return []byte(key), nil
 }
 
-// accessRecorder notes what the client got: status and body bytes.
-type accessRecorder struct {
-	http.ResponseWriter
-	status int
-	bytes  int64
-}
-
-func (a *accessRecorder) WriteHeader(status int) {
-	if a.status == 0 && status >= 200 {
-		a.status = status
-	}
-	a.ResponseWriter.WriteHeader(status)
-}
-
-func (a *accessRecorder) Write(b []byte) (int, error) {
-	if a.status == 0 {
-		a.status = http.StatusOK
-	}
-	n, err := a.ResponseWriter.Write(b)
-	a.bytes += int64(n)
-	return n, err
-}
-
-// Unwrap lets http.ResponseController reach Flush and Hijack.
-func (a *accessRecorder) Unwrap() http.ResponseWriter { return a.ResponseWriter }
-
-// startAccess wraps w to record what the client gets.
-func (h *Handler) startAccess(w http.ResponseWriter) (http.ResponseWriter, *accessRecorder) {
-	if h.access == nil {
-		return w, nil
-	}
-	rec := &accessRecorder{ResponseWriter: w}
-	return rec, rec
-}
-
 // logAccess writes the request's one access-log line. It is deferred
 // first in ServeHTTP, so it runs last: after the verdict is known, and
 // also while the chain unwinds with a panic (the proxy's way of giving up
 // on a client that hung up). A panic is passed on as it came, for Caddy's
 // own recovery; it tells the line that the response was cut short.
-func (h *Handler) logAccess(o *outcome, rec *accessRecorder, start time.Time, errp *error) {
-	if rec == nil {
+func (h *Handler) logAccess(o *outcome, rec *response, start time.Time, errp *error) {
+	if h.access == nil {
 		return
 	}
 	if p := recover(); p != nil {
@@ -293,32 +255,17 @@ func (h *Handler) logAccess(o *outcome, rec *accessRecorder, start time.Time, er
 	h.writeAccessLine(o, rec, start, *errp, false)
 }
 
-func (h *Handler) writeAccessLine(o *outcome, rec *accessRecorder, start time.Time, err error, panicking bool) {
+func (h *Handler) writeAccessLine(o *outcome, rec *response, start time.Time, err error, panicking bool) {
 	ce := h.access.Check(zapcore.InfoLevel, accesslog.Message)
 	if ce == nil {
 		return
 	}
 	r := o.r
-	status := rec.status
-	if status == 0 && err != nil {
-		status = statusOf(err) // Caddy's error handling answers after us
-	}
-	_, port, _ := net.SplitHostPort(r.RemoteAddr)
-	l := accesslog.Line{
-		RequestID: o.id, ClientIP: o.clientIP, ClientPort: port,
-		Method: r.Method, Proto: r.Proto, Host: r.Host, RequestURI: r.RequestURI, UserAgent: r.UserAgent(),
-		Header: r.Header, RequestBodyBytes: o.body.BytesRead(),
-		Status: status, ResponseBodyBytes: rec.bytes, Duration: time.Since(start),
-		// The server cancels the request's context when the client goes
-		// away, also after it has read the whole answer (issue 15).
-		Aborted: accesslog.CutShort(panicking, r.Context().Err() != nil, rec.status, err),
-		Verdict: o.Verdict, Guard: o.Guard, Rule: o.Rule,
-		RuleIDs: o.ruleIDs, Inbound: o.inbound, Outbound: o.outbound,
-		Err: err,
-	}
-	if r.TLS != nil {
-		l.TLSVersion = r.TLS.Version
-	}
+	l := accesslog.NewLine(r)
+	l.RequestID, l.ClientIP, l.Record = o.id, o.clientIP, o.Record
+	l.RequestBodyBytes = o.body.BytesRead()
+	l.Duration = time.Since(start)
+	l.Answered(rec.status, rec.bytes, err, statusOf(err), panicking, r.Context().Err() != nil)
 	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
 		if v, ok := repl.Get("http.reverse_proxy.status_code"); ok {
 			l.Upstream.Status = v
@@ -335,33 +282,22 @@ func (h *Handler) writeAccessLine(o *outcome, rec *accessRecorder, start time.Ti
 	ce.Write(l.Fields()...)
 }
 
-// record notes the WAF's verdict for the access log and counts it.
+// record notes the WAF's verdict for the access log (accesslog.Record)
+// and counts it in the metrics.
 func (o *outcome) record(v waf.Verdict, outcome string) {
-	rule := ""
-	if len(v.Matches) > 0 {
-		o.ruleIDs = v.RuleIDs()
-		o.inbound, o.outbound = v.InboundScore, v.OutboundScore
-		rule = strconv.Itoa(v.Matches[0].ID)
-	}
-	if v.Interruption != nil {
-		rule = strconv.Itoa(v.Interruption.RuleID)
-	}
-	wafGuard := ""
-	if outcome == events.VerdictBlocked || outcome == events.VerdictDetected {
-		wafGuard = "waf"
-	}
-	o.Note(outcome, wafGuard, rule)
-	if o.unsafe != nil {
+	rule := v.LogRule()
+	o.WAF(outcome, rule, v.RuleIDs(), v.InboundScore, v.OutboundScore)
+	if o.unsafe != "" {
 		// The upstream's headers were refused (refuseHeaders).
-		o.Set(events.VerdictBlocked, "headers", "unsafe-response-header")
+		o.Set(events.VerdictBlocked, "headers", o.unsafe)
 	}
 	m := o.h.metrics
 	m.Request(o.Verdict, v.InboundScore, v.OutboundScore, true)
 	if outcome == events.VerdictBlocked {
 		m.Refused("waf", rule)
 	}
-	if o.unsafe != nil {
-		m.Refused("headers", "unsafe-response-header")
+	if o.unsafe != "" {
+		m.Refused("headers", o.unsafe)
 	}
 	if outcome != events.VerdictAllowed {
 		m.Event("waf", outcome, rule)

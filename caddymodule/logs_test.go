@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/mamori-waf/mamori/internal/accesslog"
 	"github.com/mamori-waf/mamori/internal/verdict"
 )
 
@@ -134,8 +135,9 @@ func BenchmarkAccessLine(b *testing.B) {
 	r := httptest.NewRequest("GET", "/cgi-bin/mt/mt.cgi?__mode=view&blog_id=1&password=x", nil)
 	r.Header.Set("Cookie", "mt_user=melody::abc::0")
 	r.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64)")
-	o := &outcome{h: h, r: r, id: "abcdefghijklmnopqrstuvwx", clientIP: "192.0.2.1", Outcome: verdict.Outcome{Verdict: "allowed"}}
-	rec := &accessRecorder{ResponseWriter: httptest.NewRecorder(), status: http.StatusOK, bytes: 5120}
+	o := &outcome{h: h, r: r, id: "abcdefghijklmnopqrstuvwx", clientIP: "192.0.2.1", Record: accesslog.Record{Outcome: verdict.Outcome{Verdict: "allowed"}}}
+	rec := newResponse(httptest.NewRecorder())
+	rec.status, rec.bytes = http.StatusOK, 5120
 	start := time.Now()
 	for b.Loop() {
 		h.writeAccessLine(o, rec, start, nil, false)

@@ -19,6 +19,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/mamori-waf/mamori/internal/accesslog"
 	"github.com/mamori-waf/mamori/internal/auth"
 	"github.com/mamori-waf/mamori/internal/blockpage"
 	"github.com/mamori-waf/mamori/internal/csrf"
@@ -32,7 +33,6 @@ import (
 	"github.com/mamori-waf/mamori/internal/profile"
 	"github.com/mamori-waf/mamori/internal/request"
 	"github.com/mamori-waf/mamori/internal/session"
-	"github.com/mamori-waf/mamori/internal/verdict"
 	"github.com/mamori-waf/mamori/internal/waf"
 )
 
@@ -335,19 +335,30 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	r = r.WithContext(request.WithView(r.Context(), view))
 	clientIP, clientPort := clientAddress(r)
 	o := &outcome{h: h, r: r, id: id, clientIP: clientIP, extra: extra, view: view}
+	if extra != nil {
+		// Caddy's own access line gets mamori's verdict, written after
+		// this handler returns.
+		defer func() {
+			for _, f := range o.CaddyFields() {
+				extra.Set(f)
+			}
+		}()
+	}
 	// Caddy's own access line, masked when it would hold a secret (S8):
 	// taken before mamori changes r.
 	caddyLine := h.maskCaddyLog(w, r, o)
 	defer caddyLine.finish(&err)
-	// One access-log line for every request, however it ends (S5).
-	w, rec := h.startAccess(w)
-	defer h.logAccess(o, rec, start, &err)
-	// Everything mamori or the upstream answers passes the header policy;
-	// so does the error status Caddy writes after mamori returns.
-	hw := &headers.ResponseWriter{ResponseWriter: w, Policy: h.headers, HTTPS: r.TLS != nil, Request: r, View: view,
-		Refuse: func(uw http.ResponseWriter, err error) { o.refuseHeaders(uw, err) }}
-	w = hw
-	defer func() { hw.Failed(err) }()
+	// One response writer (response.go): every answer, mamori's or the
+	// upstream's, passes the header policy (so does the error status
+	// Caddy writes after mamori returns) and is recorded for the
+	// access-log line every request gets, however it ends (S5).
+	resp := newResponse(w)
+	https := r.TLS != nil
+	resp.policy = func(status int, hdr http.Header) error { return h.headers.Respond(status, hdr, https, r, view) }
+	resp.refuse = o.refuseHeaders
+	w = resp
+	defer h.logAccess(o, resp, start, &err)
+	defer func() { resp.failed(err, func(hdr http.Header) { h.headers.Apply(hdr, https) }) }()
 
 	// Guards before the WAF, in this order (docs/design.md "A request's
 	// way through"): limits, path guards, CSRF, session unseal and binding.
@@ -357,7 +368,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return nil
 	}
 	sst := h.sessionRequest(w, o, req)
-	defer h.sessionDone(o, sst)
+	defer h.sessionDone(resp, o, sst)
 
 	tx := h.currentEngine().NewTransaction(id)
 	defer tx.Close()
@@ -412,19 +423,39 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 	// The upstream gets mamori's request ID, never the client's.
 	r.Header.Set(RequestIDHeader, id)
-	rw := tx.ResponseWriter(h.sessionWriter(w, r, sst), r)
-	if err := next.ServeHTTP(o.watchListings(rw), r); err != nil {
+	// The upstream's response: the listing check, then the WAF's
+	// response phases, judge it before it goes out; the session guard
+	// seals its cookies as its headers go.
+	listing := o.listingCheck()
+	wafCheck := tx.ResponseCheck(r)
+	checks := []pipeline.ResponseCheck{wafCheck}
+	if listing != nil {
+		checks = []pipeline.ResponseCheck{listing, wafCheck}
+	}
+	hooks, capture := h.sessionHooks(r, sst)
+	if err := next.ServeHTTP(resp.upstream(checks, hooks, capture), r); err != nil {
+		resp.abandon()
 		o.report(tx.Verdict(), statusOf(err))
 		return err
 	}
-	o.finishListings()
-	it, err = tx.FinishResponse()
-	if it != nil {
+	switch refused := resp.end(); {
+	case refused == nil:
+	case listing != nil && refused == pipeline.ResponseCheck(listing):
+		o.refuseListing(resp)
+	default:
+		it, err := wafCheck.Interruption()
+		if it == nil { // the inspection failed: nothing of the response was sent
+			o.report(tx.Verdict(), http.StatusInternalServerError)
+			return caddyhttp.Error(http.StatusInternalServerError, fmt.Errorf("inspecting the response: %w", err))
+		}
 		o.report(tx.Verdict(), it.Status)
 		return h.interrupt(w, r, it, id)
 	}
+	if listing != nil && listing.Found && listing.Detect {
+		o.listingDetected()
+	}
 	o.report(tx.Verdict(), tx.ResponseStatus())
-	return err
+	return nil
 }
 
 // interrupt answers for a rule that stopped the request or response.
@@ -447,10 +478,9 @@ func (h *Handler) interrupt(w http.ResponseWriter, r *http.Request, it *waf.Inte
 // outcome turns a WAF verdict into an event and access-log fields.
 type outcome struct {
 	reported bool
-	unsafe   error // the upstream's headers were refused
-	replaced int   // status of mamori's answer in place of the upstream's (502 unsafe headers, 404 listing)
+	unsafe   string // rule of the refusal of the upstream's headers ("" when sent)
+	replaced int    // status of mamori's answer in place of the upstream's (502 unsafe headers, 404 listing)
 	body     *limits.Body
-	listing  *paths.ListingWriter
 	view     *request.View // the request as the CMS reads it
 	h        *Handler
 	r        *http.Request
@@ -461,9 +491,7 @@ type outcome struct {
 
 	// What the access log and the metrics say about the request: the
 	// strongest verdict, its guard and rule; the WAF's rules and scores.
-	verdict.Outcome
-	ruleIDs           []int
-	inbound, outbound int
+	accesslog.Record
 }
 
 func (o *outcome) report(v waf.Verdict, status int) {
@@ -473,18 +501,6 @@ func (o *outcome) report(v waf.Verdict, status int) {
 	}
 	outcome := v.Outcome()
 	o.record(v, outcome)
-	if o.extra != nil {
-		verdict := outcome
-		if o.replaced != 0 {
-			verdict = events.VerdictBlocked
-		}
-		o.extra.Set(zap.String("mamori.verdict", verdict))
-		if len(v.Matches) > 0 {
-			o.extra.Set(zap.Ints("mamori.rule_ids", v.RuleIDs()))
-			o.extra.Set(zap.Int("mamori.anomaly.inbound", v.InboundScore))
-			o.extra.Set(zap.Int("mamori.anomaly.outbound", v.OutboundScore))
-		}
-	}
 	if outcome == events.VerdictAllowed || !events.Enabled(o.h.events, outcome) {
 		return // no event, or one the events log would drop: build nothing
 	}
@@ -535,7 +551,7 @@ func (o *outcome) apply(w http.ResponseWriter) func(pipeline.Stage, pipeline.Dec
 			if e.Action != "" {
 				with = append(with, withAudit(e.Action, e.Outcome))
 			}
-			o.event(guard, e.Verdict, e.Rule, e.Reason, 0, with...)
+			o.event(guard, e.Verdict, e.Rule, e.Reason, e.Status, with...)
 		}
 		if !d.Refuses() {
 			return false
@@ -577,11 +593,6 @@ func (o *outcome) refused(guard, ruleID string) {
 	o.Set(events.VerdictBlocked, guard, ruleID)
 	o.h.metrics.Request(events.VerdictBlocked, 0, 0, false)
 	o.h.metrics.Refused(guard, ruleID)
-	if o.extra != nil {
-		o.extra.Set(zap.String("mamori.verdict", events.VerdictBlocked))
-		o.extra.Set(zap.String("mamori.guard", guard))
-		o.extra.Set(zap.String("mamori.rule", ruleID))
-	}
 }
 
 // event emits one event for a guard's decision about this request; with
@@ -592,35 +603,26 @@ func (o *outcome) event(guard, verdict, ruleID, reason string, status int, with 
 	if !events.Enabled(o.h.events, verdict) {
 		return
 	}
-	e := &events.Event{
-		RequestID: o.id, Time: time.Now(), ClientIP: o.clientIP, Host: o.r.Host,
-		Method: o.r.Method, Path: o.r.URL.EscapedPath(), UserAgent: o.r.UserAgent(),
-		Guard: guard, Verdict: verdict, Status: status, RuleID: ruleID, RuleName: reason,
-		UserName: o.user,
-	}
+	e := events.ForRequest(o.r, o.id, o.clientIP)
+	e.Guard, e.Verdict, e.Status, e.RuleID, e.RuleName, e.UserName = guard, verdict, status, ruleID, reason, o.user
 	for _, f := range with {
 		f(e)
 	}
 	e.Emit(o.h.events)
 }
 
-// refuseHeaders answers 502 instead of an upstream response whose headers
-// hold CR, LF or NUL, or that redirects off-site where the request said
-// (V10), and reports it as an event of its own.
+// refuseHeaders answers 502 instead of a response whose headers hold CR,
+// LF or NUL, or that redirects off-site where the request said (V10),
+// and reports it as an event of its own. The response writer has removed
+// every header but the request ID.
 func (o *outcome) refuseHeaders(w http.ResponseWriter, err error) {
-	o.unsafe = err
 	o.replaced = http.StatusBadGateway
-	h := w.Header()
-	for name := range h {
-		if name != RequestIDHeader {
-			delete(h, name)
-		}
-	}
 	o.h.page.Write(w, o.r, http.StatusBadGateway, o.id)
 	rule := "unsafe-response-header"
 	if errors.Is(err, headers.ErrOpenRedirect) {
 		rule = "open-redirect"
 	}
+	o.unsafe = rule
 	o.event("headers", events.VerdictBlocked, rule, err.Error(), http.StatusBadGateway)
 }
 

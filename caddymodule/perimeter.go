@@ -98,57 +98,47 @@ func (o *outcome) refuseBody(w http.ResponseWriter) bool {
 // Reports never reach the upstream.
 func (h *Handler) serveCSPReport(w http.ResponseWriter, r *http.Request, o *outcome) {
 	o.reported = true
-	if o.extra != nil {
-		o.extra.Set(zap.String("mamori.guard", "csp"))
-	}
 	reports, err := headers.ReadCSPReports(r)
 	var bad *headers.ErrReport
 	if errors.As(err, &bad) {
 		if bad.Status == http.StatusMethodNotAllowed {
 			w.Header().Set("Allow", http.MethodPost)
 		}
-		if o.extra != nil {
-			o.extra.Set(zap.String("mamori.verdict", events.VerdictBlocked))
-		}
+		o.Set(events.VerdictBlocked, "csp", "csp-report-invalid")
 		http.Error(w, bad.Error(), bad.Status)
 		return
 	}
-	if o.extra != nil {
-		o.extra.Set(zap.String("mamori.verdict", events.VerdictFlagged))
-	}
+	o.Note(events.VerdictFlagged, "csp", "csp-violation")
 	for _, rep := range reports {
 		o.event("csp", events.VerdictFlagged, "csp-violation", rep.Summary(), http.StatusNoContent)
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// watchListings wraps the writer the next handler writes to, so that a
-// directory index is replaced by a 404 before the WAF's response phases
-// (CRS 950130 would otherwise answer 403 in block mode, and nothing in
+// listingCheck is the directory-listing check for the upstream's
+// response (paths.ListingCheck), nil when listings are allowed. It runs
+// before the WAF's response phases, so a directory index is answered
+// with 404 (CRS 950130 would answer 403 in block mode, and nothing in
 // detect mode).
-func (o *outcome) watchListings(w http.ResponseWriter) http.ResponseWriter {
+func (o *outcome) listingCheck() *paths.ListingCheck {
 	if !o.h.paths.BlocksListings() {
-		return w
+		return nil
 	}
-	const reason = "upstream answered with a directory index"
-	o.listing = &paths.ListingWriter{ResponseWriter: w, Refuse: func(uw http.ResponseWriter) {
-		o.replaced = http.StatusNotFound
-		o.h.page.Write(uw, o.r, http.StatusNotFound, o.id)
-		o.event("paths", events.VerdictBlocked, "directory-listing", reason, http.StatusNotFound)
-	}}
-	if o.h.WAF.Mode == waf.ModeDetect {
-		o.listing.Observe = func() {
-			o.event("paths", events.VerdictDetected, "directory-listing", reason, http.StatusNotFound)
-		}
-	}
-	return o.listing
+	return &paths.ListingCheck{Detect: o.h.WAF.Mode == waf.ModeDetect}
 }
 
-// finishListings decides a response shorter than the inspected prefix.
-func (o *outcome) finishListings() {
-	if o.listing != nil {
-		_ = o.listing.Finish()
-	}
+const listingReason = "upstream answered with a directory index"
+
+// refuseListing answers 404 instead of a directory index.
+func (o *outcome) refuseListing(w http.ResponseWriter) {
+	o.replaced = http.StatusNotFound
+	o.h.page.Write(w, o.r, http.StatusNotFound, o.id)
+	o.event("paths", events.VerdictBlocked, "directory-listing", listingReason, http.StatusNotFound)
+}
+
+// listingDetected reports a directory index let through in detect mode.
+func (o *outcome) listingDetected() {
+	o.event("paths", events.VerdictDetected, "directory-listing", listingReason, http.StatusNotFound)
 }
 
 // parseLimits reads `limits { <limit> <value>; at <path> { ... } }`.

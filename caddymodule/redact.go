@@ -248,17 +248,7 @@ func (l *caddyLine) fields(status, size int, duration time.Duration) []zap.Field
 		// not in a masked line: Caddy keeps them out of reach).
 		zap.String("mamori.request_id", o.id),
 	}
-	if o.Verdict != "" {
-		f = append(f, zap.String("mamori.verdict", o.Verdict))
-	}
-	if o.Guard != "" {
-		f = append(f, zap.String("mamori.guard", o.Guard), zap.String("mamori.rule", o.Rule))
-	}
-	if len(o.ruleIDs) > 0 {
-		f = append(f, zap.Ints("mamori.rule_ids", o.ruleIDs),
-			zap.Int("mamori.anomaly.inbound", o.inbound), zap.Int("mamori.anomaly.outbound", o.outbound))
-	}
-	return f
+	return append(f, o.CaddyFields()...)
 }
 
 // chooseLoggers are Caddy's access loggers for the request, chosen as

@@ -1,7 +1,6 @@
 package caddymodule
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -69,10 +68,10 @@ func (h *Handler) provisionSessions(ctx caddy.Context) error {
 type sessionState struct {
 	client  session.Client
 	req     *session.Request
-	attempt *auth.Attempt
+	login   *auth.LoginStage
 	logout  bool
 	private bool
-	hook    *session.HeaderHook
+	toCMS   bool // the request went on to the CMS
 	issued  []session.Issued
 }
 
@@ -113,29 +112,19 @@ func (h *Handler) sessionRequest(w http.ResponseWriter, o *outcome, req *pipelin
 	return st
 }
 
-// recognizeLogin finds out, after the WAF's request phases, whether the
-// request is one of the profile's logins (kept for the throttle and the
-// audit of its outcome) or logouts (session.LogoutStage: the presented
-// sessions are revoked and the logout audited). It reads the form from
-// the body the WAF buffered, and reads (and replays) the body itself only
-// when the WAF did not keep all of it.
+// recognizeLogin runs, after the WAF's request phases, the login stage
+// (auth.LoginStage: a login is kept for the throttle and the audit of its
+// outcome) and the logout stage (session.LogoutStage: the presented
+// sessions are revoked and the logout audited). Both read the form from
+// the view (req.ReadBody reads the body the WAF buffered once).
 func (h *Handler) recognizeLogin(w http.ResponseWriter, o *outcome, req *pipeline.Request, st *sessionState) {
 	if st == nil || h.profile == nil {
 		return
 	}
-	// Match on the script the path runs: /cgi-bin/mt//mt.cgi and
-	// /cgi-bin/mt/mt.cgi/ (PATH_INFO) reach the same script and must not
-	// escape the login throttle.
-	r, urlPath := req.HTTP, o.view.Script
-	if auth.MatchPath(h.profile, r.Method, urlPath) {
-		// Errors leave what was read: a body over the limit is refused
-		// by the WAF (413) before it reaches the CMS.
-		_ = req.ReadBody()
-		st.attempt = auth.Match(h.profile, r.Method, urlPath, o.view.Values())
-	}
+	st.login = &auth.LoginStage{Profile: h.profile, Throttle: h.sessions.throttle}
 	logout := &session.LogoutStage{Guard: h.sessions.guard, Profile: h.profile, Presented: st.req}
-	ctx, cancel := storeContext(r.Context())
-	pipeline.Run(ctx, req, o.apply(w), logout) // never refuses
+	ctx, cancel := storeContext(req.HTTP.Context())
+	pipeline.Run(ctx, req, o.apply(w), st.login, logout) // never refuse
 	cancel()
 	st.logout = logout.Logout
 }
@@ -143,71 +132,53 @@ func (h *Handler) recognizeLogin(w http.ResponseWriter, o *outcome, req *pipelin
 // loginRequest runs the login throttle (auth.ThrottleStage) on a
 // recognised login attempt and reports whether it answered.
 func (h *Handler) loginRequest(w http.ResponseWriter, r *http.Request, o *outcome, req *pipeline.Request, st *sessionState) bool {
-	if st == nil || st.attempt == nil || h.sessions.throttle == nil {
+	if st == nil || st.login == nil || st.login.Attempt == nil || h.sessions.throttle == nil {
 		return false
 	}
 	ctx, cancel := storeContext(r.Context())
 	defer cancel()
 	return pipeline.Run(ctx, req, o.apply(w), &auth.ThrottleStage{Throttle: h.sessions.throttle,
-		FailOpen: h.sessions.throttleFailOpen, Login: st.attempt})
+		FailOpen: h.sessions.throttleFailOpen, Login: st.login.Attempt})
 }
 
-// sessionWriter seals and hardens the response's session cookies just
-// before its headers go out, and keeps what a login's outcome needs.
-func (h *Handler) sessionWriter(w http.ResponseWriter, r *http.Request, st *sessionState) http.ResponseWriter {
+// sessionHooks are the response writer's header hook that seals and
+// hardens the response's session cookies just before its headers go out
+// (session.Guard.Outbound), and how much of the body a login's outcome
+// needs (auth.LoginStage.CaptureLimit).
+func (h *Handler) sessionHooks(r *http.Request, st *sessionState) ([]func(int, http.Header), int) {
 	if st == nil {
-		return w
+		return nil, 0
 	}
-	hook := &session.HeaderHook{ResponseWriter: w}
-	if st.attempt != nil && st.attempt.Login.SuccessJSONField != "" {
-		hook.Capture, hook.CaptureLimit = &bytes.Buffer{}, auth.MaxCapture
+	st.toCMS = true
+	capture := 0
+	if st.login != nil {
+		capture = st.login.CaptureLimit()
 	}
 	guard := h.sessions.guard
-	hook.Before = func(_ int, hdr http.Header) {
-		if guard == nil {
-			return
-		}
+	if guard == nil {
+		return nil, capture
+	}
+	seal := func(_ int, hdr http.Header) {
 		resp := session.Response{HTTPS: r.TLS != nil, Private: st.private, Logout: st.logout}
-		if st.attempt != nil {
-			resp.User = st.attempt.User
+		if st.login != nil && st.login.Attempt != nil {
+			resp.User = st.login.Attempt.User
 		}
 		st.issued = guard.Outbound(hdr, st.req, st.client, resp)
 	}
-	st.hook = hook
-	return hook
+	return []func(int, http.Header){seal}, capture
 }
 
-// sessionDone judges a login attempt from its response, counts a failure
-// or clears the account's count, and emits the audit event (A2, S11).
-func (h *Handler) sessionDone(o *outcome, st *sessionState) {
-	if st == nil || st.attempt == nil || st.hook == nil {
-		return // never sent to the CMS (refused before)
+// sessionDone reports a login's outcome (auth.LoginStage.Done: judged
+// from the response the client got, the throttle's count settled, the
+// audit event; A2, S11).
+func (h *Handler) sessionDone(w *response, o *outcome, st *sessionState) {
+	if st == nil || st.login == nil || st.login.Attempt == nil || !st.toCMS {
+		return // no login, or never sent to the CMS (refused before)
 	}
-	var body []byte
-	if st.hook.Capture != nil {
-		body = st.hook.Capture.Bytes()
-	}
-	res := st.attempt.Outcome(st.hook.Status, st.hook.Header(), body)
-	ref := ""
-	for _, is := range st.issued {
-		if is.Ref != "" && ref == "" {
-			ref = is.Ref
-		}
-	}
-	if ref == "" && res.Token != "" {
-		ref = session.Ref(st.attempt.Login.SuccessJSONField, res.Token)
-	}
-	user := st.attempt.User
-	if th := h.sessions.throttle; th != nil {
-		ctx, cancel := storeContext(o.r.Context())
-		err := th.Settle(ctx, o.clientIP, user, res.Outcome)
-		cancel()
-		if err != nil {
-			o.event("auth", events.VerdictFlagged, "login-throttle-unavailable", "login "+res.Outcome+" not refunded: "+err.Error(), st.hook.Status, withUser(user))
-		}
-	}
-	o.event("auth", events.VerdictAllowed, "login-"+res.Outcome, "login "+res.Outcome, st.hook.Status,
-		withAudit("login", res.Outcome), withUser(user), withRef(ref))
+	ctx, cancel := storeContext(o.r.Context())
+	d := st.login.Done(ctx, o.clientIP, auth.Response{Status: w.upstreamStatus(), Header: w.Header(), Body: w.captured(), Issued: st.issued})
+	cancel()
+	o.apply(w)(st.login, d)
 }
 
 // parseSession reads `session off` or

@@ -43,12 +43,10 @@ type Line struct {
 	Duration time.Duration
 	// Aborted marks a response the client did not get whole (CutShort).
 	Aborted bool
-	// Verdict, Guard and Rule are the strongest verdict of the request
-	// and what gave it (package verdict); Verdict "" is "allowed".
-	Verdict, Guard, Rule string
-	// RuleIDs are the WAF rules that matched, with the anomaly scores.
-	RuleIDs           []int
-	Inbound, Outbound int
+	// Record is the request's decisions: the strongest verdict and what
+	// gave it (Verdict "" is "allowed"), the WAF rules that matched with
+	// the anomaly scores.
+	Record
 	// Upstream is what the reverse proxy reported, when it ran.
 	Upstream Upstream
 	// Err is the handler chain's error, if any.

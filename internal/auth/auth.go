@@ -34,22 +34,6 @@ type Attempt struct {
 	User string
 }
 
-// MatchPath reports whether a request could be a login or logout by its
-// method and path alone: the cheap test before reading a body.
-func MatchPath(p *profile.Profile, method, urlPath string) bool {
-	for _, l := range p.Logins {
-		if l.MatchesMethod(method) && l.MatchesPath(urlPath) {
-			return true
-		}
-	}
-	for _, q := range p.Logouts {
-		if q.MatchesMethod(method) && q.MatchesPath(urlPath) {
-			return true
-		}
-	}
-	return false
-}
-
 // Match returns the login attempt a request makes, or nil.
 func Match(p *profile.Profile, method, urlPath string, params url.Values) *Attempt {
 	for i := range p.Logins {

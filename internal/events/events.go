@@ -7,6 +7,7 @@ package events
 import (
 	"crypto/rand"
 	"encoding/base32"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -73,6 +74,16 @@ type Event struct {
 	// SessionRef is a hash identifying the session (mamori.session.ref),
 	// never the cookie's value.
 	SessionRef string
+}
+
+// ForRequest is an event about request r: the request ID, the time, the
+// client (the real one, after trusted proxies), Host, method, escaped
+// path and User-Agent. The caller sets the guard, verdict and rule.
+func ForRequest(r *http.Request, requestID, clientIP string) *Event {
+	return &Event{
+		RequestID: requestID, Time: time.Now(), ClientIP: clientIP, Host: r.Host,
+		Method: r.Method, Path: r.URL.EscapedPath(), UserAgent: r.UserAgent(),
+	}
 }
 
 // Rule is one matched rule in an event.

@@ -2,6 +2,7 @@ package events
 
 import (
 	"encoding/json"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -355,5 +356,15 @@ func TestEventAuditFields(t *testing.T) {
 	}
 	if enc.Fields["event.action"] != "waf-blocked" || enc.Fields["event.kind"] != "alert" {
 		t.Errorf("defaults changed: %v %v", enc.Fields["event.action"], enc.Fields["event.kind"])
+	}
+}
+
+func TestForRequest(t *testing.T) {
+	r := httptest.NewRequest("GET", "http://example.com/a%2Fb?x=1", nil)
+	r.Header.Set("User-Agent", "curl/8")
+	e := ForRequest(r, "rid", "192.0.2.1")
+	if e.RequestID != "rid" || e.ClientIP != "192.0.2.1" || e.Host != "example.com" || e.Method != "GET" ||
+		e.Path != "/a%2Fb" || e.UserAgent != "curl/8" || e.Time.IsZero() || e.Guard != "" {
+		t.Fatalf("%+v", e)
 	}
 }

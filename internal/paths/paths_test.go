@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mamori-waf/mamori/internal/pipeline"
 	"github.com/mamori-waf/mamori/internal/profile"
 	"github.com/mamori-waf/mamori/internal/request"
 )
@@ -196,7 +197,10 @@ func TestIsListing(t *testing.T) {
 	}
 }
 
-func TestListingWriter(t *testing.T) {
+// The listing check keeps a 200 HTML response until it has seen the
+// prefix, refuses a directory index and releases everything else; fed
+// in chunks as a proxy that flushes every write sends them (V6).
+func TestListingCheck(t *testing.T) {
 	nginx, _ := os.ReadFile("testdata/listings/nginx-autoindex.html")
 	big := "<!doctype html><html><head><title>Entry</title></head><body>" + strings.Repeat("<p>text</p>", 1000)
 	tests := []struct {
@@ -204,51 +208,41 @@ func TestListingWriter(t *testing.T) {
 		status   int
 		body     string
 		chunks   int
-		refused  bool
+		detect   bool
+		want     pipeline.Hold // the final answer
+		seen     int           // body bytes the check was given before it decided
 	}{
-		{"nginx_listing_is_refused", "text/html", 200, string(nginx), 3, true},
-		{"untyped_listing_is_refused", "", 200, string(nginx), 1, true},
-		{"big_page_passes_whole", "text/html; charset=utf-8", 200, big, 7, false},
-		{"small_page_passes", "text/html", 200, "<p>hi</p>", 1, false},
-		{"listing_text_in_json_passes", "application/json", 200, string(nginx), 1, false},
-		{"listing_on_404_passes", "text/html", 404, string(nginx), 1, false},
-		{"empty_body_passes", "text/html", 200, "", 0, false},
+		{"nginx_listing_is_refused", "text/html", 200, string(nginx), 3, false, pipeline.Refuse, len(nginx)},
+		{"untyped_listing_is_refused", "", 200, string(nginx), 1, false, pipeline.Refuse, len(nginx)},
+		{"listing_in_detect_mode_goes", "text/html", 200, string(nginx), 1, true, pipeline.Release, len(nginx)},
+		{"big_page_released_after_the_prefix", "text/html; charset=utf-8", 200, big, 7, false, pipeline.Release, 2 * (len(big)/7 + 1)},
+		{"small_page_passes", "text/html", 200, "<p>hi</p>", 1, false, pipeline.Release, 9},
+		{"listing_text_in_json_released_at_head", "application/json", 200, string(nginx), 1, false, pipeline.Release, 0},
+		{"listing_on_404_released_at_head", "text/html", 404, string(nginx), 1, false, pipeline.Release, 0},
+		{"empty_body_passes", "text/html", 200, "", 0, false, pipeline.Release, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := httptest.NewRecorder()
-			refused := false
-			w := &ListingWriter{ResponseWriter: rec, Refuse: func(w http.ResponseWriter) {
-				refused = true
-				w.WriteHeader(http.StatusNotFound)
-				_, _ = w.Write([]byte("not found"))
-			}}
+			c := &ListingCheck{Detect: tc.detect}
+			h := http.Header{}
 			if tc.ct != "" {
-				w.Header().Set("Content-Type", tc.ct)
+				h.Set("Content-Type", tc.ct)
 			}
-			w.Header().Set("X-Upstream", "1")
-			w.WriteHeader(tc.status)
-			if tc.chunks > 0 {
+			got, seen := c.Head(tc.status, h), 0
+			if got == pipeline.Keep && tc.chunks > 0 {
 				step := len(tc.body)/tc.chunks + 1
-				for i := 0; i < len(tc.body); i += step {
-					_, _ = w.Write([]byte(tc.body[i:min(i+step, len(tc.body))]))
-					w.Flush() // as Caddy's flush_interval -1 does after every write
+				for i := 0; i < len(tc.body) && got == pipeline.Keep; i += step {
+					chunk := tc.body[i:min(i+step, len(tc.body))]
+					seen += len(chunk)
+					got = c.Body([]byte(chunk))
 				}
 			}
-			if err := w.Finish(); err != nil {
-				t.Fatal(err)
+			if got == pipeline.Keep {
+				got = c.End()
 			}
-			if refused != tc.refused || w.Refused() != tc.refused {
-				t.Fatalf("refused %v, want %v", refused, tc.refused)
-			}
-			if tc.refused {
-				if rec.Code != 404 || rec.Body.String() != "not found" || rec.Header().Get("X-Upstream") != "" {
-					t.Errorf("status %d body %q headers %v", rec.Code, rec.Body, rec.Header())
-				}
-				return
-			}
-			if rec.Code != tc.status || rec.Body.String() != tc.body || rec.Header().Get("X-Upstream") != "1" {
-				t.Errorf("status %d, body %d bytes (want %d), headers %v", rec.Code, rec.Body.Len(), len(tc.body), rec.Header())
+			found := tc.want == pipeline.Refuse || tc.detect
+			if got != tc.want || seen != tc.seen || c.Found != found {
+				t.Fatalf("answer %v after %d bytes (found %v); want %v after %d", got, seen, c.Found, tc.want, tc.seen)
 			}
 		})
 	}
@@ -263,21 +257,5 @@ func BenchmarkCheck(b *testing.B) {
 		if g.Check(request.New(r, request.Union), "198.51.100.9") != nil {
 			b.Fatal("refused")
 		}
-	}
-}
-
-func TestListingWriterObserveSendsUnchanged(t *testing.T) {
-	nginx, _ := os.ReadFile("testdata/listings/nginx-autoindex.html")
-	rec := httptest.NewRecorder()
-	observed := 0
-	w := &ListingWriter{ResponseWriter: rec, Observe: func() { observed++ },
-		Refuse: func(http.ResponseWriter) { t.Fatal("refused in observe mode") }}
-	w.Header().Set("Content-Type", "text/html")
-	_, _ = w.Write(nginx)
-	if err := w.Finish(); err != nil {
-		t.Fatal(err)
-	}
-	if observed != 1 || rec.Code != 200 || rec.Body.String() != string(nginx) {
-		t.Fatalf("observed %d, status %d, body %d bytes", observed, rec.Code, rec.Body.Len())
 	}
 }

@@ -86,6 +86,9 @@ type Event struct {
 	// Action and Outcome, when Action is set, make the event an
 	// authentication audit record ("logout", "success").
 	Action, Outcome string
+	// Status is the HTTP status the client got, when the event is about
+	// the response (a login's outcome); 0 otherwise.
+	Status int
 }
 
 // Refuses reports whether the decision refuses the request.

@@ -3,7 +3,6 @@ package waf
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/mamori-waf/mamori/internal/events"
 )
@@ -38,21 +37,10 @@ func (v Verdict) Event(r *http.Request, requestID, clientIP string, status int) 
 	if outcome == events.VerdictAllowed {
 		return nil
 	}
-	e := &events.Event{
-		RequestID:     requestID,
-		Time:          time.Now(),
-		ClientIP:      clientIP,
-		Host:          r.Host,
-		Method:        r.Method,
-		Path:          r.URL.EscapedPath(),
-		UserAgent:     r.UserAgent(),
-		Guard:         "waf",
-		Verdict:       outcome,
-		Status:        status,
-		InboundScore:  v.InboundScore,
-		OutboundScore: v.OutboundScore,
-		Rules:         make([]events.Rule, 0, len(v.Matches)),
-	}
+	e := events.ForRequest(r, requestID, clientIP)
+	e.Guard, e.Verdict, e.Status = "waf", outcome, status
+	e.InboundScore, e.OutboundScore = v.InboundScore, v.OutboundScore
+	e.Rules = make([]events.Rule, 0, len(v.Matches))
 	for _, m := range v.Matches {
 		e.Rules = append(e.Rules, events.Rule{
 			ID:       m.ID,
@@ -72,6 +60,18 @@ func (v Verdict) Event(r *http.Request, requestID, clientIP string, status int) 
 		e.RuleID = strconv.Itoa(v.Interruption.RuleID)
 	}
 	return e
+}
+
+// LogRule is the rule the access line names for the verdict: the one
+// that interrupted, else the first match; "" when nothing matched.
+func (v Verdict) LogRule() string {
+	if v.Interruption != nil {
+		return strconv.Itoa(v.Interruption.RuleID)
+	}
+	if len(v.Matches) > 0 {
+		return strconv.Itoa(v.Matches[0].ID)
+	}
+	return ""
 }
 
 // decider is the index of the rule that decided: the one that interrupted,

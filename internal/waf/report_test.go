@@ -46,3 +46,24 @@ func TestVerdictEvent(t *testing.T) {
 		})
 	}
 }
+
+// The access line names the interrupting rule, else the first match
+// (unlike the event, which names the disruptive rule in detect mode).
+func TestVerdictLogRule(t *testing.T) {
+	sqli := Match{ID: 942100}
+	eval := Match{ID: 949110, Disruptive: true}
+	for _, tc := range []struct {
+		name string
+		v    Verdict
+		want string
+	}{
+		{"nothing", Verdict{}, ""},
+		{"blocked", Verdict{Interruption: &Interruption{RuleID: 949110}, Matches: []Match{sqli, eval}}, "949110"},
+		{"detected_first_match", Verdict{WouldInterrupt: true, Matches: []Match{sqli, eval}}, "942100"},
+		{"interruption_without_logged_rule", Verdict{Interruption: &Interruption{RuleID: 1000001}}, "1000001"},
+	} {
+		if got := tc.v.LogRule(); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}

@@ -17,12 +17,12 @@ import (
 )
 
 // Transaction is one request's way through the WAF. Call ProcessRequest,
-// then (if it did not interrupt) serve the request through
-// ResponseWriter, then FinishResponse, then Verdict, then Close.
+// then (if it did not interrupt) serve the request with ResponseCheck
+// judging the response, then Verdict, then Close.
 type Transaction struct {
 	tx     types.Transaction
 	engine *Engine
-	rw     *responseWriter
+	rc     *ResponseCheck
 	// bodyBuffered: the whole request body is in the WAF's buffer.
 	bodyBuffered bool
 }
@@ -179,25 +179,6 @@ type replayBody struct {
 	io.Closer
 }
 
-// ResponseWriter returns the writer the next handler must write to. It
-// inspects response headers and, for the configured text types, buffers
-// the body (up to the response body limit) until FinishResponse.
-func (t *Transaction) ResponseWriter(w http.ResponseWriter, r *http.Request) http.ResponseWriter {
-	t.rw = &responseWriter{w: w, tx: t.tx, proto: r.Proto, header: make(http.Header)}
-	return t.rw
-}
-
-// FinishResponse runs the response body phase over what was buffered and
-// sends it on, or returns the interruption, in which case nothing of the
-// upstream's response has been sent and the caller answers instead.
-func (t *Transaction) FinishResponse() (*Interruption, error) {
-	return t.rw.finish()
-}
-
-// ResponseStarted reports whether any part of the upstream's response
-// (status line or body) has reached the client.
-func (t *Transaction) ResponseStarted() bool { return t.rw != nil && t.rw.forwarded }
-
 // Close logs the transaction in Coraza (persisting nothing: audit logging
 // is off) and frees its buffers.
 func (t *Transaction) Close() error {
@@ -349,8 +330,8 @@ func (e *Engine) isDisruptive(rule types.RuleMetadata) bool {
 // ResponseStatus is the status the next handler answered with (0 if it
 // wrote nothing).
 func (t *Transaction) ResponseStatus() int {
-	if t.rw == nil {
+	if t.rc == nil {
 		return 0
 	}
-	return t.rw.status
+	return t.rc.status
 }
