@@ -1,6 +1,8 @@
 package litgate
 
 import (
+	"github.com/mamori-waf/mamori/internal/acmatch"
+
 	"regexp/syntax"
 	"unicode"
 )
@@ -59,7 +61,7 @@ func necessary(re *syntax.Regexp) (litSet, bool) {
 			if fold && foldsOutsideASCII(r) {
 				asciiOnly = true
 			}
-			b = append(b, fold8(byte(r)))
+			b = append(b, acmatch.Fold(byte(r)))
 		}
 		if len(b) < minLiteral {
 			return litSet{}, false
@@ -156,8 +158,6 @@ func foldsOutsideASCII(r rune) bool {
 	return false
 }
 
-func fold8(b byte) byte { return fold(b) }
-
 // maxExact bounds the strings of an exact set.
 const maxExact = 256
 
@@ -177,7 +177,7 @@ func exact(re *syntax.Regexp) (litSet, bool) {
 				return litSet{}, false
 			}
 			exotic = exotic || fold && foldsOutsideASCII(r)
-			b = append(b, fold8(byte(r)))
+			b = append(b, acmatch.Fold(byte(r)))
 		}
 		return litSet{lits: []string{string(b)}, asciiOnly: exotic}, true
 	case syntax.OpCharClass:
@@ -189,7 +189,7 @@ func exact(re *syntax.Regexp) (litSet, bool) {
 				return litSet{}, false
 			}
 			for r := lo; r <= hi; r++ {
-				c := string(fold8(byte(r)))
+				c := string(acmatch.Fold(byte(r)))
 				if !seen[c] {
 					seen[c] = true
 					out.lits = append(out.lits, c)

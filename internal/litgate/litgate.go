@@ -28,6 +28,8 @@
 package litgate
 
 import (
+	"github.com/mamori-waf/mamori/internal/acmatch"
+
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,11 +45,15 @@ const MinLen = 128
 // most text (internal/rx's byte filter handles them).
 const minLiteral = 2
 
+// maxDenseRows bounds the automaton's dense rows (8192 rows of at most 256
+// int32s: 8 MiB in the worst case, about 2 MiB for CRS's literals).
+const maxDenseRows = 8192
+
 var (
 	mu    sync.Mutex
 	lits  []string             // folded literals, ID = index
 	index = map[string]int32{} // folded literal → ID
-	cur   atomic.Pointer[automaton]
+	cur   atomic.Pointer[acmatch.Automaton]
 )
 
 // Gate is one rule operator's required literals: at least one must occur in
@@ -103,7 +109,7 @@ func NewPhraseGate(phrases []string) *Gate {
 func foldString(s string) string {
 	b := []byte(s)
 	for i, c := range b {
-		b[i] = fold(c)
+		b[i] = acmatch.Fold(c)
 	}
 	return string(b)
 }
@@ -117,20 +123,20 @@ func Prepare() {
 	prepareLocked()
 }
 
-func prepareLocked() *automaton {
+func prepareLocked() *acmatch.Automaton {
 	a := cur.Load()
-	if a != nil && a.n == len(lits) {
+	if a != nil && a.Len() == len(lits) {
 		return a
 	}
-	a = build(lits)
+	a = acmatch.Build(lits, maxDenseRows)
 	cur.Store(a)
 	return a
 }
 
 // automatonFor returns an automaton that covers g's literals.
-func automatonFor(g *Gate) *automaton {
+func automatonFor(g *Gate) *acmatch.Automaton {
 	a := cur.Load()
-	if a != nil && int(g.max) < a.n {
+	if a != nil && int(g.max) < a.Len() {
 		return a
 	}
 	mu.Lock()
@@ -156,7 +162,7 @@ type valueKey struct {
 
 type scanned struct {
 	v      string // keeps the value alive (see valueKey)
-	a      *automaton
+	a      *acmatch.Automaton
 	bits   []uint64
 	exotic bool // v holds U+212A or U+017F
 }
@@ -182,10 +188,10 @@ func (g *Gate) Pass(tx plugintypes.TransactionState, v string) bool {
 	}
 	k := valueKey{unsafe.StringData(v), len(v)}
 	s := scans[k]
-	if s == nil || int(g.max) >= s.a.n {
+	if s == nil || int(g.max) >= s.a.Len() {
 		a := automatonFor(g)
-		s = &scanned{v: v, a: a, bits: make([]uint64, (a.n+63)/64)}
-		if a.scan(v, s.bits) {
+		s = &scanned{v: v, a: a, bits: make([]uint64, (a.Len()+63)/64)}
+		if a.Scan(v, s.bits) {
 			s.exotic = strings.Contains(v, "\u212A") || strings.Contains(v, "\u017F")
 		}
 		scans[k] = s

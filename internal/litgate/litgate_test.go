@@ -1,7 +1,6 @@
 package litgate
 
 import (
-	"math/rand/v2"
 	"regexp"
 	"strings"
 	"testing"
@@ -9,59 +8,6 @@ import (
 
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
 )
-
-// TestAutomatonFindsEveryLiteral compares the one-pass scan with
-// strings.Contains on folded text, for random literals and inputs over a
-// small alphabet (many overlaps, shared prefixes and suffixes), with the
-// dense part of the automaton both covering and not covering the trie.
-func TestAutomatonFindsEveryLiteral(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	const alphabet = "abcAB<>\x80é"
-	word := func(n int) string {
-		var b strings.Builder
-		for range n {
-			b.WriteByte(alphabet[rng.IntN(len(alphabet))])
-		}
-		return b.String()
-	}
-	for round := range 200 {
-		var lits []string
-		for range 1 + rng.IntN(40) {
-			lits = append(lits, foldString(word(1+rng.IntN(6))))
-		}
-		a := build(lits)
-		if round%2 == 1 {
-			// Force sparse states below the root's row.
-			a = buildWithDense(lits, 2)
-		}
-		for range 20 {
-			v := word(rng.IntN(200))
-			bits := make([]uint64, (len(lits)+63)/64)
-			nonASCII := a.scan(v, bits)
-			want := false
-			for i := 0; i < len(v); i++ {
-				want = want || v[i] >= 0x80
-			}
-			if nonASCII != want {
-				t.Fatalf("nonASCII(%q) = %v", v, nonASCII)
-			}
-			fv := foldString(v)
-			for id, l := range lits {
-				got := bits[id>>6]&(1<<(uint(id)&63)) != 0
-				if want := strings.Contains(fv, l); got != want {
-					t.Fatalf("round %d: literal %q in %q: got %v, want %v", round, l, v, got, want)
-				}
-			}
-		}
-	}
-}
-
-func buildWithDense(lits []string, n int) *automaton {
-	old := maxDenseRows
-	maxDenseRows = n
-	defer func() { maxDenseRows = old }()
-	return build(lits)
-}
 
 // TestRequired checks the literals found for expressions like CRS's; a
 // wrong set would be a missed attack, so each case is also checked against

@@ -22,6 +22,8 @@
 package pm
 
 import (
+	"github.com/mamori-waf/mamori/internal/acmatch"
+
 	"bufio"
 	"bytes"
 	"errors"
@@ -48,8 +50,8 @@ func init() {
 // matcher is one compiled phrase list, shared (memoized) by every rule that
 // uses the same list.
 type matcher struct {
-	phrases []string // lowercased
-	dfa     *dfa     // nil when a phrase is empty
+	phrases []string           // lowercased
+	dfa     *acmatch.Automaton // nil when a phrase is empty
 	minLen  int
 	dfaOpt  bool // Coraza's DFA option for its own matcher (@pm: on, @pmFromFile: off)
 	// gate: the phrases in the shared one-pass scan of long values
@@ -78,7 +80,7 @@ func newMatcher(phrases []string, dfaOpt bool) *matcher {
 		}
 	}
 	if !empty {
-		m.dfa = buildDFA(phrases)
+		m.dfa = acmatch.Build(phrases, maxDense)
 		m.gate = litgate.NewPhraseGate(phrases)
 	}
 	return m
@@ -132,7 +134,7 @@ func (o *pm) Evaluate(tx plugintypes.TransactionState, value string) bool {
 		}
 		// Most values hold no phrase: the automaton says so, captures or
 		// not. A rule that captures needs Coraza's matches when one does.
-		if !m.dfa.contains(value) {
+		if !m.dfa.Contains(value) {
 			return false
 		}
 		if !tx.Capturing() {
@@ -184,6 +186,10 @@ func minPatternLen(patterns []string) int {
 	}
 	return n
 }
+
+// maxDense bounds an automaton's dense rows: 4096 rows of at most 256
+// int32s is 4 MiB in the worst case, a few hundred KiB for CRS's lists.
+const maxDense = 4096
 
 var errEmptyDirs = errors.New("empty dirs")
 

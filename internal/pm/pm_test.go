@@ -239,7 +239,7 @@ func BenchmarkResponsePage(b *testing.B) {
 	ac := corazaAC(phrases, false)
 	b.Run("mamori", func(b *testing.B) {
 		for b.Loop() {
-			m.dfa.contains(page)
+			m.dfa.Contains(page)
 		}
 	})
 	b.Run("coraza", func(b *testing.B) {

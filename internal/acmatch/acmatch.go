@@ -1,15 +1,20 @@
-package litgate
+// Package acmatch is the Aho-Corasick automaton shared by the @pm operator
+// (internal/pm: does any phrase of a list occur) and the one-pass literal
+// gate (internal/litgate: which of every rule's literals occur). No module
+// on the proxy does case-folded byte-class Aho-Corasick with a bounded
+// dense table and a which-literals bitset, so it is written here once.
+package acmatch
 
-// automaton finds, in one pass over a value, every registered literal that
+// Automaton finds, in one pass over a value, every registered literal that
 // occurs in it (ASCII case folded). It is an Aho-Corasick automaton over
 // byte classes (the bytes that occur in literals, A-Z folded to a-z; every
-// other byte is class 0), built like internal/pm's: the first maxDenseRows
+// other byte is class 0), the first maxDenseRows
 // states in breadth-first order (the shallow part of the trie, where nearly
 // all input keeps it) have a full transition row, deeper states keep their
 // trie children and failure link and fall back along it. A transition into
 // a state where literals end is stored complemented (^s), so the scan loop
 // tests one sign per byte.
-type automaton struct {
+type Automaton struct {
 	n      int // literals covered: IDs 0..n-1
 	class  [256]uint8
 	nclass int32
@@ -29,36 +34,36 @@ type automaton struct {
 	outIDs   []int32
 }
 
-// maxDenseRows bounds the dense rows (8192 rows of at most 256 int32s: 8 MiB
-// in the worst case, about 2 MiB for CRS's literals). A variable for tests.
-var maxDenseRows = 8192
-
-func fold(b byte) byte {
+// Fold is the case folding the automaton applies to literals and input:
+// A-Z to a-z, every other byte as it is.
+func Fold(b byte) byte {
 	if b >= 'A' && b <= 'Z' {
 		return b + ('a' - 'A')
 	}
 	return b
 }
 
-// build compiles lits (each non-empty); literal i gets ID i.
-func build(lits []string) *automaton {
-	a := &automaton{n: len(lits)}
+// Build compiles lits (each non-empty, lower-case); literal i gets ID i.
+// maxDenseRows bounds the states given a full transition row (rows of at
+// most 256 int32s); deeper states fall back along their failure links.
+func Build(lits []string, maxDenseRows int) *Automaton {
+	a := &Automaton{n: len(lits)}
 	var seen [256]bool
 	for _, p := range lits {
 		for i := 0; i < len(p); i++ {
-			seen[fold(p[i])] = true
+			seen[Fold(p[i])] = true
 		}
 	}
 	n := 1
 	var classOf [256]uint8
 	for b := 0; b < 256; b++ {
-		if seen[b] && fold(byte(b)) == byte(b) {
+		if seen[b] && Fold(byte(b)) == byte(b) {
 			classOf[b] = uint8(n)
 			n++
 		}
 	}
 	for b := 0; b < 256; b++ {
-		a.class[b] = classOf[fold(byte(b))]
+		a.class[b] = classOf[Fold(byte(b))]
 	}
 	a.nclass = int32(n)
 
@@ -189,9 +194,31 @@ func build(lits []string) *automaton {
 	return a
 }
 
-// scan sets in bits the ID of every literal that occurs in v (folded) and
-// reports whether v has a byte outside ASCII.
-func (a *automaton) scan(v string, bits []uint64) (nonASCII bool) {
+// Len is the number of literals: IDs 0..Len()-1.
+func (a *Automaton) Len() int { return a.n }
+
+// Contains reports whether any literal occurs in v (folded), stopping at
+// the first.
+func (a *Automaton) Contains(v string) bool {
+	n, nd, dense := a.nclass, a.ndense, a.dense
+	var st int32
+	for i := 0; i < len(v); i++ {
+		c := int32(a.class[v[i]])
+		if st < nd {
+			st = dense[st*n+c]
+		} else {
+			st = a.step(st, uint8(c))
+		}
+		if st < 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Scan sets in bits (at least (Len()+63)/64 words) the ID of every literal
+// that occurs in v (folded) and reports whether v has a byte outside ASCII.
+func (a *Automaton) Scan(v string, bits []uint64) (nonASCII bool) {
 	n, nd, dense := a.nclass, a.ndense, a.dense
 	var st int32
 	var hi byte
@@ -216,7 +243,7 @@ func (a *automaton) scan(v string, bits []uint64) (nonASCII bool) {
 
 // step is the transition of a sparse state: its trie child, or the
 // transition of its failure target (encoded).
-func (a *automaton) step(s int32, c uint8) int32 {
+func (a *Automaton) step(s int32, c uint8) int32 {
 	for {
 		if s < a.ndense {
 			return a.dense[s*a.nclass+int32(c)]
