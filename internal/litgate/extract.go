@@ -116,21 +116,28 @@ func necessary(re *syntax.Regexp) (litSet, bool) {
 		flush()
 		return best, found
 	case syntax.OpAlternate:
-		var u litSet
-		for _, sub := range re.Sub {
-			s, ok := necessary(sub)
-			if !ok {
-				return litSet{}, false
-			}
-			u.lits = append(u.lits, s.lits...)
-			u.asciiOnly = u.asciiOnly || s.asciiOnly
-			if len(u.lits) > maxAlternatives {
-				return litSet{}, false
-			}
-		}
-		return u, len(u.lits) > 0
+		u, ok := union(re.Sub, necessary, maxAlternatives)
+		return u, ok && len(u.lits) > 0
 	}
 	return litSet{}, false
+}
+
+// union is the literal set of an alternation: every alternative's set
+// (each found by of), false when one has none or there are more than max.
+func union(subs []*syntax.Regexp, of func(*syntax.Regexp) (litSet, bool), max int) (litSet, bool) {
+	var u litSet
+	for _, sub := range subs {
+		s, ok := of(sub)
+		if !ok {
+			return litSet{}, false
+		}
+		u.lits = append(u.lits, s.lits...)
+		u.asciiOnly = u.asciiOnly || s.asciiOnly
+		if len(u.lits) > max {
+			return litSet{}, false
+		}
+	}
+	return u, true
 }
 
 const utf8RuneSelf = 0x80
@@ -210,19 +217,7 @@ func exact(re *syntax.Regexp) (litSet, bool) {
 		e.lits = append([]string{""}, e.lits...)
 		return e, true
 	case syntax.OpAlternate:
-		var u litSet
-		for _, sub := range re.Sub {
-			e, ok := exact(sub)
-			if !ok {
-				return litSet{}, false
-			}
-			u.lits = append(u.lits, e.lits...)
-			u.asciiOnly = u.asciiOnly || e.asciiOnly
-			if len(u.lits) > maxExact {
-				return litSet{}, false
-			}
-		}
-		return u, true
+		return union(re.Sub, exact, maxExact)
 	case syntax.OpConcat:
 		run := litSet{lits: []string{""}}
 		for _, sub := range re.Sub {
