@@ -1,6 +1,7 @@
 package paths
 
 import (
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -256,6 +257,80 @@ func BenchmarkCheck(b *testing.B) {
 	for b.Loop() {
 		if g.Check(request.New(r, request.Union), "198.51.100.9") != nil {
 			b.Fatal("refused")
+		}
+	}
+}
+
+// TestListingPrefilterExact: mayList (the word check IsListing runs before
+// the regular expression) never refuses a body the expression matches:
+// the listings, their titles in every case mix, Unicode look-alikes, and
+// random mutations of them (bytes replaced, dropped, repeated).
+func TestListingPrefilterExact(t *testing.T) {
+	seeds := []string{
+		`<html><head><title>Index of /files</title></head>`,
+		`<title>  INDEX OF /</title>`,
+		"<h1>\tdirectory listing for /x</h1>",
+		`<h1>Directory liſting for /</h1>`,
+		`<A HREF="/">[To Parent Directory]</A>`,
+		`<title>İndex of /</title>`,
+		`<TITLE>iNdEx Of /a</TITLE>`,
+	}
+	files, _ := filepath.Glob("testdata/listings/*.html")
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seeds = append(seeds, string(b))
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	alphabet := []byte("<>/[] \t\nIiNnDdEeXxOoFfRrCcTtYyLlSsPpAaHh1ſK")
+	check := func(b []byte) {
+		if listingPattern.Match(b) && !mayList(b) {
+			t.Fatalf("mayList refuses a listing: %q", b)
+		}
+	}
+	matched := 0
+	for _, s := range seeds {
+		check([]byte(s))
+		for range 3000 {
+			b := []byte(s)
+			for range 1 + rnd.IntN(3) {
+				if len(b) == 0 {
+					break
+				}
+				i := rnd.IntN(len(b))
+				switch rnd.IntN(3) {
+				case 0:
+					b[i] = alphabet[rnd.IntN(len(alphabet))]
+				case 1:
+					b = append(b[:i], b[i+1:]...)
+				default:
+					b = append(b[:i+1], b[i:]...)
+				}
+			}
+			check(b)
+			if listingPattern.Match(b) {
+				matched++
+			}
+		}
+	}
+	if matched < 1000 {
+		t.Fatalf("only %d mutated inputs are listings: the test proves little", matched)
+	}
+	if mayList([]byte(`<!doctype html><title>Riverside Community Garden</title><p>the news</p>`)) {
+		t.Error("mayList passes a page with none of the words")
+	}
+}
+
+// BenchmarkIsListing: the check on the first 2 KiB of an ordinary page
+// (every HTML response pays it).
+func BenchmarkIsListing(b *testing.B) {
+	page := []byte("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<title>Riverside Community Garden - News</title>\n</head>\n<body>\n" +
+		strings.Repeat("<article><h2>Garden note</h2><p>The community garden opens every Saturday morning from early spring until the first frost.</p></article>\n", 20))[:ListingPrefix]
+	for b.Loop() {
+		if IsListing(page) {
+			b.Fatal("listing")
 		}
 	}
 }
