@@ -222,3 +222,46 @@ SecRuleRemoveById 36
 		_ = tx.Close()
 	}
 }
+
+// TestTransformationChains: the patched transformation cache (one entry
+// per value, found through the value's match data) gives every rule its
+// own chain's result, whatever other rules computed on the same value
+// first: chains sharing a prefix, a chain that is a prefix of another, the
+// same value under two parameters and two collections, a value that is a
+// prefix of another (the same bytes, shorter), and the next phase (the
+// cache is emptied per phase), over pooled transactions.
+func TestTransformationChains(t *testing.T) {
+	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives(`
+SecRuleEngine On
+SecRule ARGS "@streq a b" "id:41,phase:1,pass,nolog,t:lowercase,setvar:tx.r41=+1"
+SecRule ARGS "@streq ab" "id:42,phase:1,pass,nolog,t:lowercase,t:removeWhitespace,setvar:tx.r42=+1"
+SecRule ARGS "@streq AB" "id:43,phase:1,pass,nolog,t:removeWhitespace,setvar:tx.r43=+1"
+SecRule ARGS_GET "@streq ab" "id:44,phase:1,pass,nolog,t:removeWhitespace,t:lowercase,setvar:tx.r44=+1"
+SecRule ARGS "@streq A B" "id:45,phase:1,pass,nolog,setvar:tx.r45=+1"
+SecRule ARGS "@streq a" "id:46,phase:1,pass,nolog,t:lowercase,setvar:tx.r46=+1"
+SecRule ARGS "@streq ab" "id:47,phase:2,pass,nolog,t:lowercase,t:removeWhitespace,setvar:tx.r47=+1"
+SecRule ARGS "@streq a b" "id:48,phase:2,pass,nolog,t:lowercase,setvar:tx.r48=+1"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// x and y hold "A B"; z holds "A" (the parser gives it its own string,
+	// but the rules must not care either way).
+	for range 20 {
+		tx := w.NewTransaction()
+		tx.ProcessURI("/?x=A+B&y=A+B&z=A", "GET", "HTTP/1.1")
+		if it := tx.ProcessRequestHeaders(); it != nil {
+			t.Fatalf("interrupted %+v", it)
+		}
+		if _, err := tx.ProcessRequestBody(); err != nil {
+			t.Fatal(err)
+		}
+		col := tx.(plugintypes.TransactionState).Variables().TX()
+		for rule, want := range map[string]string{"r41": "2", "r42": "2", "r43": "2", "r44": "2", "r45": "2", "r46": "1", "r47": "2", "r48": "2"} {
+			if got := col.Get(rule); len(got) != 1 || got[0] != want {
+				t.Errorf("%s matched %v times, want %s", rule, got, want)
+			}
+		}
+		_ = tx.Close()
+	}
+}

@@ -18,6 +18,11 @@ import (
 type MatchData struct {
 	// Variable
 	Variable_ variables.RuleVariable
+	// CacheSlot_ is where corazawaf's transformation cache keeps this
+	// value's transformed forms during a phase (index + 1; 0: none). Only
+	// a hint: the cache checks that the slot holds this very value. Next
+	// to Variable_ (one byte), it takes no room.
+	CacheSlot_ int32
 	// Key of the variable, blank if no key is required
 	Key_ string
 	// Value of the current VARIABLE:KEY

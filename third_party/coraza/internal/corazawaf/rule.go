@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"unsafe"
 
 	"github.com/corazawaf/coraza/v3/debuglog"
 	"github.com/corazawaf/coraza/v3/experimental/plugins/macro"
@@ -168,7 +167,7 @@ const chainLevelZero = 0
 // Evaluate will evaluate the current rule for the indicated transaction
 // If the operator matches, actions will be evaluated, and it will return
 // the matched variables, keys and values (MatchData)
-func (r *Rule) Evaluate(phase types.RulePhase, tx plugintypes.TransactionState, cache map[transformationKey]transformationValue) {
+func (r *Rule) Evaluate(phase types.RulePhase, tx plugintypes.TransactionState, cache *transformationCache) {
 	// collectiveMatchedValues lives across recursive calls of doEvaluate
 	var collectiveMatchedValues []types.MatchData
 
@@ -187,7 +186,7 @@ func (r *Rule) Evaluate(phase types.RulePhase, tx plugintypes.TransactionState, 
 
 const noID = 0
 
-func (r *Rule) doEvaluate(logger debuglog.Logger, phase types.RulePhase, tx *Transaction, collectiveMatchedValues *[]types.MatchData, chainLevel int, cache map[transformationKey]transformationValue) []types.MatchData {
+func (r *Rule) doEvaluate(logger debuglog.Logger, phase types.RulePhase, tx *Transaction, collectiveMatchedValues *[]types.MatchData, chainLevel int, cache *transformationCache) []types.MatchData {
 	tx.Capture = r.Capture
 
 	if multiphaseEvaluation {
@@ -427,7 +426,7 @@ func (r *Rule) transformMultiMatchArg(arg types.MatchData) ([]string, []error) {
 	return r.executeTransformationsMultimatch(arg.Value())
 }
 
-func (r *Rule) transformArg(arg types.MatchData, cache map[transformationKey]transformationValue) (string, []error) {
+func (r *Rule) transformArg(arg types.MatchData, cache *transformationCache) (string, []error) {
 	switch {
 	case len(r.transformations) == 0:
 		return arg.Value(), nil
@@ -436,37 +435,31 @@ func (r *Rule) transformArg(arg types.MatchData, cache map[transformationKey]tra
 		arg, errs := r.executeTransformations(arg.Value())
 		return arg, errs
 	default:
-		// NOTE: See comment on transformationKey struct to understand this hacky code
+		// See transformationCache.
 		orig := arg.Value()
-		valuePtr := unsafe.StringData(orig)
+		md, _ := arg.(*corazarules.MatchData)
+		e := cache.entry(md, orig)
 
-		// Search from longest prefix (full chain) backwards for a cache hit.
-		// Best case: full chain cached → single map lookup, done.
-		// Typical case: shared prefix cached → start computing from there.
+		// Search from the longest prefix (full chain) backwards for a cached
+		// result, and compute the rest from there, caching each step so that
+		// later rules sharing a prefix can reuse it.
 		startIdx := 0
 		value := orig
 		var errs []error
-
+	search:
 		for i := len(r.transformationPrefixIDs) - 1; i >= 0; i-- {
-			key := transformationKey{
-				value:             valuePtr,
-				length:            len(orig),
-				transformationsID: r.transformationPrefixIDs[i],
-			}
-			if cached, ok := cache[key]; ok {
-				if i == len(r.transformationPrefixIDs)-1 {
-					// Full chain cached — nothing more to compute
-					return cached.arg, cached.errs
+			id := r.transformationPrefixIDs[i]
+			for j := range e.steps {
+				if st := &e.steps[j]; st.id == id {
+					if i == len(r.transformationPrefixIDs)-1 {
+						return st.arg, st.errs
+					}
+					value, errs = st.arg, st.errs
+					startIdx = i + 1
+					break search
 				}
-				value = cached.arg
-				errs = cached.errs
-				startIdx = i + 1
-				break
 			}
 		}
-
-		// Execute remaining transformations, caching each intermediate step
-		// so later rules sharing a prefix can reuse our work.
 		for i := startIdx; i < len(r.transformations); i++ {
 			v, _, err := r.transformations[i].Function(value)
 			if err != nil {
@@ -474,15 +467,8 @@ func (r *Rule) transformArg(arg types.MatchData, cache map[transformationKey]tra
 			} else {
 				value = v
 			}
-
-			key := transformationKey{
-				value:             valuePtr,
-				length:            len(orig),
-				transformationsID: r.transformationPrefixIDs[i],
-			}
-			cache[key] = transformationValue{arg: value, errs: errs, orig: orig}
+			e.steps = append(e.steps, cachedStep{id: r.transformationPrefixIDs[i], arg: value, errs: errs})
 		}
-
 		return value, errs
 	}
 }

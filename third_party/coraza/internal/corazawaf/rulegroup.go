@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"sync"
 	"time"
+	"unsafe"
 
+	"github.com/corazawaf/coraza/v3/internal/corazarules"
 	"github.com/corazawaf/coraza/v3/internal/corazatypes"
 	utils "github.com/corazawaf/coraza/v3/internal/strings"
 	"github.com/corazawaf/coraza/v3/types"
@@ -202,10 +204,8 @@ func (rg *RuleGroup) Eval(phase types.RulePhase, tx *Transaction) bool {
 	tx.lastPhase = phase
 	usedRules := 0
 	ts := time.Now().UnixNano()
-	transformationCache := tx.transformationCache
-	for k := range transformationCache {
-		delete(transformationCache, k)
-	}
+	transformationCache := &tx.transformationCache
+	transformationCache.reset()
 	clear(tx.fieldCache)
 RulesLoop:
 	for i := range rg.rules {
@@ -330,25 +330,89 @@ func NewRuleGroup() RuleGroup {
 	return RuleGroup{}
 }
 
-// transformationKey identifies a transformed value by the value itself:
-// the address and length of its bytes. Transformations depend on the value
-// only, so one entry serves every rule and every variable holding that
-// value. (Keyed by the argument's key and its position in the rule's value
-// list, as before, the cache missed whenever two rules saw the values in a
-// different order, which map iteration makes the rule.) A pointer and not
-// the string, to keep hashing cheap (and TinyGo fast). The same address and
-// length is the same content: strings are immutable, and the entry keeps
-// the value alive (transformationValue.orig), so its memory cannot be
-// reused for another value while the entry exists; the cache is cleared
-// at every phase.
-type transformationKey struct {
-	value             *byte
-	length            int
-	transformationsID int
+// transformationCache holds, for the phase being evaluated, the transformed
+// forms of each value: one entry per value, identified by the value itself
+// (the address and length of its bytes), with the result of every
+// transformation-chain prefix computed on it. Transformations depend on the
+// value only, so one entry serves every rule and every variable holding
+// that value. (Keyed by the argument's key and its position in the rule's
+// value list, as in v3.8.1, the cache missed whenever two rules saw the
+// values in a different order, which map iteration makes the rule.) The
+// same address and length is the same content: strings are immutable, and
+// the entry keeps the value alive (cachedValue.orig), so its memory cannot
+// be reused for another value while the entry exists.
+//
+// A value's entry is found through the match data holding it
+// (MatchData.CacheSlot_, checked against the entry's value) and otherwise
+// through one map look-up: the match data of collections that cannot
+// change during a phase are shared by the phase's rules (fieldCache), so
+// most rules find their values' entries without hashing. A value holds a
+// handful of chain prefixes: they are searched linearly. Emptied at every
+// phase; the slices are kept for the next phase and transaction.
+type transformationCache struct {
+	slots  map[transformationKey]int32 // value → index in values
+	values []cachedValue
 }
 
-type transformationValue struct {
+// transformationKey identifies a value by the address and length of its
+// bytes (see transformationCache). A pointer and not the string, to keep
+// hashing cheap.
+type transformationKey struct {
+	value  *byte
+	length int
+}
+
+type cachedValue struct {
+	orig  string
+	steps []cachedStep
+}
+
+// cachedStep is the value after the transformation-chain prefix id.
+type cachedStep struct {
+	id   int
 	arg  string
 	errs []error
-	orig string
+}
+
+// reset empties the cache, dropping its references to values.
+func (c *transformationCache) reset() {
+	clear(c.slots)
+	for i := range c.values {
+		v := &c.values[i]
+		v.orig = ""
+		clear(v.steps)
+		v.steps = v.steps[:0]
+	}
+	c.values = c.values[:0]
+}
+
+// entry returns the entry of value v, held by md when md is not nil.
+func (c *transformationCache) entry(md *corazarules.MatchData, v string) *cachedValue {
+	p := unsafe.StringData(v)
+	if md != nil {
+		if i := int(md.CacheSlot_) - 1; i >= 0 && i < len(c.values) {
+			if e := &c.values[i]; unsafe.StringData(e.orig) == p && len(e.orig) == len(v) {
+				return e
+			}
+		}
+	}
+	if c.slots == nil {
+		c.slots = map[transformationKey]int32{}
+	}
+	k := transformationKey{value: p, length: len(v)}
+	i, ok := c.slots[k]
+	if !ok {
+		i = int32(len(c.values))
+		if len(c.values) < cap(c.values) {
+			c.values = c.values[:i+1]
+		} else {
+			c.values = append(c.values, cachedValue{})
+		}
+		c.values[i].orig = v
+		c.slots[k] = i
+	}
+	if md != nil {
+		md.CacheSlot_ = i + 1
+	}
+	return &c.values[i]
 }

@@ -137,7 +137,7 @@ type Transaction struct {
 
 	variables TransactionVariables
 
-	transformationCache map[transformationKey]transformationValue
+	transformationCache transformationCache
 
 	// pluginState is what plugins keep for the transaction (PluginState).
 	pluginState map[any]any

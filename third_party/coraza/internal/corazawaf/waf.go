@@ -258,7 +258,6 @@ func (w *WAF) newTransaction(opts Options) *Transaction {
 		})
 
 		tx.variables = *NewTransactionVariables()
-		tx.transformationCache = map[transformationKey]transformationValue{}
 	}
 
 	// set capture variables
