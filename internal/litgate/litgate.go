@@ -152,22 +152,36 @@ type pluginState interface {
 
 type stateKey struct{}
 
-// valueKey identifies a value by its bytes' address and length: the scans
-// keep their values alive, so within a transaction the same key is the
-// same content (strings are immutable).
+// valueKey identifies a value by its bytes' address and length: the
+// entries keep their values alive, so within a transaction the same key is
+// the same content (strings are immutable).
 type valueKey struct {
 	p *byte
 	n int
 }
 
 type scanned struct {
-	v      string // keeps the value alive (see valueKey)
 	a      *acmatch.Automaton
 	bits   []uint64
-	exotic bool // v holds U+212A or U+017F
+	exotic bool // the value holds U+212A or U+017F
 }
 
-type txScans map[valueKey]*scanned
+// addrEntry is the scan of the value v (kept alive: see valueKey).
+type addrEntry struct {
+	v string
+	s *scanned
+}
+
+// txScans are a transaction's scans, found by the value's address (one
+// cheap look-up per rule) and, for a value not seen at that address, by
+// its content: a transformation that leaves a value as it was often
+// returns a copy (t:cmdLine, t:replaceComments, t:compressWhitespace on
+// prose), and different chains give equal results (t:removeWhitespace at
+// different steps). Hashing a value is far cheaper than scanning it.
+type txScans struct {
+	byAddr    map[valueKey]addrEntry
+	byContent map[string]*scanned
+}
 
 // Pass reports whether the operator may match v: false only when none of
 // the gate's literals occurs in v. A nil gate, a short value or a
@@ -181,20 +195,24 @@ func (g *Gate) Pass(tx plugintypes.TransactionState, v string) bool {
 		return true
 	}
 	state := ps.PluginState()
-	scans, _ := state[stateKey{}].(txScans)
+	scans, _ := state[stateKey{}].(*txScans)
 	if scans == nil {
-		scans = txScans{}
+		scans = &txScans{byAddr: map[valueKey]addrEntry{}, byContent: map[string]*scanned{}}
 		state[stateKey{}] = scans
 	}
 	k := valueKey{unsafe.StringData(v), len(v)}
-	s := scans[k]
+	s := scans.byAddr[k].s
 	if s == nil || int(g.max) >= s.a.Len() {
-		a := automatonFor(g)
-		s = &scanned{v: v, a: a, bits: make([]uint64, (a.Len()+63)/64)}
-		if a.Scan(v, s.bits) {
-			s.exotic = strings.Contains(v, "\u212A") || strings.Contains(v, "\u017F")
+		s = scans.byContent[v]
+		if s == nil || int(g.max) >= s.a.Len() {
+			a := automatonFor(g)
+			s = &scanned{a: a, bits: make([]uint64, (a.Len()+63)/64)}
+			if a.Scan(v, s.bits) {
+				s.exotic = strings.Contains(v, "\u212A") || strings.Contains(v, "\u017F")
+			}
+			scans.byContent[v] = s
 		}
-		scans[k] = s
+		scans.byAddr[k] = addrEntry{v: v, s: s}
 	}
 	if g.exotic && s.exotic {
 		return true

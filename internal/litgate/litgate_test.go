@@ -141,3 +141,27 @@ func TestExoticFolds(t *testing.T) {
 		}
 	}
 }
+
+// TestGateScansByContent: a copy of a value (another address, the same
+// bytes) reuses the first one's scan and gets the same answers; a prefix
+// of a value (the same address, shorter) is a value of its own.
+func TestGateScansByContent(t *testing.T) {
+	g := newGate([]string{"needle-three"}, false)
+	Prepare()
+	tx := &fakeTx{}
+	v := strings.Repeat("plain text ", 20) + "needle-three"
+	c := strings.Clone(v)
+	prefix := v[:len(v)-len("needle-three")]
+	for _, tc := range []struct {
+		v    string
+		want bool
+	}{{v, true}, {c, true}, {prefix, false}, {strings.Clone(prefix), false}} {
+		if got := g.Pass(tx, tc.v); got != tc.want {
+			t.Errorf("Pass(…%q, %d bytes) = %v, want %v", tc.v[len(tc.v)-12:], len(tc.v), got, tc.want)
+		}
+	}
+	scans := tx.state[stateKey{}].(*txScans)
+	if len(scans.byAddr) != 4 || len(scans.byContent) != 2 {
+		t.Errorf("%d values by address, %d scans; want 4 and 2 (copies share a scan)", len(scans.byAddr), len(scans.byContent))
+	}
+}
