@@ -206,7 +206,7 @@ func (rg *RuleGroup) Eval(phase types.RulePhase, tx *Transaction) bool {
 	ts := time.Now().UnixNano()
 	transformationCache := &tx.transformationCache
 	transformationCache.reset()
-	clear(tx.fieldCache)
+	tx.clearFieldCache()
 RulesLoop:
 	for i := range rg.rules {
 		r := &rg.rules[i]

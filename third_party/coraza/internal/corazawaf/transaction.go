@@ -143,8 +143,22 @@ type Transaction struct {
 	pluginState map[any]any
 
 	// fieldCache holds GetField's values of stableDuringPhase collections
-	// for the phase being evaluated.
-	fieldCache map[fieldKey][]types.MatchData
+	// for the phase being evaluated: whole collections in fieldAll (set
+	// where fieldAllOK, listed in fieldAllSet; no hashing for the common
+	// case), single keys in fieldCache.
+	fieldCache  map[fieldKey][]types.MatchData
+	fieldAll    [256][]types.MatchData
+	fieldAllOK  [256]bool
+	fieldAllSet []variables.RuleVariable
+}
+
+// clearFieldCache empties the field cache (at every phase).
+func (tx *Transaction) clearFieldCache() {
+	clear(tx.fieldCache)
+	for _, v := range tx.fieldAllSet {
+		tx.fieldAll[v], tx.fieldAllOK[v] = nil, false
+	}
+	tx.fieldAllSet = tx.fieldAllSet[:0]
 }
 
 type fieldKey struct {
@@ -708,16 +722,22 @@ func (tx *Transaction) GetField(rv ruleVariableParams) []types.MatchData {
 	// copy below.
 	cached := false
 	var fk fieldKey
-	if rv.KeyRx == nil && stableDuringPhase[rv.Variable] {
+	switch {
+	case rv.KeyRx != nil || !stableDuringPhase[rv.Variable]:
+	case rv.KeyStr == "":
+		matches, cached = tx.fieldAll[rv.Variable], tx.fieldAllOK[rv.Variable]
+		if !cached {
+			matches = col.FindAll()
+			tx.fieldAll[rv.Variable], tx.fieldAllOK[rv.Variable] = matches, true
+			tx.fieldAllSet = append(tx.fieldAllSet, rv.Variable)
+			cached = true
+		}
+	default:
 		fk = fieldKey{rv.Variable, rv.KeyStr}
 		matches, cached = tx.fieldCache[fk]
 		if !cached {
-			if rv.KeyStr != "" {
-				if m, ok := col.(collection.Keyed); ok {
-					matches = m.FindString(rv.KeyStr)
-				}
-			} else {
-				matches = col.FindAll()
+			if m, ok := col.(collection.Keyed); ok {
+				matches = m.FindString(rv.KeyStr)
 			}
 			if tx.fieldCache == nil {
 				tx.fieldCache = map[fieldKey][]types.MatchData{}
