@@ -159,3 +159,27 @@ func crsInputs(t testing.TB, every int) []string {
 	}
 	return out
 }
+
+// BenchmarkScan: one scan of prose and of an HTML page by the automaton
+// of every CRS @rx expression's literals (make bench's values: its form's
+// text field and its page are of this kind).
+func BenchmarkScan(b *testing.B) {
+	for _, p := range crsPatterns(b) {
+		if lits, exotic, ok := required("(?sm)" + p); ok {
+			newGate(lits, exotic)
+		}
+	}
+	Prepare()
+	a := cur.Load()
+	prose := strings.Repeat("The community garden opens every Saturday morning from early spring until the first frost. Volunteers water the raised beds, turn the compost and share seedlings with new members. ", 11)
+	page := strings.Repeat(`<article id="news-1"><h2>Garden note 1</h2><p>`+prose[:180]+"</p></article>\n", 36)
+	for _, v := range []struct{ name, v string }{{"prose", prose}, {"page", page}} {
+		b.Run(v.name, func(b *testing.B) {
+			bits := make([]uint64, (a.Len()+63)/64)
+			b.SetBytes(int64(len(v.v)))
+			for b.Loop() {
+				a.Scan(v.v, bits)
+			}
+		})
+	}
+}
