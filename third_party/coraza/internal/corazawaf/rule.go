@@ -194,9 +194,15 @@ func (r *Rule) doEvaluate(logger debuglog.Logger, phase types.RulePhase, tx *Tra
 	}
 
 	var matchedValues []types.MatchData
+	// Debug events are built only when debug logging is on: building them
+	// (a chain of interface calls per event, several per value) cost a few
+	// percent of the CPU of every rule evaluated.
+	debug := logger.Debug().IsEnabled()
 	// we log if we are the parent rule
-	logger.Debug().Msg("Evaluating rule")
-	defer logger.Debug().Msg("Finished rule evaluation")
+	if debug {
+		logger.Debug().Msg("Evaluating rule")
+		defer logger.Debug().Msg("Finished rule evaluation")
+	}
 
 	// Filling the RULE collection (and expanding msg and logdata into it)
 	// for every evaluated rule is a large share of the cost of rules that do
@@ -243,26 +249,42 @@ func (r *Rule) doEvaluate(logger debuglog.Logger, phase types.RulePhase, tx *Tra
 		if rid == noID {
 			rid = r.ParentID_
 		}
-		ecol := tx.ruleRemoveTargetByID[rid]
-		for _, v := range r.variables {
+		var ecol []ruleVariableParams
+		if len(tx.ruleRemoveTargetByID) > 0 {
+			ecol = tx.ruleRemoveTargetByID[rid]
+		}
+		for i := range r.variables {
+			v := &r.variables[i]
 			if multiphaseEvaluation && multiphaseSkipVariable(r, v.Variable, phase) {
 				continue
 			}
 			var values []types.MatchData
+			// The rule's variable, copied only to add the transaction's
+			// exceptions to it (into a new slice: the rule is shared).
+			var withExceptions ruleVariableParams
+			copied := false
 			for _, c := range ecol {
 				if c.Variable == v.Variable {
+					if !copied {
+						withExceptions, copied = *v, true
+						withExceptions.Exceptions = v.Exceptions[:len(v.Exceptions):len(v.Exceptions)]
+					}
 					// TODO shall we check the pointer?
-					v.Exceptions = append(v.Exceptions, ruleVariableException{c.KeyStr, c.KeyRx})
+					withExceptions.Exceptions = append(withExceptions.Exceptions, ruleVariableException{c.KeyStr, c.KeyRx})
 				}
 			}
 
-			values = tx.GetField(v)
+			if copied {
+				values = tx.GetField(withExceptions)
+			} else {
+				values = tx.GetField(*v)
+			}
 
 			vLog := logger
-			if logger.Debug().IsEnabled() {
+			if debug {
 				vLog = logger.With(debuglog.Str("variable", v.Variable.Name()))
+				vLog.Debug().Msg("Expanding arguments for rule")
 			}
-			vLog.Debug().Msg("Expanding arguments for rule")
 
 			args := make([]string, 1)
 			var errs []error
@@ -287,11 +309,14 @@ func (r *Rule) doEvaluate(logger debuglog.Logger, phase types.RulePhase, tx *Tra
 
 				// args represents the transformed variables
 				for _, carg := range args[:argsLen] {
-					evalLog := vLog.
-						Debug().
-						Str("operator_function", r.operator.Function).
-						Str("operator_data", r.operator.Data).
-						Str("arg", carg)
+					var evalLog debuglog.Event
+					if debug {
+						evalLog = vLog.
+							Debug().
+							Str("operator_function", r.operator.Function).
+							Str("operator_data", r.operator.Data).
+							Str("arg", carg)
+					}
 
 					match := r.executeOperator(carg, tx)
 					if match {
@@ -347,8 +372,10 @@ func (r *Rule) doEvaluate(logger debuglog.Logger, phase types.RulePhase, tx *Tra
 							}
 						}
 
-						evalLog.Msg("Evaluating operator: MATCH")
-					} else {
+						if debug {
+							evalLog.Msg("Evaluating operator: MATCH")
+						}
+					} else if debug {
 						evalLog.Msg("Evaluating operator: NO MATCH")
 					}
 				}
