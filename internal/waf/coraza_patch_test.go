@@ -265,3 +265,44 @@ SecRule ARGS "@streq a b" "id:48,phase:2,pass,nolog,t:lowercase,setvar:tx.r48=+1
 		_ = tx.Close()
 	}
 }
+
+// TestExceptionsOnSharedValues: a rule with a target exception filters
+// the phase's shared values into its own copy (made at the first value it
+// removes, wherever that value is); rules after it still see every value.
+func TestExceptionsOnSharedValues(t *testing.T) {
+	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives(`
+SecRuleEngine On
+SecRule ARGS|!ARGS:b "@contains evil" "id:51,phase:1,pass,nolog,setvar:tx.r51=+1"
+SecRule ARGS|!ARGS:zz "@contains evil" "id:52,phase:1,pass,nolog,setvar:tx.r52=+1"
+SecRule ARGS "@contains evil" "id:53,phase:1,pass,nolog,setvar:tx.r53=+1"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ query, r51, r52, r53 string }{
+		{"a=evil&b=evil&c=evil", "2", "3", "3"},
+		{"b=evil", "", "1", "1"},
+		{"a=evil&c=evil&d=fine&e=evil", "3", "3", "3"},
+		{"b=evil&b=evil&a=evil", "1", "3", "3"},
+	}
+	for range 30 {
+		for _, tc := range tests {
+			tx := w.NewTransaction()
+			tx.ProcessURI("/?"+tc.query, "GET", "HTTP/1.1")
+			if it := tx.ProcessRequestHeaders(); it != nil {
+				t.Fatalf("%s: interrupted %+v", tc.query, it)
+			}
+			col := tx.(plugintypes.TransactionState).Variables().TX()
+			for r, want := range map[string]string{"r51": tc.r51, "r52": tc.r52, "r53": tc.r53} {
+				got := ""
+				if v := col.Get(r); len(v) > 0 {
+					got = v[0]
+				}
+				if got != want {
+					t.Errorf("%s: %s = %q, want %q", tc.query, r, got, want)
+				}
+			}
+			_ = tx.Close()
+		}
+	}
+}

@@ -772,12 +772,12 @@ func (tx *Transaction) GetField(rv ruleVariableParams) []types.MatchData {
 	// We reuse the matches slice to store filtered results avoiding extra allocation.
 	// Without exceptions (most rules) there is nothing to filter, and no
 	// key to lowercase.
+	// A cached slice is shared: it is copied at the first value an
+	// exception removes (most exceptions remove nothing from a request).
 	if len(rv.Exceptions) > 0 {
-		if cached {
-			matches = append([]types.MatchData(nil), matches...)
-		}
+		shared := cached
 		filteredCount := 0
-		for _, c := range matches {
+		for i, c := range matches {
 			isException := false
 			key := c.Key()
 			// The lowercased key, computed once and only for a regex
@@ -799,9 +799,17 @@ func (tx *Transaction) GetField(rv ruleVariableParams) []types.MatchData {
 					break
 				}
 			}
-			if !isException {
-				matches[filteredCount] = c
+			switch {
+			case !isException:
+				if !shared {
+					matches[filteredCount] = c
+				}
 				filteredCount++
+			case shared:
+				// i values kept so far, at least one removed: room for the rest.
+				kept := make([]types.MatchData, len(matches)-1)
+				copy(kept, matches[:i])
+				matches, shared = kept, false
 			}
 		}
 		matches = matches[:filteredCount]
