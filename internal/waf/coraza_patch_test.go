@@ -306,3 +306,47 @@ SecRule ARGS "@contains evil" "id:53,phase:1,pass,nolog,setvar:tx.r53=+1"
 		}
 	}
 }
+
+// TestMatchedVarsKeys: the patch gives MATCHED_VARS its lower-case keys
+// from the variables' names in lower case and the key's; the collection
+// still finds a matched variable by its name in any case, and
+// MATCHED_VARS_NAMES keeps the name as sent.
+func TestMatchedVarsKeys(t *testing.T) {
+	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives(`
+SecRuleEngine On
+SecRule ARGS "@contains evil" "id:61,phase:1,pass,nolog,chain"
+	SecRule MATCHED_VARS:args:fOo "@streq evil" "setvar:tx.r61=1"
+SecRule ARGS "@contains evil" "id:62,phase:1,pass,nolog,chain"
+	SecRule MATCHED_VARS_NAMES "@streq ARGS:FoO" "setvar:tx.r62=1"
+SecRule ARGS "@contains evil" "id:63,phase:1,pass,nolog,chain"
+	SecRule MATCHED_VARS:ARGS:ÄBC "@streq evil" "setvar:tx.r63=1"
+SecRule REQUEST_METHOD "@streq GET" "id:64,phase:1,pass,nolog,chain"
+	SecRule MATCHED_VARS:request_method "@streq GET" "setvar:tx.r64=1"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ query, want string }{
+		{"FoO=evil", "r61 r62 r64"},
+		{"foo=evil", "r61 r64"},
+		{"%C3%A4bc=evil", "r63 r64"},
+		{"other=evil", "r64"},
+	} {
+		tx := w.NewTransaction()
+		tx.ProcessURI("/?"+tc.query, "GET", "HTTP/1.1")
+		if it := tx.ProcessRequestHeaders(); it != nil {
+			t.Fatalf("%s: interrupted %+v", tc.query, it)
+		}
+		col := tx.(plugintypes.TransactionState).Variables().TX()
+		var got []string
+		for _, r := range strings.Fields("r61 r62 r63 r64") {
+			if v := col.Get(r); len(v) > 0 && v[0] == "1" {
+				got = append(got, r)
+			}
+		}
+		if strings.Join(got, " ") != tc.want {
+			t.Errorf("%s: matched %v, want %s", tc.query, got, tc.want)
+		}
+		_ = tx.Close()
+	}
+}

@@ -157,6 +157,17 @@ func (c *Map) Add(key string, value string) {
 	c.totalValues++
 }
 
+// AddLowered is Add for a caller that has the key's lower case at hand:
+// lowerKey must be strings.ToLower(key).
+func (c *Map) AddLowered(key, lowerKey, value string) {
+	aVal := keyValue{key: key, value: value}
+	if !c.isCaseSensitive {
+		key = lowerKey
+	}
+	c.data[key] = append(c.data[key], aVal)
+	c.totalValues++
+}
+
 // Sets the value of a key with the array of strings passed. If the key already exists, it will be overwritten.
 func (c *Map) Set(key string, values []string) {
 	originalKey := key
