@@ -19,7 +19,7 @@ type Automaton struct {
 	class  [256]uint8
 	nclass int32
 	ndense int32
-	dense  []int32 // dense[s*nclass+c], s < ndense: the (encoded) next state
+	dense  []int32 // dense[s*nclass+c], s < ndense: the next state (encoded: see Build)
 
 	// States s >= ndense, at index s-ndense: children (class, encoded
 	// target) in spClass/spTo[spStart[i]:spStart[i+1]], and the failure link.
@@ -173,12 +173,14 @@ func Build(lits []string, maxDenseRows int) *Automaton {
 			a.spStart[k+1] = int32(len(a.spClass))
 		}
 	}
-	// Encode: a target where literals end is complemented.
+	// Encode: a target is stored premultiplied (t*nclass, the offset of
+	// its dense row, so that the scan loop does no multiplication), and
+	// complemented where literals end.
 	enc := func(t int32) int32 {
 		if len(outs[t]) > 0 {
-			return ^t
+			return ^(t * int32(n))
 		}
-		return t
+		return t * int32(n)
 	}
 	for i, t := range a.dense {
 		a.dense[i] = enc(t)
@@ -200,12 +202,12 @@ func (a *Automaton) Len() int { return a.n }
 // Contains reports whether any literal occurs in v (folded), stopping at
 // the first.
 func (a *Automaton) Contains(v string) bool {
-	n, nd, dense := a.nclass, a.ndense, a.dense
-	var st int32
+	end, dense := a.ndense*a.nclass, a.dense
+	var st int32 // premultiplied: st/nclass is the state
 	for i := 0; i < len(v); i++ {
 		c := int32(a.class[v[i]])
-		if st < nd {
-			st = dense[st*n+c]
+		if st < end {
+			st = dense[st+c]
 		} else {
 			st = a.step(st, uint8(c))
 		}
@@ -219,21 +221,22 @@ func (a *Automaton) Contains(v string) bool {
 // Scan sets in bits (at least (Len()+63)/64 words) the ID of every literal
 // that occurs in v (folded) and reports whether v has a byte outside ASCII.
 func (a *Automaton) Scan(v string, bits []uint64) (nonASCII bool) {
-	n, nd, dense := a.nclass, a.ndense, a.dense
-	var st int32
+	n, end, dense := a.nclass, a.ndense*a.nclass, a.dense
+	var st int32 // premultiplied: st/n is the state
 	var hi byte
 	for i := 0; i < len(v); i++ {
 		b := v[i]
 		hi |= b
 		c := int32(a.class[b])
-		if st < nd {
-			st = dense[st*n+c]
+		if st < end {
+			st = dense[st+c]
 		} else {
 			st = a.step(st, uint8(c))
 		}
 		if st < 0 {
 			st = ^st
-			for _, id := range a.outIDs[a.outStart[st]:a.outStart[st+1]] {
+			s := st / n
+			for _, id := range a.outIDs[a.outStart[s]:a.outStart[s+1]] {
 				bits[id>>6] |= 1 << (uint(id) & 63)
 			}
 		}
@@ -241,9 +244,10 @@ func (a *Automaton) Scan(v string, bits []uint64) (nonASCII bool) {
 	return hi >= 0x80
 }
 
-// step is the transition of a sparse state: its trie child, or the
-// transition of its failure target (encoded).
-func (a *Automaton) step(s int32, c uint8) int32 {
+// step is the transition of a sparse state (premultiplied): its trie
+// child, or the transition of its failure target (encoded).
+func (a *Automaton) step(st int32, c uint8) int32 {
+	s := st / a.nclass
 	for {
 		if s < a.ndense {
 			return a.dense[s*a.nclass+int32(c)]
