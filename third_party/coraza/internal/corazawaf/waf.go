@@ -225,7 +225,16 @@ func (w *WAF) newTransaction(opts Options) *Transaction {
 	tx.lastPhase = 0
 	tx.ruleRemoveByID = nil
 	tx.ruleRemoveByIDRanges = nil
-	tx.ruleRemoveTargetByID = map[int][]ruleVariableParams{}
+	// Kept from the pooled transaction's last use, emptied: CRS's
+	// ctl:ruleRemoveTargetByTag fills it on every request, and a new map
+	// and slices each time were ≈ 14 KB of allocation per request.
+	if tx.ruleRemoveTargetByID == nil {
+		tx.ruleRemoveTargetByID = map[int][]ruleVariableParams{}
+	}
+	for id, c := range tx.ruleRemoveTargetByID {
+		clear(c)
+		tx.ruleRemoveTargetByID[id] = c[:0]
+	}
 	tx.Skip = 0
 	tx.AllowType = 0
 	tx.Capture = false
