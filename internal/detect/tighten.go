@@ -1,0 +1,76 @@
+package detect
+
+import (
+	"fmt"
+	"strings"
+)
+
+// A tightening replaces a CRS paranoia-level-1 rule by a tighter form of
+// itself, the way 920470 (protocol.go) and the file-name rules
+// (filenames.go) are replaced: same ID, variables, transformations and
+// actions, loaded after SecRuleRemoveById of CRS's own. Each stops
+// matching only inputs that cannot be the attack the rule exists for
+// (docs/detection.md, "CRS rules mamori tightens", says why for each);
+// mamori's copies of the rule (decoded, header, path) use the tightened
+// operator too.
+type tightening struct {
+	id int
+	// edits rewrite CRS's operator, in order. Each old text must occur
+	// exactly once in it: a CRS upgrade that changes the rule makes Rules
+	// fail, so that the replacement is looked at again.
+	edits []edit
+	// unless, when set, is an expression that a matched value (after the
+	// rule's transformations) matching it wholly does not count: the
+	// replacement is chained to "SecRule MATCHED_VARS !@rx unless", so
+	// the rule still matches when any one of its matched values is not
+	// such an input.
+	unless string
+}
+
+type edit struct{ old, new string }
+
+// notIdentifier ends a name: the next character is none of an
+// identifier's, or there is none. (Go's expressions have no look-ahead;
+// \z, as Coraza's @rx matches $ at every line end.)
+const notIdentifier = `(?:[^0-9A-Z_a-z]|\z)`
+
+// tightenings are the CRS rules mamori tightens.
+var tightenings = []tightening{
+	// 932260 (Unix command with arguments) matches "lastlog" and
+	// "lastlogin" with nothing after them, so every identifier they begin
+	// matched at a value's or name's start ("lastLoginType", a
+	// telemetry parameter of a cloud console). A shell reads a command
+	// name up to a blank or an operator: "lastloginType" runs no
+	// "lastlogin". The names must end there.
+	{id: 932260, edits: []edit{{
+		`|log(?:in)?)|ess(?:echo`,
+		`|log(?:in)?` + notIdentifier + `)|ess(?:echo`,
+	}}},
+}
+
+// tighten returns r with its tightened operator and the SecLang that
+// replaces CRS's rule, or ok false when mamori does not tighten r.
+func tighten(r crsRule) (out crsRule, rule string, ok bool, err error) {
+	for _, t := range tightenings {
+		if t.id != r.ID {
+			continue
+		}
+		if r.Level != 1 {
+			return r, "", false, fmt.Errorf("CRS rule %d is not at paranoia level 1: mamori's tightening of it must be looked at again", r.ID)
+		}
+		op := r.Operator
+		for _, e := range t.edits {
+			if n := strings.Count(op, e.old); n != 1 {
+				return r, "", false, fmt.Errorf("CRS rule %d is not the one mamori tightens: %q occurs %d times", r.ID, e.old, n)
+			}
+			op = strings.Replace(op, e.old, e.new, 1)
+		}
+		r.Operator = op
+		actions := strings.Join(r.Actions, ",")
+		if t.unless == "" {
+			return r, fmt.Sprintf("SecRule %s \"%s\" \"%s\"\n", r.Variables, op, actions), true, nil
+		}
+		return r, fmt.Sprintf("SecRule %s \"%s\" \"%s,chain\"\n\tSecRule MATCHED_VARS \"!@rx %s\" \"t:none\"\n", r.Variables, op, actions, t.unless), true, nil
+	}
+	return r, "", false, nil
+}

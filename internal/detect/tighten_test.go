@@ -1,0 +1,102 @@
+package detect
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/corazawaf/coraza/v3"
+)
+
+// tightWAF is a WAF running one CRS rule, as CRS ships it (tight false)
+// or as mamori tightens it, blocking on its match.
+func tightWAF(t *testing.T, id int, tight bool) coraza.WAF {
+	t.Helper()
+	crs, err := loadCRS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range crs {
+		if r.ID != id {
+			continue
+		}
+		rule := fmt.Sprintf("SecRule %s \"%s\" \"%s\"\n", r.Variables, r.Operator, strings.Join(r.Actions, ","))
+		if tight {
+			var ok bool
+			if _, rule, ok, err = tighten(r); err != nil || !ok {
+				t.Fatalf("tighten %d: %v %v", id, ok, err)
+			}
+		}
+		w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives("SecRuleEngine On\n" +
+			`SecAction "id:1,phase:1,pass,nolog,setvar:tx.critical_anomaly_score=5"` + "\n" +
+			strings.Replace(rule, "block,", "deny,", 1)))
+		if err != nil {
+			t.Fatalf("%d: %v\n%s", id, err, rule)
+		}
+		return w
+	}
+	t.Fatalf("CRS rule %d not found", id)
+	return nil
+}
+
+// matches reports whether w refuses a request whose argument (name, or
+// value of "v") is s.
+func matches(w coraza.WAF, s string, name bool) bool {
+	tx := w.NewTransaction()
+	defer tx.Close()
+	if name {
+		tx.AddGetRequestArgument(s, "1")
+	} else {
+		tx.AddGetRequestArgument("v", s)
+	}
+	tx.ProcessRequestHeaders()
+	it, _ := tx.ProcessRequestBody()
+	return it != nil
+}
+
+// Each tightened rule stops matching the benign shapes it matched (real
+// browser traffic, issue 11: stock CRS matches each, which the test
+// checks too) and still matches CRS's own regression payloads for it and
+// evasions near the benign shape.
+func TestTightenedRules(t *testing.T) {
+	tests := []struct {
+		id     int
+		benign []string
+		attack []string
+		name   bool // the inputs are argument names
+	}{
+		{id: 932260, name: true,
+			benign: []string{"lastLoginType", "lastlogins", "lastlog_time", "lastLogin2"},
+			attack: []string{"lastlog", "lastlogin", "lastlog -u root", "lastlogin|sh", "lastlog;id", "x;lastlog", "lastlog\n"}},
+		{id: 932260,
+			benign: []string{"lastLoginType", "lastloginTime=1"},
+			attack: []string{
+				// CRS's regression payloads (932260-1, -5, -7, ...).
+				"printf dwssap/cte/ tac | rev | sh", "python3.10 cmd",
+				"printf dW5hbWUgLWE=|base64 -d|sh", "gunzip -c /var/log/sensitive_log_file.gz",
+				"zstdcat /var/log/sensitive_log_file.zst", "busybox -c \"echo hi\"",
+				"'ZsTdcaT /var/log/sensitive_log_file.zst",
+				// The tightened names themselves, as commands.
+				"lastlog", "lastlogin", "; lastlog -u root", "$(lastlogin)", "`lastlog`",
+			}},
+	}
+	for _, tc := range tests {
+		stock, tight := tightWAF(t, tc.id, false), tightWAF(t, tc.id, true)
+		for _, s := range tc.benign {
+			if !matches(stock, s, tc.name) {
+				t.Errorf("%d: CRS as shipped does not match benign %q (the case tests nothing)", tc.id, s)
+			}
+			if matches(tight, s, tc.name) {
+				t.Errorf("%d tightened matches benign %q", tc.id, s)
+			}
+		}
+		for _, s := range tc.attack {
+			if !matches(stock, s, tc.name) {
+				t.Errorf("%d: CRS as shipped does not match attack %q (not this rule's)", tc.id, s)
+			}
+			if !matches(tight, s, tc.name) {
+				t.Errorf("%d tightened misses attack %q (CRS as shipped: %v)", tc.id, s, matches(stock, s, tc.name))
+			}
+		}
+	}
+}
