@@ -46,6 +46,16 @@ var tightenings = []tightening{
 		`|log(?:in)?)|ess(?:echo`,
 		`|log(?:in)?` + notIdentifier + `)|ess(?:echo`,
 	}}},
+	// 942290 (MongoDB operator injection) matches an operator's name with
+	// nothing after it, so "$setOnce", "$login_aid" (as "$log"),
+	// "$instance" (as "$in") and GraphQL's "$lastSeen" (as "$last")
+	// matched. MongoDB recognises an operator by its exact name: a longer
+	// name is not that operator. The name must end there ("$ne]",
+	// "$ne\"", "$ne" at the end still match).
+	{id: 942290, edits: []edit{{
+		`|w(?:eek|here)|zip)\]?`,
+		`|w(?:eek|here)|zip)\]?` + notIdentifier,
+	}}},
 }
 
 // tighten returns r with its tightened operator and the SecLang that
@@ -66,11 +76,22 @@ func tighten(r crsRule) (out crsRule, rule string, ok bool, err error) {
 			op = strings.Replace(op, e.old, e.new, 1)
 		}
 		r.Operator = op
-		actions := strings.Join(r.Actions, ",")
 		if t.unless == "" {
-			return r, fmt.Sprintf("SecRule %s \"%s\" \"%s\"\n", r.Variables, op, actions), true, nil
+			return r, fmt.Sprintf("SecRule %s \"%s\" \"%s\"\n", r.Variables, op, strings.Join(r.Actions, ",")), true, nil
 		}
-		return r, fmt.Sprintf("SecRule %s \"%s\" \"%s,chain\"\n\tSecRule MATCHED_VARS \"!@rx %s\" \"t:none\"\n", r.Variables, op, actions, t.unless), true, nil
+		// A chain's head runs its non-disruptive actions on its own
+		// match: the scores move to the chained rule, as CRS writes its
+		// chains.
+		var head, scores []string
+		for _, a := range r.Actions {
+			if strings.HasPrefix(a, "setvar:") {
+				scores = append(scores, a)
+			} else {
+				head = append(head, a)
+			}
+		}
+		return r, fmt.Sprintf("SecRule %s \"%s\" \"%s,chain\"\n\tSecRule MATCHED_VARS \"!@rx %s\" \"%s\"\n",
+			r.Variables, op, strings.Join(head, ","), t.unless, strings.Join(append([]string{"t:none"}, scores...), ",")), true, nil
 	}
 	return r, "", false, nil
 }

@@ -9,7 +9,7 @@ import (
 )
 
 // tightWAF is a WAF running one CRS rule, as CRS ships it (tight false)
-// or as mamori tightens it, blocking on its match.
+// or as mamori tightens it, refusing a request the rule scores.
 func tightWAF(t *testing.T, id int, tight bool) coraza.WAF {
 	t.Helper()
 	crs, err := loadCRS()
@@ -27,9 +27,12 @@ func tightWAF(t *testing.T, id int, tight bool) coraza.WAF {
 				t.Fatalf("tighten %d: %v %v", id, ok, err)
 			}
 		}
+		// The request is refused on the rule's score (as CRS's 949110
+		// does), so that a rule whose actions score without matching is
+		// seen.
 		w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives("SecRuleEngine On\n" +
-			`SecAction "id:1,phase:1,pass,nolog,setvar:tx.critical_anomaly_score=5"` + "\n" +
-			strings.Replace(rule, "block,", "deny,", 1)))
+			`SecAction "id:1,phase:1,pass,nolog,setvar:tx.critical_anomaly_score=5,setvar:tx.inbound_anomaly_score_pl1=0"` + "\n" +
+			rule + `SecRule TX:inbound_anomaly_score_pl1 "@gt 0" "id:2,phase:2,deny,log"` + "\n"))
 		if err != nil {
 			t.Fatalf("%d: %v\n%s", id, err, rule)
 		}
@@ -78,6 +81,17 @@ func TestTightenedRules(t *testing.T) {
 				"'ZsTdcaT /var/log/sensitive_log_file.zst",
 				// The tightened names themselves, as commands.
 				"lastlog", "lastlogin", "; lastlog -u root", "$(lastlogin)", "`lastlog`",
+			}},
+		{id: 942290, name: true,
+			benign: []string{"$setOnce", "$login_aid", "$lastSeen", "region:0$instance", "$nextPage"},
+			attack: []string{"u_id[$ne]", "u_id[$regex]", "[$lte]asdfsd", "a[$where]", "$set", "a[$in][]", "$gt"}},
+		{id: 942290,
+			benign: []string{"$setOnce", "$login_aid", "region:0$instance:0$expiring:0", "query Banner($lastSeen: DateTime)"},
+			attack: []string{
+				// CRS's regression payloads (942290-2, -5 to -9).
+				"[$lte]asdfsd", `{"$not": "foo"}`, `{"$nor": "foo"}`, `{"$where": "foo"}`, `{"$elemMatch": "foo"}`, `{"$text": "foo"}`,
+				// Operators ending the value or followed by punctuation.
+				"$ne", "$where:sleep(100)", "$regex=.*", `{"password":{"$gt":""}}`, "$SET", "%5B%24ne%5D",
 			}},
 	}
 	for _, tc := range tests {
