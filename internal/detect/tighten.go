@@ -56,7 +56,19 @@ var tightenings = []tightening{
 		`|w(?:eek|here)|zip)\]?`,
 		`|w(?:eek|here)|zip)\]?` + notIdentifier,
 	}}},
+	// 941170 (javascript:/data: URIs) and 941210 (obfuscated
+	// "javascript:") match the no-op links pages write in href and
+	// analytics scripts report ("javascript:void(0);", "javascript:;"):
+	// a value that is wholly such a URI runs nothing. Any other text, a
+	// call, an expression or a second statement still matches.
+	{id: 941170, unless: javascriptNoop},
+	{id: 941210, unless: javascriptNoop},
 }
+
+// javascriptNoop is a whole value that is a javascript: URI doing
+// nothing: empty, ";", "void(0)" or "void 0", with blanks and a final
+// semicolon. (\A and \z: Coraza's @rx matches ^ and $ at line ends.)
+const javascriptNoop = `\A\s*(?i:javascript)\s*:\s*(?:void\s*(?:\(\s*0\s*\)|\s0)\s*)?;?\s*\z`
 
 // tighten returns r with its tightened operator and the SecLang that
 // replaces CRS's rule, or ok false when mamori does not tighten r.

@@ -93,6 +93,25 @@ func TestTightenedRules(t *testing.T) {
 				// Operators ending the value or followed by punctuation.
 				"$ne", "$where:sleep(100)", "$regex=.*", `{"password":{"$gt":""}}`, "$SET", "%5B%24ne%5D",
 			}},
+		{id: 941170,
+			benign: []string{"javascript:void(0);", "javascript:void(0)", "javascript: void(0);", "JavaScript:void(0)"},
+			attack: []string{
+				// CRS's regression payloads (941170).
+				"javascript:\"/*'/*`/*--></noscript></title></textarea></style></template></noembed></script><html \"",
+				"javascript:/*--></title></style></textarea></script></xmp><svg/onload='+/\"/+/onmouseover=1/+/[*/[]/+alert(1)//'></a>",
+				" data: , <x>",
+				// Calls and statements after a no-op.
+				"javascript:void(0);alert(1)", "javascript:void(alert(1))", "javascript:alert(1)", "javascript:void(0)//\nalert(1)",
+				"javascript:void(0)&#59;alert(1)", "javascript:void%280%29%3Balert%281%29", "x javascript:void(0)",
+			}},
+		{id: 941210,
+			benign: []string{"javascript:;", "javascript:void(0);", "javascript:void 0;", "javascript: void(0);", "javascript:void(0)"},
+			attack: []string{
+				// CRS's regression payloads (941210-1, -3, -4).
+				"ja&tab;vascript: ", "javascript&#10:alert(7)", "jav&#13ascript:alert(7)",
+				"javascript:alert(1)", "javascript:void(0);alert(1)", "javascript:void(0),alert(1)", "j&#x61;vascript:alert(1)",
+				"javascript:void(0);\nfetch('//x')", "javascript:void0",
+			}},
 	}
 	for _, tc := range tests {
 		stock, tight := tightWAF(t, tc.id, false), tightWAF(t, tc.id, true)
@@ -112,5 +131,19 @@ func TestTightenedRules(t *testing.T) {
 				t.Errorf("%d tightened misses attack %q (CRS as shipped: %v)", tc.id, s, matches(stock, s, tc.name))
 			}
 		}
+	}
+}
+
+// An argument that is a no-op javascript: URI does not hide another
+// argument's attack from 941210 (the chain reads every matched value).
+func TestTightenedRuleChainReadsEveryMatch(t *testing.T) {
+	w := tightWAF(t, 941210, true)
+	tx := w.NewTransaction()
+	defer tx.Close()
+	tx.AddGetRequestArgument("a", "javascript:alert(1)")
+	tx.AddGetRequestArgument("b", "javascript:void(0)")
+	tx.ProcessRequestHeaders()
+	if it, _ := tx.ProcessRequestBody(); it == nil {
+		t.Fatal("a no-op URI in another argument hid javascript:alert(1)")
 	}
 }
