@@ -2,7 +2,9 @@ package detect
 
 import (
 	"fmt"
+	"regexp/syntax"
 	"strings"
+	"unicode"
 )
 
 // A tightening replaces a CRS paranoia-level-1 rule by a tighter form of
@@ -19,6 +21,13 @@ type tightening struct {
 	// exactly once in it: a CRS upgrade that changes the rule makes Rules
 	// fail, so that the replacement is looked at again.
 	edits []edit
+	// endNames makes every name of the command-name list that ends
+	// CRS's expression end there (after the edits): a name not already
+	// followed by a separator in CRS's expression must be followed by
+	// notIdentifier. Names that end in a non-identifier character
+	// ("docker-") and those CRS follows by a separator are left as they
+	// are.
+	endNames bool
 	// unless, when set, is an expression that a matched value (after the
 	// rule's transformations) matching it wholly does not count: the
 	// replacement is chained to "SecRule MATCHED_VARS !@rx unless", so
@@ -42,10 +51,14 @@ var tightenings = []tightening{
 	// telemetry parameter of a cloud console). A shell reads a command
 	// name up to a blank or an operator: "lastloginType" runs no
 	// "lastlogin". The names must end there.
-	{id: 932260, edits: []edit{{
-		`|log(?:in)?)|ess(?:echo`,
-		`|log(?:in)?` + notIdentifier + `)|ess(?:echo`,
-	}}},
+	// 932260 (Unix command with arguments) matches command names such as
+	// "lastlog", "lastlogin" or "base64" with nothing after them, so
+	// every identifier they begin matched at a value's or name's start
+	// ("lastLoginType", a telemetry parameter of a cloud console). A
+	// shell reads a command name up to a blank or an operator:
+	// "lastloginType" runs no "lastlogin". Every name of the rule's list
+	// must end there.
+	{id: 932260, endNames: true},
 	// 942290 (MongoDB operator injection) matches an operator's name with
 	// nothing after it, so "$setOnce", "$login_aid" (as "$log"),
 	// "$instance" (as "$in") and GraphQL's "$lastSeen" (as "$last")
@@ -87,6 +100,12 @@ func tighten(r crsRule) (out crsRule, rule string, ok bool, err error) {
 			}
 			op = strings.Replace(op, e.old, e.new, 1)
 		}
+		if t.endNames {
+			var err error
+			if op, err = endNames(op); err != nil {
+				return r, "", false, fmt.Errorf("CRS rule %d: %w", r.ID, err)
+			}
+		}
 		r.Operator = op
 		if t.unless == "" {
 			return r, fmt.Sprintf("SecRule %s \"%s\" \"%s\"\n", r.Variables, op, strings.Join(r.Actions, ",")), true, nil
@@ -106,4 +125,128 @@ func tighten(r crsRule) (out crsRule, rule string, ok bool, err error) {
 			r.Variables, op, strings.Join(head, ","), t.unless, strings.Join(append([]string{"t:none"}, scores...), ",")), true, nil
 	}
 	return r, "", false, nil
+}
+
+// listStart precedes the command-name list that ends CRS's generated
+// command rules (932260): optional quotes and backslashes, then the list.
+const listStart = `[\"'\x5c]*(?:`
+
+// endNames rewrites the list that ends op (an "@rx (?i)…" operator) so
+// that each of its names is followed by notIdentifier unless it already
+// ends in a separator or a non-identifier character.
+func endNames(op string) (string, error) {
+	i := strings.LastIndex(op, listStart)
+	if i < 0 || !strings.HasPrefix(op, "@rx (?i)") {
+		return "", fmt.Errorf("no command-name list")
+	}
+	head, list := op[:i+len(listStart)-len("(?:")], op[i+len(listStart)-len("(?:"):]
+	re, err := syntax.Parse("(?i)"+strings.ReplaceAll(list, `\"`, `"`), syntax.Perl)
+	if err != nil {
+		return "", fmt.Errorf("command-name list: %w", err)
+	}
+	if re.Op != syntax.OpAlternate && re.Op != syntax.OpConcat {
+		return "", fmt.Errorf("command-name list is a %v", re.Op)
+	}
+	notIdent, err := syntax.Parse(notIdentifier, syntax.Perl)
+	if err != nil {
+		return "", err
+	}
+	// Grouped: String writes a top-level alternation bare.
+	out := "(?:" + endEach(re, notIdent).String() + ")"
+	return head + strings.ReplaceAll(out, `"`, `\"`), nil
+}
+
+// endEach appends end to every way re can finish that does not end in a
+// non-identifier character.
+func endEach(re, end *syntax.Regexp) *syntax.Regexp {
+	switch re.Op {
+	case syntax.OpAlternate:
+		if !anyEnds(re) {
+			// No branch ends a name: end once, after the group.
+			return &syntax.Regexp{Op: syntax.OpConcat, Sub: []*syntax.Regexp{re, end}}
+		}
+		for i, s := range re.Sub {
+			re.Sub[i] = endEach(s, end)
+		}
+		return re
+	case syntax.OpCapture:
+		re.Sub[0] = endEach(re.Sub[0], end)
+		return re
+	case syntax.OpConcat:
+		last := re.Sub[len(re.Sub)-1]
+		switch {
+		case endsName(last):
+			return re
+		case last.Op == syntax.OpAlternate || last.Op == syntax.OpCapture || last.Op == syntax.OpConcat:
+			re.Sub[len(re.Sub)-1] = endEach(last, end)
+			return re
+		}
+		re.Sub = append(re.Sub, end)
+		return re
+	}
+	if endsName(re) {
+		return re
+	}
+	return &syntax.Regexp{Op: syntax.OpConcat, Sub: []*syntax.Regexp{re, end}}
+}
+
+// endsName reports an expression whose matches end in a character that
+// is no identifier's (a separator class, "docker-") or at a word
+// boundary.
+func endsName(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpWordBoundary:
+		return true
+	case syntax.OpLiteral:
+		return len(re.Rune) > 0 && !isIdentifierRune(re.Rune[len(re.Rune)-1])
+	case syntax.OpCharClass:
+		// A class holding a separator is CRS's end of a name (some add
+		// "_", "-" or "." to the separators: left as CRS writes them); a
+		// class of identifier characters only ("python[23]") is not.
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			for c := re.Rune[i]; c <= re.Rune[i+1]; c++ {
+				if !isIdentifierRune(c) {
+					return true
+				}
+			}
+		}
+		return false
+	case syntax.OpRepeat:
+		return re.Min > 0 && endsName(re.Sub[0])
+	case syntax.OpPlus:
+		return endsName(re.Sub[0])
+	case syntax.OpConcat:
+		return endsName(re.Sub[len(re.Sub)-1])
+	case syntax.OpAlternate:
+		for _, s := range re.Sub {
+			if !endsName(s) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// anyEnds reports an expression some of whose matches may end as
+// endsName says.
+func anyEnds(re *syntax.Regexp) bool {
+	if endsName(re) {
+		return true
+	}
+	switch re.Op {
+	case syntax.OpAlternate:
+		for _, s := range re.Sub {
+			if anyEnds(s) {
+				return true
+			}
+		}
+	case syntax.OpConcat, syntax.OpCapture, syntax.OpQuest, syntax.OpStar, syntax.OpPlus, syntax.OpRepeat:
+		return anyEnds(re.Sub[len(re.Sub)-1])
+	}
+	return false
+}
+
+func isIdentifierRune(c rune) bool {
+	return c == '_' || c < unicode.MaxASCII && (unicode.IsLetter(c) || unicode.IsDigit(c))
 }

@@ -66,12 +66,19 @@ func TestTightenedRules(t *testing.T) {
 		id     int
 		benign []string
 		attack []string
-		name   bool // the inputs are argument names
+		// neither are inputs CRS as shipped does not match: the
+		// tightened rule must not either.
+		neither []string
+		name    bool // the inputs are argument names
 	}{
 		{id: 932260, name: true,
-			benign: []string{"lastLoginType", "lastlogins", "lastlog_time", "lastLogin2"},
-			attack: []string{"lastlog", "lastlogin", "lastlog -u root", "lastlogin|sh", "lastlog;id", "x;lastlog", "lastlog\n"}},
+			neither: []string{"qbase64", "xlastlog", "my_lastlogin"},
+			benign:  []string{"lastLoginType", "lastlogins", "lastlog_time", "lastLogin2", "base64Data", "busyboxVersion", "realpathCache"},
+			attack:  []string{"lastlog", "lastlogin", "lastlog -u root", "lastlogin|sh", "lastlog;id", "x;lastlog", "lastlog\n", "base64", "base64 -d", "busybox"}},
 		{id: 932260,
+			// CRS's negative payloads (932260-2, -3, -4, ...).
+			neither: []string{"dont match commands that are not at start;tar -xzf /var/www/exfiltrate.tar.gz /etc", "ping pong tables", "time is of the essence",
+				"find x for y", "head of", "evaluation", "schedule", "comment", "qbase64 -d", "see lastlog -u root"},
 			benign: []string{"lastLoginType", "lastloginTime=1"},
 			attack: []string{
 				// CRS's regression payloads (932260-1, -5, -7, ...).
@@ -79,8 +86,12 @@ func TestTightenedRules(t *testing.T) {
 				"printf dW5hbWUgLWE=|base64 -d|sh", "gunzip -c /var/log/sensitive_log_file.gz",
 				"zstdcat /var/log/sensitive_log_file.zst", "busybox -c \"echo hi\"",
 				"'ZsTdcaT /var/log/sensitive_log_file.zst",
-				// The tightened names themselves, as commands.
+				// Names CRS follows by a separator, or by a separator or
+				// "_" (sudo_), names ending in "-" (docker-), and names
+				// the tightening ends, as commands.
+				"sudo ls", "sudo_x", "x;docker-compose up", "x;python3 -c 1", "x;python2.7 -c 1", "x;fgrep -r x /",
 				"lastlog", "lastlogin", "; lastlog -u root", "$(lastlogin)", "`lastlog`",
+				"base64 -d", "x|base64${IFS}-d", "x;bunzip2 f", "x;bunzip2<f", "x;mysqldump --all",
 			}},
 		{id: 942290, name: true,
 			benign: []string{"$setOnce", "$login_aid", "$lastSeen", "region:0$instance", "$nextPage"},
@@ -121,6 +132,11 @@ func TestTightenedRules(t *testing.T) {
 			}
 			if matches(tight, s, tc.name) {
 				t.Errorf("%d tightened matches benign %q", tc.id, s)
+			}
+		}
+		for _, s := range tc.neither {
+			if matches(stock, s, tc.name) || matches(tight, s, tc.name) {
+				t.Errorf("%d: %q matched (CRS as shipped: %v)", tc.id, s, matches(stock, s, tc.name))
 			}
 		}
 		for _, s := range tc.attack {
