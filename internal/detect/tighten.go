@@ -69,6 +69,16 @@ var tightenings = []tightening{
 		`|w(?:eek|here)|zip)\]?`,
 		`|w(?:eek|here)|zip)\]?` + notIdentifier,
 	}}},
+	// 932370 (Windows command injection) takes its names from LOLBAS,
+	// where "url" is the library url.dll (run as "rundll32
+	// url.dll,OpenURL …"): cmd.exe and PowerShell run no "url" (a DLL is
+	// no command without rundll32, which the list names itself). So
+	// "type:resperr;url:/mp/…", a script's error report, matched. The
+	// name must be written with its extension.
+	{id: 932370, edits: []edit{{
+		`|r[\"\^]*l|t[\"\^]*i[\"\^]*l`,
+		`|r[\"\^]*l[\"\^]*\.[\"\^]*d[\"\^]*l[\"\^]*l|t[\"\^]*i[\"\^]*l`,
+	}}},
 	// 941170 (javascript:/data: URIs) and 941210 (obfuscated
 	// "javascript:") match the no-op links pages write in href and
 	// analytics scripts report ("javascript:void(0);", "javascript:;"):

@@ -104,6 +104,15 @@ func TestTightenedRules(t *testing.T) {
 				// Operators ending the value or followed by punctuation.
 				"$ne", "$where:sleep(100)", "$regex=.*", `{"password":{"$gt":""}}`, "$SET", "%5B%24ne%5D",
 			}},
+		{id: 932370,
+			neither: []string{"cmd=Go to store.\nAt the store, shop.", "time warner", "a url b"},
+			benign:  []string{"type:resperr;url:/mp/appmsg_comment?action=getcomment&scene=0", "x;url=1", "a|url"},
+			attack: []string{
+				// CRS's regression payloads (932370).
+				"; regedit /E c:\\ads\\file.txt:regfile.reg HKEY_CURRENT_USER\\MyCustomRegKey", "; mshta http://example.com",
+				// url.dll as LOLBAS runs it, and with cmd.exe's evasions.
+				";url.dll,OpenURL \"C:\\x.url\"", "&rundll32 url.dll,FileProtocolHandler calc", ";u^rl.d^ll,OpenURL x", "|URL.DLL,OpenURL x",
+			}},
 		{id: 941170,
 			benign: []string{"javascript:void(0);", "javascript:void(0)", "javascript: void(0);", "JavaScript:void(0)"},
 			attack: []string{
