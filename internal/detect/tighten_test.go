@@ -172,3 +172,30 @@ func TestTightenedRuleChainReadsEveryMatch(t *testing.T) {
 		t.Fatal("a no-op URI in another argument hid javascript:alert(1)")
 	}
 }
+
+// A CRS rule that is not the one a tightening was written for (an
+// upgrade changed its expression or level) makes tighten fail, so that
+// Rules fails and the replacement is looked at again.
+func TestTightenRefusesAnotherRule(t *testing.T) {
+	crs, err := loadCRS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range tightenings {
+		for _, r := range crs {
+			if r.ID != tg.id {
+				continue
+			}
+			changed := r
+			changed.Operator = "@rx (?i)changed"
+			if _, _, _, err := tighten(changed); err == nil && (len(tg.edits) > 0 || tg.endNames) {
+				t.Errorf("%d: a changed expression was tightened", r.ID)
+			}
+			higher := r
+			higher.Level = 2
+			if _, _, _, err := tighten(higher); err == nil {
+				t.Errorf("%d: a paranoia-level-2 rule was tightened", r.ID)
+			}
+		}
+	}
+}
