@@ -23,7 +23,7 @@ func TestRulesCompile(t *testing.T) {
 		// rules tightened (tighten.go) and 920470, replaced by itself
 		// with RFC 9110's empty parameters.
 		{"defaults", Options{}, []string{"id:9542100,", "id:9642100,", "id:9742100,", "id:9834901,", "t:mamoriTextGate",
-			"SecRuleRemoveById 930120 930130 932160 932260 932370 941170 941210 942290\n", `"id:942290,`, "SecRule MATCHED_VARS \"!@rx ", `"@mamoriFileNames lfi-os-files.data" "id:930120,`, `"@mamoriFileNames restricted-files.data" "id:930130,`,
+			"SecRuleRemoveById 930100 930120 930130 932160 932260 932370 941170 941210 942290\n", `"id:942290,`, "SecRule MATCHED_VARS \"!@rx ", `"@mamoriFileNames lfi-os-files.data" "id:930120,`, `"@mamoriFileNames restricted-files.data" "id:930130,`,
 			`"@mamoriFileNames unix-shell.data" "id:932160,`, `"@mamoriFileNames unix-shell.data" "id:9532160,`,
 			"SecRuleRemoveById 920470\n", `"id:920470,`},
 			[]string{"id:942100,", "id:941120,", "@pmFromFile lfi-os-files.data", "@pmFromFile unix-shell.data", "@pmFromFile restricted-files.data"}},

@@ -45,12 +45,16 @@ const notIdentifier = `(?:[^0-9A-Z_a-z]|\z)`
 
 // tightenings are the CRS rules mamori tightens.
 var tightenings = []tightening{
-	// 932260 (Unix command with arguments) matches "lastlog" and
-	// "lastlogin" with nothing after them, so every identifier they begin
-	// matched at a value's or name's start ("lastLoginType", a
-	// telemetry parameter of a cloud console). A shell reads a command
-	// name up to a blank or an operator: "lastloginType" runs no
-	// "lastlogin". The names must end there.
+	// 930100 (path traversal) takes "?" for a dot ("/??/" as "/../"), so
+	// the combo URLs of CDNs that serve several files in one response
+	// ("/??/a/x.js,b/y.js": the path ends at the first "?") matched. No
+	// file API or shell reads "??" as "..": globs never match "." or
+	// "..", and a URL's query is no path. A match does not count when
+	// the value is wholly such a URL: "/??" once, every other segment of
+	// name characters with single dots between them (no "..", no "%",
+	// backslash, other "?" or ":"), so every encoded or doubled-dot
+	// traversal still matches.
+	{id: 930100, unless: comboURL},
 	// 932260 (Unix command with arguments) matches command names such as
 	// "lastlog", "lastlogin" or "base64" with nothing after them, so
 	// every identifier they begin matched at a value's or name's start
@@ -87,6 +91,19 @@ var tightenings = []tightening{
 	{id: 941170, unless: javascriptNoop},
 	{id: 941210, unless: javascriptNoop},
 }
+
+// comboURL is a whole value that is a path, "/??", and a list of paths:
+// segments of name characters (letters, digits, _~,=&+@-) with single
+// dots between them, and no "0x" (930100 reads 0x2e as a dot and 0x2f
+// as a slash).
+const comboURL = `\A(?:` + comboSegment + `)*/\?\?(?:` + comboSegment + `)*\z`
+
+// comboSegment is "/", a name, and names after single dots.
+const comboSegment = `/` + comboName + `(?:\.(?:[1-9A-Za-z_~,=&+@-]` + comboName + `|0+(?:[1-9A-WYZa-wyz_~,=&+@-]` + comboName + `)?))*`
+
+// comboName is a run of name characters, maybe empty, in which no "0" is
+// followed by "x" or "X".
+const comboName = `(?:[1-9A-Za-z_~,=&+@-]|0+[1-9A-WYZa-wyz_~,=&+@-])*0*`
 
 // javascriptNoop is a whole value that is a javascript: URI doing
 // nothing: empty, ";", "void(0)" or "void 0", with blanks and a final

@@ -71,6 +71,19 @@ func TestTightenedRules(t *testing.T) {
 		neither []string
 		name    bool // the inputs are argument names
 	}{
+		{id: 930100,
+			benign: []string{
+				"/??/AWSC/AWSC/awsc.js,/sd/baxia/2.0.32/baxiaCommon.js", "/damai/??/vue-pc/0.0.76/vendor.js,vue-pc/0.0.76/perform/perform.js",
+				"/??/sd/baxia/2.5.1/baxiaCommon.js", "/s/??/a.css,b.css", "/??/x/0.js,y10.js", "/??/",
+			},
+			attack: []string{
+				// CRS's regression payloads (930100-2, -3).
+				".../.../WINDOWS/win.ini", "0x2e.%000x2f0x2e.%00/WINDOWS/win.ini",
+				// A combo URL carrying any other traversal form.
+				"/??/../../etc/passwd", "/??/a.js,/../../etc/passwd", "/a/../??/b.js", "/??/0x2e0x2e/etc/passwd", "/??/a0x2e0x2e/x",
+				"/??/0X2E0X2E/x", "/??/%2e%2e/etc/passwd", "/??/..\\..\\win.ini", "/??/a/??/b", "/??/.../x", "/??/./../x",
+				"x/??/y", "/??/C:/boot.ini", "/??/a.js?/../x",
+			}},
 		{id: 932260, name: true,
 			neither: []string{"qbase64", "xlastlog", "my_lastlogin"},
 			benign:  []string{"lastLoginType", "lastlogins", "lastlog_time", "lastLogin2", "base64Data", "busyboxVersion", "realpathCache"},
