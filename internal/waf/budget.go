@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mamori-waf/mamori/internal/detect"
 )
@@ -32,10 +33,16 @@ import (
 type Budget struct {
 	// InspectedBytes is the most bytes of argument names and values the
 	// rules inspect in one request: the query, url-encoded and multipart
-	// form fields (not uploaded files), JSON and XML bodies. More gets
-	// 413. Default 2 MiB: the largest benign request of the corpora (a
-	// browser's JSON telemetry beacon in the blazehttp traffic) carries
-	// 715 KiB; CRS alone spends about 0.5 s of CPU per MiB of arguments.
+	// form fields (not uploaded files), JSON and XML bodies. A byte of
+	// shell, SQL or script punctuation (! # $ % & ' ( ) * + ; < = > ? @ ^
+	// ` | ~) and a byte that is not valid UTF-8 count SymbolWeight bytes
+	// each: they wake most of CRS's expressions, and text dense in them
+	// costs about four times the CPU per byte of prose. More gets 413.
+	// Default 1 MiB: the largest benign request of the corpora (a
+	// browser's JSON telemetry beacon in the blazehttp traffic, 731 682
+	// bytes, 10 753 of them such punctuation) counts 796 200; with CRS
+	// alone, 1 MiB of the costliest text measured costs about 0.5 s of CPU
+	// (docs/perimeter.md).
 	InspectedBytes int64 `json:"inspected_bytes,omitempty"`
 	// DecodedBytes is the most bytes the detection layers' decoding may
 	// produce in one request (all values, all layers); every decoded byte
@@ -60,11 +67,53 @@ type Budget struct {
 
 // Budget defaults.
 const (
-	DefaultInspectedBytes = 2 << 20
+	DefaultInspectedBytes = 1 << 20
 	DefaultDecodedBytes   = 512 << 10
 	DefaultDecodedValues  = 512
 	DefaultDecompressed   = 2 << 20
 )
+
+// SymbolWeight is what one byte of shell, SQL or script punctuation, or
+// one byte that is not valid UTF-8, counts against InspectedBytes.
+const SymbolWeight = 6
+
+// symbolByte marks the punctuation that counts SymbolWeight: the bytes
+// CRS's shell, SQL, PHP and script expressions and their byte filters
+// look for, which prose, names and JSON lack.
+var symbolByte = func() (t [256]bool) {
+	for _, c := range []byte("!#$%&'()*+;<=>?@^`|~") {
+		t[c] = true
+	}
+	return t
+}()
+
+// inspectionCost is what v counts against InspectedBytes: its length, and
+// SymbolWeight-1 more for each symbol byte and each byte that is not
+// valid UTF-8.
+func inspectionCost[T string | []byte](v T) int64 {
+	n, heavy, high := int64(len(v)), int64(0), false
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if symbolByte[c] {
+			heavy++
+		}
+		high = high || c >= utf8.RuneSelf
+	}
+	if high {
+		for i := 0; i < len(v); {
+			if v[i] < utf8.RuneSelf {
+				i++
+				continue
+			}
+			r, w := utf8.DecodeRuneInString(string(v[i:min(i+utf8.UTFMax, len(v))]))
+			if r == utf8.RuneError && w == 1 {
+				heavy++
+			}
+			i += w
+		}
+	}
+	return n + heavy*(SymbolWeight-1)
+}
 
 // budgetRuleID is the rule ID of a budget refusal in events.
 const budgetRuleID = "budget"
@@ -118,9 +167,10 @@ func newMeter(b Budget, decode bool) *meter {
 
 func over(used, limit int64) bool { return limit >= 0 && used > limit }
 
-// inspect counts bytes the rules inspect as they are (no decoding).
-func (m *meter) inspect(n int) bool {
-	m.inspected += int64(n)
+// inspect counts what the rules inspect of a value as it is (no
+// decoding): inspectionCost.
+func (m *meter) inspect(cost int64) bool {
+	m.inspected += cost
 	if m.err == nil && over(m.inspected, m.b.InspectedBytes) {
 		m.err = &BudgetError{What: "inspected_bytes", Used: m.inspected, Limit: m.b.InspectedBytes}
 	}
@@ -129,7 +179,7 @@ func (m *meter) inspect(n int) bool {
 
 // arg counts one argument name or value, with its decoding.
 func (m *meter) arg(v string) bool {
-	if !m.inspect(len(v)) || !m.decode || v == "" {
+	if !m.inspect(inspectionCost(v)) || !m.decode || v == "" {
 		return m.err == nil
 	}
 	decoded, depth, deeper := detect.DecodeCost(v)
@@ -222,7 +272,7 @@ func (m *meter) body(contentType string, r io.Reader) error {
 		if err != nil || m.err != nil {
 			return err
 		}
-		m.inspect(len(b))
+		m.inspect(inspectionCost(b))
 	}
 	return nil
 }
