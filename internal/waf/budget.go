@@ -35,14 +35,14 @@ type Budget struct {
 	// rules inspect in one request: the query, url-encoded and multipart
 	// form fields (not uploaded files), JSON and XML bodies. A byte of
 	// shell, SQL or script punctuation (! # $ % & ' ( ) * + ; < = > ? @ ^
-	// ` | ~) and a byte that is not valid UTF-8 count SymbolWeight bytes
-	// each: they wake most of CRS's expressions, and text dense in them
-	// costs about four times the CPU per byte of prose. More gets 413.
-	// Default 1 MiB: the largest benign request of the corpora (a
-	// browser's JSON telemetry beacon in the blazehttp traffic, 731 682
-	// bytes, 10 753 of them such punctuation) counts 796 200; with CRS
-	// alone, 1 MiB of the costliest text measured costs about 0.5 s of CPU
-	// (docs/perimeter.md).
+	// ` | ~) and a byte that is not valid UTF-8 count SymbolWeight (10)
+	// each: they wake most of CRS's expressions, and random text dense in
+	// them costs about four times the CPU per byte of prose. More gets
+	// 413. Default 1088 KiB (1 114 112): the largest benign request of the
+	// corpora (a browser's JSON telemetry beacon in the blazehttp traffic,
+	// 731 682 bytes, 10 753 of them such punctuation) counts 828 459, and
+	// costs about 0.4 s of CPU itself; the costliest text measured at the
+	// bound costs 0.45-0.6 s (docs/perimeter.md).
 	InspectedBytes int64 `json:"inspected_bytes,omitempty"`
 	// DecodedBytes is the most bytes the detection layers' decoding may
 	// produce in one request (all values, all layers); every decoded byte
@@ -67,7 +67,7 @@ type Budget struct {
 
 // Budget defaults.
 const (
-	DefaultInspectedBytes = 1 << 20
+	DefaultInspectedBytes = 1088 << 10
 	DefaultDecodedBytes   = 512 << 10
 	DefaultDecodedValues  = 512
 	DefaultDecompressed   = 2 << 20
@@ -75,7 +75,7 @@ const (
 
 // SymbolWeight is what one byte of shell, SQL or script punctuation, or
 // one byte that is not valid UTF-8, counts against InspectedBytes.
-const SymbolWeight = 6
+const SymbolWeight = 10
 
 // symbolByte marks the punctuation that counts SymbolWeight: the bytes
 // CRS's shell, SQL, PHP and script expressions and their byte filters
@@ -232,7 +232,7 @@ func (m *meter) body(contentType string, r io.Reader) error {
 	mt, params, _ := mime.ParseMediaType(contentType)
 	switch {
 	case mt == "application/x-www-form-urlencoded":
-		b, err := readAtMost(r, m)
+		b, err := readAtMost(r, m, 3)
 		if err != nil || m.err != nil {
 			return err
 		}
@@ -250,7 +250,7 @@ func (m *meter) body(contentType string, r io.Reader) error {
 			if p.FileName() != "" {
 				continue // file contents are not arguments
 			}
-			b, err := readAtMost(p, m)
+			b, err := readAtMost(p, m, 1)
 			if err != nil || m.err != nil {
 				return err
 			}
@@ -268,7 +268,7 @@ func (m *meter) body(contentType string, r io.Reader) error {
 			}
 		}
 	case strings.HasSuffix(mt, "xml"):
-		b, err := readAtMost(r, m)
+		b, err := readAtMost(r, m, 1)
 		if err != nil || m.err != nil {
 			return err
 		}
@@ -277,12 +277,13 @@ func (m *meter) body(contentType string, r io.Reader) error {
 	return nil
 }
 
-// readAtMost reads r up to what is left of the inspection budget (plus
-// one byte, to know it is exceeded).
-func readAtMost(r io.Reader, m *meter) ([]byte, error) {
+// readAtMost reads r up to what is left of the inspection budget times
+// perByte, the most raw bytes one inspected byte can take (3 for %XX
+// escapes), plus one byte, to know it is exceeded.
+func readAtMost(r io.Reader, m *meter, perByte int64) ([]byte, error) {
 	limit := int64(-1)
 	if m.b.InspectedBytes >= 0 {
-		limit = m.b.InspectedBytes - m.inspected + 1
+		limit = perByte*(m.b.InspectedBytes-m.inspected) + 1
 	}
 	if limit >= 0 {
 		r = io.LimitReader(r, limit)
@@ -291,7 +292,7 @@ func readAtMost(r io.Reader, m *meter) ([]byte, error) {
 	_, err := b.ReadFrom(r)
 	if limit >= 0 && int64(b.Len()) >= limit && m.err == nil {
 		// More than the budget has left, separators and names included.
-		m.inspected += int64(b.Len())
+		m.inspected += int64(b.Len()) / perByte
 		m.err = &BudgetError{What: "inspected_bytes", Used: m.inspected, Limit: m.b.InspectedBytes}
 	}
 	return b.Bytes(), err

@@ -33,7 +33,7 @@ import (
 // with the detection layers over the same shape with CRS alone. Without
 // MAMORI_BENCH_FULL the Base64 multipart shapes are scaled down (48 and
 // 10 fields instead of 480 and 100). The shapes after the 3900 arguments
-// are the most of each kind of text the budget admits (1 MiB, symbols
+// are the most of each kind of text the budget admits (1088 KiB, symbols
 // counting SymbolWeight): prose in multipart fields and url-encoded
 // values; JSON documents escaped inside JSON strings (the shape of the
 // largest benign request of the corpora, a browser's telemetry beacon);
@@ -92,11 +92,11 @@ func worstShapes() []worstShape {
 	prose := strings.Repeat("The committee met on Tuesday to review the annual budget and the plans for the new library wing. ", 10)
 	var pb bytes.Buffer
 	pw := multipart.NewWriter(&pb)
-	for i := range 15 {
+	for i := range 16 {
 		_ = pw.WriteField("f"+strconv.Itoa(i), strings.Repeat(prose, 64<<10/len(prose)))
 	}
 	pw.Close()
-	one := url.Values{"text": {strings.Repeat(prose, 500<<10/len(prose))}, "more": {strings.Repeat(prose, 500<<10/len(prose))}}
+	one := url.Values{"text": {strings.Repeat(prose, 540<<10/len(prose))}, "more": {strings.Repeat(prose, 540<<10/len(prose))}}
 	// Bytes at random from a set, two values of size bytes, new at every
 	// request (fresh): every byte and pair of bytes of the set the
 	// prefilters look for is there, so nearly every expression that can
@@ -121,20 +121,20 @@ func worstShapes() []worstShape {
 	// Letters, digits, spaces and the punctuation of JSON and paths,
 	// which weigh one byte each.
 	jsonish := "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789      \"\\:,.{}[]/-_"
-	// The most of each the budget admits: 2 × 500 KiB of JSON
+	// The most of each the budget admits: 2 × 540 KiB of JSON
 	// punctuation; of printable ASCII (a fifth of it symbols, which count
-	// SymbolWeight) 2 × 240 KiB. 2 × 600 KiB is refused.
-	rJSON, rASCII, rOver := random(jsonish, 500<<10), random(string(printable), 240<<10), random(string(printable), 600<<10)
+	// SymbolWeight) 2 × 185 KiB. 2 × 600 KiB is refused.
+	rJSON, rASCII, rOver := random(jsonish, 540<<10), random(string(printable), 185<<10), random(string(printable), 600<<10)
 	return []worstShape{
 		multi(big),
 		multi(mid),
 		{"urlencoded-3900-b64-args", "application/x-www-form-urlencoded", []byte(args.Encode()), nil},
 		{"urlencoded-3900-plain-args", "application/x-www-form-urlencoded", []byte(plain.Encode()), nil},
-		{"multipart-15x64KiB-prose", pw.FormDataContentType(), pb.Bytes(), nil},
-		{"urlencoded-2x500KiB-prose", "application/x-www-form-urlencoded", []byte(one.Encode()), nil},
-		{"json-escaped-json-1MB", "application/json", escapedJSON(1000 << 10), nil},
-		{"urlencoded-2x500KiB-random-json-punct", "application/x-www-form-urlencoded", rJSON(0), rJSON},
-		{"urlencoded-2x240KiB-random-ascii", "application/x-www-form-urlencoded", rASCII(0), rASCII},
+		{"multipart-16x64KiB-prose", pw.FormDataContentType(), pb.Bytes(), nil},
+		{"urlencoded-2x540KiB-prose", "application/x-www-form-urlencoded", []byte(one.Encode()), nil},
+		{"json-escaped-json-1.1MB", "application/json", escapedJSON(1080 << 10), nil},
+		{"urlencoded-2x540KiB-random-json-punct", "application/x-www-form-urlencoded", rJSON(0), rJSON},
+		{"urlencoded-2x185KiB-random-ascii", "application/x-www-form-urlencoded", rASCII(0), rASCII},
 		{"urlencoded-2x600KiB-random-ascii", "application/x-www-form-urlencoded", rOver(0), rOver},
 	}
 }

@@ -248,6 +248,9 @@ func TestInspectionCost(t *testing.T) {
 		{"symbols within", strings.Repeat(";", n-16), false},
 		{"symbols", strings.Repeat(";", n+1), true},
 		{"invalid UTF-8", strings.Repeat("\xff", n+1), true},
+		// %XX-escaped, the body is three times the bytes the rules see
+		{"percent-encoded UTF-8 within", strings.Repeat("日", (DefaultInspectedBytes-16)/3), false},
+		{"percent-encoded UTF-8", strings.Repeat("日", DefaultInspectedBytes/3+1), true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := httptest.NewRequest("POST", "/form", strings.NewReader("text="+url.QueryEscape(tc.value)))
