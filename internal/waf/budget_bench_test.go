@@ -38,8 +38,9 @@ import (
 // values; JSON documents escaped inside JSON strings (the shape of the
 // largest benign request of the corpora, a browser's telemetry beacon);
 // and text at random — letters, digits and JSON punctuation, then
-// printable ASCII, which no prefilter skips (docs/perimeter.md) — and
-// last the random ASCII the budget refuses. Random bodies are new at every
+// printable ASCII, which no prefilter skips (docs/perimeter.md) — then
+// the random ASCII the budget refuses, and last 60 KB of random ASCII in
+// cookies (headers are bounded by the limits, not the budget). Random bodies are new at every
 // request: RE2 builds its DFA states lazily and keeps them, so the same
 // random body sent again costs about half.
 
@@ -62,6 +63,8 @@ type worstShape struct {
 	body        []byte
 	// fresh, when set, makes the body of request i (body is fresh(0)).
 	fresh func(i int) []byte
+	// cookies, when set, makes the Cookie header of request i.
+	cookies func(i int) string
 }
 
 func worstShapes() []worstShape {
@@ -74,7 +77,7 @@ func worstShapes() []worstShape {
 			_ = w.WriteField("f"+strconv.Itoa(i), v)
 		}
 		w.Close()
-		return worstShape{fmt.Sprintf("multipart-%dx64KiB-b64x4", fields), w.FormDataContentType(), b.Bytes(), nil}
+		return worstShape{fmt.Sprintf("multipart-%dx64KiB-b64x4", fields), w.FormDataContentType(), b.Bytes(), nil, nil}
 	}
 	big, mid := 48, 10
 	if full {
@@ -125,17 +128,39 @@ func worstShapes() []worstShape {
 	// punctuation; of printable ASCII (a fifth of it symbols, which count
 	// SymbolWeight) 2 × 185 KiB. 2 × 600 KiB is refused.
 	rJSON, rASCII, rOver := random(jsonish, 540<<10), random(string(printable), 185<<10), random(string(printable), 600<<10)
+	// A Cookie header of random printable ASCII (no ; or space, which
+	// split it), the most the header limit admits (64 KiB of headers):
+	// the budget does not count headers, the limits bound them.
+	var cookieSet []byte
+	for c := byte('!'); c <= '~'; c++ {
+		if c != ';' && c != ',' {
+			cookieSet = append(cookieSet, c)
+		}
+	}
+	cookies := func(i int) string {
+		rnd := rand.New(rand.NewPCG(3, uint64(i)))
+		var b strings.Builder
+		for n := range 30 {
+			fmt.Fprintf(&b, "c%d=", n)
+			for range 2000 {
+				b.WriteByte(cookieSet[rnd.IntN(len(cookieSet))])
+			}
+			b.WriteString("; ")
+		}
+		return b.String()
+	}
 	return []worstShape{
 		multi(big),
 		multi(mid),
-		{"urlencoded-3900-b64-args", "application/x-www-form-urlencoded", []byte(args.Encode()), nil},
-		{"urlencoded-3900-plain-args", "application/x-www-form-urlencoded", []byte(plain.Encode()), nil},
-		{"multipart-16x64KiB-prose", pw.FormDataContentType(), pb.Bytes(), nil},
-		{"urlencoded-2x540KiB-prose", "application/x-www-form-urlencoded", []byte(one.Encode()), nil},
-		{"json-escaped-json-1.1MB", "application/json", escapedJSON(1080 << 10), nil},
-		{"urlencoded-2x540KiB-random-json-punct", "application/x-www-form-urlencoded", rJSON(0), rJSON},
-		{"urlencoded-2x185KiB-random-ascii", "application/x-www-form-urlencoded", rASCII(0), rASCII},
-		{"urlencoded-2x600KiB-random-ascii", "application/x-www-form-urlencoded", rOver(0), rOver},
+		{"urlencoded-3900-b64-args", "application/x-www-form-urlencoded", []byte(args.Encode()), nil, nil},
+		{"urlencoded-3900-plain-args", "application/x-www-form-urlencoded", []byte(plain.Encode()), nil, nil},
+		{"multipart-16x64KiB-prose", pw.FormDataContentType(), pb.Bytes(), nil, nil},
+		{"urlencoded-2x540KiB-prose", "application/x-www-form-urlencoded", []byte(one.Encode()), nil, nil},
+		{"json-escaped-json-1.1MB", "application/json", escapedJSON(1080 << 10), nil, nil},
+		{"urlencoded-2x540KiB-random-json-punct", "application/x-www-form-urlencoded", rJSON(0), rJSON, nil},
+		{"urlencoded-2x185KiB-random-ascii", "application/x-www-form-urlencoded", rASCII(0), rASCII, nil},
+		{"urlencoded-2x600KiB-random-ascii", "application/x-www-form-urlencoded", rOver(0), rOver, nil},
+		{"cookie-60KB-random-ascii", "application/x-www-form-urlencoded", []byte("a=b"), nil, cookies},
 	}
 }
 
@@ -169,12 +194,15 @@ func escapedJSON(size int) []byte {
 
 // worstRequest runs one request of shape s through e's request phases
 // and returns the status it gets (200: let through).
-func worstRequest(b *testing.B, e *Engine, s worstShape) int {
+func worstRequest(b *testing.B, e *Engine, s worstShape, cookie string) int {
 	r := httptest.NewRequest("POST", "/cgi-bin/mt/mt-comments.cgi", bytes.NewReader(s.body))
 	r.Host = "localhost"
 	r.RemoteAddr = "192.0.2.1:40000"
 	r.Header.Set("Content-Type", s.contentType)
 	r.Header.Set("Content-Length", strconv.Itoa(len(s.body)))
+	if cookie != "" {
+		r.Header.Set("Cookie", cookie)
+	}
 	tx := e.NewTransaction("bench")
 	defer tx.Close()
 	it, err := tx.ProcessRequest(r, "192.0.2.1", 40000)
@@ -209,9 +237,15 @@ func BenchmarkWorstCase(b *testing.B) {
 						s.body = s.fresh(i)
 						b.StartTimer()
 					}
+					cookie := ""
+					if s.cookies != nil {
+						b.StopTimer()
+						cookie = s.cookies(i)
+						b.StartTimer()
+					}
 					i++
 					cpu0 := processCPU()
-					status = worstRequest(b, e, s)
+					status = worstRequest(b, e, s, cookie)
 					cpu += processCPU() - cpu0
 				}
 				perOp := float64(cpu) / float64(max(i, 1))
