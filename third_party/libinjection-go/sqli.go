@@ -3,6 +3,7 @@ package libinjection
 import (
 	"strings"
 	"sync"
+	"unsafe"
 )
 
 type sqliState struct {
@@ -61,6 +62,9 @@ type sqliState struct {
 
 	// total tokens processed
 	statsTokens int
+
+	// mamori: where each string's escaped delimiters are (sqli_token.go)
+	suffix suffixIndex
 }
 
 func sqliInit(s *sqliState, input string, flags int) {
@@ -68,7 +72,13 @@ func sqliInit(s *sqliState, input string, flags int) {
 		flags = sqliFlagQuoteNone | sqliFlagSQLAnsi
 	}
 
-	*s = sqliState{}
+	// mamori: the suffix index describes the input; the fingerprints of
+	// one input (one per quote context) share it.
+	suffix := s.suffix
+	if len(s.input) != len(input) || unsafe.StringData(s.input) != unsafe.StringData(input) {
+		suffix = suffixIndex{}
+	}
+	*s = sqliState{suffix: suffix}
 	s.input = input
 	s.length = len(input)
 	s.flags = flags
@@ -647,7 +657,7 @@ func (s *sqliState) tokenize() bool {
 	// if we are at beginning of string and in single quote or double quote mode
 	// then pretend the input starts with a quote
 	if s.pos == 0 && (s.flags&(sqliFlagQuoteSingle|sqliFlagQuoteDouble)) != 0 {
-		s.pos = s.current.parseStringCore(s.input, s.length, 0, 0, flag2Delimiter(s.flags))
+		s.pos = s.current.parseStringCore(s.input, s.length, 0, 0, flag2Delimiter(s.flags), &s.suffix)
 		s.statsTokens++
 		return true
 	}

@@ -211,7 +211,7 @@ func parseOperator2(s *sqliState) int {
 
 // Used when first char is a ' or "
 func parseString(s *sqliState) int {
-	return s.current.parseStringCore(s.input, s.length, s.pos, 1, s.input[s.pos])
+	return s.current.parseStringCore(s.input, s.length, s.pos, 1, s.input[s.pos], &s.suffix)
 }
 
 func parseWord(s *sqliState) int {
@@ -386,7 +386,7 @@ func parseNumber(s *sqliState) int {
 
 // MySQL back ticks are a cross between string and a bare word.
 func parseTick(s *sqliState) int {
-	pos := s.current.parseStringCore(s.input, s.length, s.pos, 1, byteTick)
+	pos := s.current.parseStringCore(s.input, s.length, s.pos, 1, byteTick, &s.suffix)
 
 	// we could check to see if start and end of
 	// string are both "`", i.e. make sure we have
@@ -483,7 +483,7 @@ func parseEString(s *sqliState) int {
 		return parseWord(s)
 	}
 
-	return s.current.parseStringCore(s.input, s.length, s.pos, 2, byteSingle)
+	return s.current.parseStringCore(s.input, s.length, s.pos, 2, byteSingle, &s.suffix)
 }
 
 // This handles MS SQLSERVER bracket words
