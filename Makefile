@@ -31,6 +31,7 @@ test: build lint vuln package
 	$(MAKE) fuzz
 	MAMORI_BIN=$(CURDIR)/bin/mamori UPSTREAM_BIN=$(CURDIR)/bin/upstream MAMORI_DEB=$(CURDIR)/$(DEB) \
 		go test -count=1 -timeout 20m $$(go list ./... | grep -v -e /tests/crs -e /tests/wordpress)
+	cd third_party/libinjection-go && go test -count=1 .
 	$(MAKE) e2e-wordpress
 	MAMORI_BIN=$(CURDIR)/bin/mamori UPSTREAM_BIN=$(CURDIR)/bin/upstream \
 		go test -count=1 -timeout 30m -v ./tests/crs/ | grep -v -e '^=== RUN'

@@ -221,3 +221,5 @@ require (
 )
 
 replace github.com/corazawaf/coraza/v3 => ./third_party/coraza
+
+replace github.com/corazawaf/libinjection-go => ./third_party/libinjection-go

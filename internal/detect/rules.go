@@ -162,12 +162,25 @@ func Rules(o Options, level int) (string, error) {
 	// header value is more than a token: tokens.go).
 	var own, decoded, placed, placedGated, path, names strings.Builder
 	var replaced []string
+	found := 0
 	for _, r := range crs {
 		if op, ok := fileNameOperator(r.Operator); ok && r.Level == 1 {
 			// CRS's own PL1 rule, with its file names matched as names
 			// (filenames.go): same ID, targets and actions.
 			replaced = append(replaced, fmt.Sprint(r.ID))
 			fmt.Fprintf(&names, "SecRule %s \"%s\" \"%s\"\n", r.Variables, op, strings.Join(r.Actions, ","))
+		}
+		// CRS's own PL1 rule, tightened (tighten.go): its copies below
+		// use the tightened operator too.
+		tightened, rule, ok, err := tighten(r)
+		if err != nil {
+			return "", err
+		}
+		if ok {
+			r = tightened
+			replaced = append(replaced, fmt.Sprint(r.ID))
+			names.WriteString(rule)
+			found++
 		}
 		if !r.isAttackRule() {
 			continue
@@ -199,6 +212,9 @@ func Rules(o Options, level int) (string, error) {
 		if !strings.Contains(r.Variables, "REQUEST_FILENAME") {
 			path.WriteString(r.copy(pathBase+r.ID-900000, "REQUEST_URI_RAW", "t:mamoriPath", gate, isPromoted))
 		}
+	}
+	if found != len(tightenings) {
+		return "", fmt.Errorf("%d of the %d CRS rules mamori tightens were not found", len(tightenings)-found, len(tightenings))
 	}
 	contentType, err := contentTypeRule()
 	if err != nil {

@@ -19,10 +19,11 @@ func TestRulesCompile(t *testing.T) {
 		// A layer adds detection, never removes CRS's: no CRS rule is
 		// removed or replaced (issue 11), but for the three PL1 rules of
 		// file-name lists, which are replaced by themselves with their
-		// names matched as names (same ID, targets and actions), and
-		// 920470, replaced by itself with RFC 9110's empty parameters.
+		// names matched as names (same ID, targets and actions), the
+		// rules tightened (tighten.go) and 920470, replaced by itself
+		// with RFC 9110's empty parameters.
 		{"defaults", Options{}, []string{"id:9542100,", "id:9642100,", "id:9742100,", "id:9834901,", "t:mamoriTextGate",
-			"SecRuleRemoveById 930120 930130 932160\n", `"@mamoriFileNames lfi-os-files.data" "id:930120,`, `"@mamoriFileNames restricted-files.data" "id:930130,`,
+			"SecRuleRemoveById 930100 930120 930130 932160 932260 932370 941170 941210 942290\n", `"id:942290,`, "SecRule MATCHED_VARS \"!@rx ", `"@mamoriFileNames lfi-os-files.data" "id:930120,`, `"@mamoriFileNames restricted-files.data" "id:930130,`,
 			`"@mamoriFileNames unix-shell.data" "id:932160,`, `"@mamoriFileNames unix-shell.data" "id:9532160,`,
 			"SecRuleRemoveById 920470\n", `"id:920470,`},
 			[]string{"id:942100,", "id:941120,", "@pmFromFile lfi-os-files.data", "@pmFromFile unix-shell.data", "@pmFromFile restricted-files.data"}},

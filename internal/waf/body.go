@@ -84,3 +84,28 @@ func jsonKeys(r io.Reader) []string {
 		}
 	}
 }
+
+// oneContentType returns the media type of a Content-Type value that
+// repeats one type (a script's fetch() that appended the header twice:
+// "application/json, application/json"), else v as it is. PHP cuts the
+// type at the first comma and CGI.pm matches its start, so both read such
+// a body as that one type (TestDoubledContentTypeIsOneType): the rules
+// judge it as that type too. A list of different types, or one with
+// quotes (a comma may sit in a quoted parameter), is left as sent for
+// CRS to judge (920470, 921421).
+func oneContentType(v string) string {
+	if !strings.Contains(v, ",") || strings.Contains(v, `"`) {
+		return v
+	}
+	parts := strings.Split(v, ",")
+	first := strings.TrimSpace(parts[0])
+	if first == "" {
+		return v
+	}
+	for _, p := range parts[1:] {
+		if strings.TrimSpace(p) != first {
+			return v
+		}
+	}
+	return first
+}

@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mamori-waf/mamori/internal/detect"
 )
@@ -32,10 +33,16 @@ import (
 type Budget struct {
 	// InspectedBytes is the most bytes of argument names and values the
 	// rules inspect in one request: the query, url-encoded and multipart
-	// form fields (not uploaded files), JSON and XML bodies. More gets
-	// 413. Default 2 MiB: the largest benign request of the corpora (a
-	// browser's JSON telemetry beacon in the blazehttp traffic) carries
-	// 715 KiB; CRS alone spends about 0.5 s of CPU per MiB of arguments.
+	// form fields (not uploaded files), JSON and XML bodies. A byte of
+	// shell, SQL or script punctuation (! # $ % & ' ( ) * + ; < = > ? @ ^
+	// ` | ~) and a byte that is not valid UTF-8 count SymbolWeight (10)
+	// each: they wake most of CRS's expressions, and random text dense in
+	// them costs about four times the CPU per byte of prose. More gets
+	// 413. Default 1088 KiB (1 114 112): the largest benign request of the
+	// corpora (a browser's JSON telemetry beacon in the blazehttp traffic,
+	// 731 682 bytes, 10 753 of them such punctuation) counts 828 459, and
+	// costs about 0.4 s of CPU itself; the costliest text measured at the
+	// bound costs 0.45-0.6 s (docs/perimeter.md).
 	InspectedBytes int64 `json:"inspected_bytes,omitempty"`
 	// DecodedBytes is the most bytes the detection layers' decoding may
 	// produce in one request (all values, all layers); every decoded byte
@@ -60,11 +67,53 @@ type Budget struct {
 
 // Budget defaults.
 const (
-	DefaultInspectedBytes = 2 << 20
+	DefaultInspectedBytes = 1088 << 10
 	DefaultDecodedBytes   = 512 << 10
 	DefaultDecodedValues  = 512
 	DefaultDecompressed   = 2 << 20
 )
+
+// SymbolWeight is what one byte of shell, SQL or script punctuation, or
+// one byte that is not valid UTF-8, counts against InspectedBytes.
+const SymbolWeight = 10
+
+// symbolByte marks the punctuation that counts SymbolWeight: the bytes
+// CRS's shell, SQL, PHP and script expressions and their byte filters
+// look for, which prose, names and JSON lack.
+var symbolByte = func() (t [256]bool) {
+	for _, c := range []byte("!#$%&'()*+;<=>?@^`|~") {
+		t[c] = true
+	}
+	return t
+}()
+
+// inspectionCost is what v counts against InspectedBytes: its length, and
+// SymbolWeight-1 more for each symbol byte and each byte that is not
+// valid UTF-8.
+func inspectionCost[T string | []byte](v T) int64 {
+	n, heavy, high := int64(len(v)), int64(0), false
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if symbolByte[c] {
+			heavy++
+		}
+		high = high || c >= utf8.RuneSelf
+	}
+	if high {
+		for i := 0; i < len(v); {
+			if v[i] < utf8.RuneSelf {
+				i++
+				continue
+			}
+			r, w := utf8.DecodeRuneInString(string(v[i:min(i+utf8.UTFMax, len(v))]))
+			if r == utf8.RuneError && w == 1 {
+				heavy++
+			}
+			i += w
+		}
+	}
+	return n + heavy*(SymbolWeight-1)
+}
 
 // budgetRuleID is the rule ID of a budget refusal in events.
 const budgetRuleID = "budget"
@@ -118,9 +167,10 @@ func newMeter(b Budget, decode bool) *meter {
 
 func over(used, limit int64) bool { return limit >= 0 && used > limit }
 
-// inspect counts bytes the rules inspect as they are (no decoding).
-func (m *meter) inspect(n int) bool {
-	m.inspected += int64(n)
+// inspect counts what the rules inspect of a value as it is (no
+// decoding): inspectionCost.
+func (m *meter) inspect(cost int64) bool {
+	m.inspected += cost
 	if m.err == nil && over(m.inspected, m.b.InspectedBytes) {
 		m.err = &BudgetError{What: "inspected_bytes", Used: m.inspected, Limit: m.b.InspectedBytes}
 	}
@@ -129,7 +179,7 @@ func (m *meter) inspect(n int) bool {
 
 // arg counts one argument name or value, with its decoding.
 func (m *meter) arg(v string) bool {
-	if !m.inspect(len(v)) || !m.decode || v == "" {
+	if !m.inspect(inspectionCost(v)) || !m.decode || v == "" {
 		return m.err == nil
 	}
 	decoded, depth, deeper := detect.DecodeCost(v)
@@ -182,7 +232,7 @@ func (m *meter) body(contentType string, r io.Reader) error {
 	mt, params, _ := mime.ParseMediaType(contentType)
 	switch {
 	case mt == "application/x-www-form-urlencoded":
-		b, err := readAtMost(r, m)
+		b, err := readAtMost(r, m, 3)
 		if err != nil || m.err != nil {
 			return err
 		}
@@ -200,7 +250,7 @@ func (m *meter) body(contentType string, r io.Reader) error {
 			if p.FileName() != "" {
 				continue // file contents are not arguments
 			}
-			b, err := readAtMost(p, m)
+			b, err := readAtMost(p, m, 1)
 			if err != nil || m.err != nil {
 				return err
 			}
@@ -218,21 +268,22 @@ func (m *meter) body(contentType string, r io.Reader) error {
 			}
 		}
 	case strings.HasSuffix(mt, "xml"):
-		b, err := readAtMost(r, m)
+		b, err := readAtMost(r, m, 1)
 		if err != nil || m.err != nil {
 			return err
 		}
-		m.inspect(len(b))
+		m.inspect(inspectionCost(b))
 	}
 	return nil
 }
 
-// readAtMost reads r up to what is left of the inspection budget (plus
-// one byte, to know it is exceeded).
-func readAtMost(r io.Reader, m *meter) ([]byte, error) {
+// readAtMost reads r up to what is left of the inspection budget times
+// perByte, the most raw bytes one inspected byte can take (3 for %XX
+// escapes), plus one byte, to know it is exceeded.
+func readAtMost(r io.Reader, m *meter, perByte int64) ([]byte, error) {
 	limit := int64(-1)
 	if m.b.InspectedBytes >= 0 {
-		limit = m.b.InspectedBytes - m.inspected + 1
+		limit = perByte*(m.b.InspectedBytes-m.inspected) + 1
 	}
 	if limit >= 0 {
 		r = io.LimitReader(r, limit)
@@ -241,7 +292,7 @@ func readAtMost(r io.Reader, m *meter) ([]byte, error) {
 	_, err := b.ReadFrom(r)
 	if limit >= 0 && int64(b.Len()) >= limit && m.err == nil {
 		// More than the budget has left, separators and names included.
-		m.inspected += int64(b.Len())
+		m.inspected += int64(b.Len()) / perByte
 		m.err = &BudgetError{What: "inspected_bytes", Used: m.inspected, Limit: m.b.InspectedBytes}
 	}
 	return b.Bytes(), err

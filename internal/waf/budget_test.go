@@ -51,8 +51,11 @@ func (u *usage) add(name string, m *meter) {
 
 // TestBudgetLeavesBenignCorporaAlone: no benign request of the corpora
 // (mamori's evaluation corpus, the profiles' benign requests, and the
-// blazehttp browser traffic when present) comes within half of any
-// default bound of the work budget.
+// blazehttp browser traffic when present) comes within half of a default
+// bound of the work budget, or within 1/1.3 of InspectedBytes: that bound
+// is also what holds the CPU per request near 0.5 s (docs/perimeter.md),
+// and the largest benign request (a 731 682-byte JSON beacon) costs about
+// 0.4 s itself, so it is sized at 1.3 times that request, not twice.
 func TestBudgetLeavesBenignCorporaAlone(t *testing.T) {
 	var u usage
 	n := 0
@@ -111,7 +114,7 @@ func TestBudgetLeavesBenignCorporaAlone(t *testing.T) {
 	}
 	t.Logf("%d benign requests; most inspected bytes %d (%s), decoded bytes %d (%s), decoded values %d (%s)",
 		n, u.inspected, u.where[0], u.decoded, u.where[1], u.values, u.where[2])
-	if u.inspected > DefaultInspectedBytes/2 || u.decoded > DefaultDecodedBytes/2 || u.values > DefaultDecodedValues/2 {
+	if 13*u.inspected > 10*DefaultInspectedBytes || u.decoded > DefaultDecodedBytes/2 || u.values > DefaultDecodedValues/2 {
 		t.Errorf("a benign request comes near the budget: inspected %d of %d, decoded %d of %d, values %d of %d",
 			u.inspected, DefaultInspectedBytes, u.decoded, DefaultDecodedBytes, u.values, DefaultDecodedValues)
 	}
@@ -207,4 +210,58 @@ func decodedBytesBody() string {
 		v.Set("f"+strconv.Itoa(i), base64Std(base64Std(strings.Repeat("lorem ipsum dolor "+strconv.Itoa(i)+" ", 1400))))
 	}
 	return v.Encode()
+}
+
+// TestInspectionCost: symbol punctuation and bytes that are not valid
+// UTF-8 count SymbolWeight, everything else (letters, JSON punctuation,
+// valid multi-byte UTF-8) one; a body of symbols is refused at a sixth of
+// the length a body of letters is.
+func TestInspectionCost(t *testing.T) {
+	for _, tc := range []struct {
+		v    string
+		want int64
+	}{
+		{"", 0},
+		{"hello world", 11},
+		{`{"a":[1,2]}/-_.\`, 16},
+		{"a;b", 2 + SymbolWeight},
+		{"!#$%&'()*+;<=>?@^`|~", 20 * SymbolWeight},
+		{"日本語", 9},
+		{"a\xffb", 2 + SymbolWeight},
+		{"\xe6\x97", 2 * SymbolWeight},  // a truncated rune: two invalid bytes
+		{"\xe6\x97;", 3 * SymbolWeight}, // the same, then a symbol
+	} {
+		if got := inspectionCost(tc.v); got != tc.want {
+			t.Errorf("inspectionCost(%q) = %d, want %d", tc.v, got, tc.want)
+		}
+		if got := inspectionCost([]byte(tc.v)); got != tc.want {
+			t.Errorf("inspectionCost([]byte(%q)) = %d, want %d", tc.v, got, tc.want)
+		}
+	}
+	e := defaultEngine(t)
+	n := DefaultInspectedBytes / SymbolWeight
+	for _, tc := range []struct {
+		name, value string
+		refused     bool
+	}{
+		{"letters", strings.Repeat("a", n+1), false},
+		{"symbols within", strings.Repeat(";", n-16), false},
+		{"symbols", strings.Repeat(";", n+1), true},
+		{"invalid UTF-8", strings.Repeat("\xff", n+1), true},
+		// %XX-escaped, the body is three times the bytes the rules see
+		{"percent-encoded UTF-8 within", strings.Repeat("日", (DefaultInspectedBytes-16)/3), false},
+		{"percent-encoded UTF-8", strings.Repeat("日", DefaultInspectedBytes/3+1), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("POST", "/form", strings.NewReader("text="+url.QueryEscape(tc.value)))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			tx := e.NewTransaction("t")
+			defer tx.Close()
+			_, err := tx.ProcessRequest(r, "192.0.2.1", 40000)
+			var be *BudgetError
+			if refused := errors.As(err, &be) && be.What == "inspected_bytes"; refused != tc.refused {
+				t.Fatalf("refused %v (%v), want %v", refused, err, tc.refused)
+			}
+		})
+	}
 }

@@ -2,15 +2,18 @@ package waf
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mamori-waf/mamori/internal/detect"
 	"github.com/mamori-waf/mamori/internal/request"
@@ -133,7 +136,15 @@ func TestContentTypePolicy(t *testing.T) {
 		{name: "amz_json_sqli", method: "POST", target: "/", ct: "application/x-amz-json-1.1", body: sqliJSON, want: []int{942100}},
 		{name: "vnd_json_sqli", method: "POST", target: "/", ct: "application/vnd.api+json", body: sqliJSON, want: []int{942100}},
 		{name: "not_json_suffix", method: "POST", target: "/", ct: "application/x+jsonx", body: "a", want: []int{920420}},
-		{name: "duplicate_type_list", method: "POST", target: "/", ct: "application/json, application/json", body: `{"a":1}`, want: []int{920470}},
+		// A type repeated is that type (PHP and CGI.pm read it so:
+		// TestDoubledContentTypeIsOneType); a list of different types,
+		// or a repeat with quotes, is CRS's to judge.
+		{name: "repeated_type", method: "POST", target: "/", ct: "application/json, application/json", body: `{"a":1}`, notWant: []int{920420, 920470, 921421}, pass: true},
+		{name: "repeated_type_sqli", method: "POST", target: "/", ct: "application/json,application/json", body: sqliJSON, want: []int{942100}},
+		{name: "repeated_form", method: "POST", target: "/", ct: "application/x-www-form-urlencoded, application/x-www-form-urlencoded", body: "a=1&b=2", notWant: []int{920420, 920470, 921421}, pass: true},
+		{name: "repeated_form_sqli", method: "POST", target: "/", ct: "application/x-www-form-urlencoded, application/x-www-form-urlencoded", body: "q=" + url.QueryEscape(sqli), want: []int{942100}},
+		{name: "type_list", method: "POST", target: "/", ct: "application/json, text/plain", body: `{"a":1}`, want: []int{920470}},
+		{name: "repeated_quoted", method: "POST", target: "/", ct: `text/plain; charset="a,b", text/plain; charset="a,b"`, body: `a`, want: []int{920470}},
 	})
 	crsList := Config{Detection: detectOff(), SetupDirectives: `SecAction "id:900006,phase:1,pass,nolog,setvar:'tx.allowed_request_content_type=|application/x-www-form-urlencoded| |multipart/form-data| |application/json|'"`}
 	runPolicyCases(t, engineFor(t, crsList), []policyCase{
@@ -218,4 +229,81 @@ func TestUntypedFormMethodsAreCGIpms(t *testing.T) {
 			t.Errorf("%s: CGI.pm parsed the untyped body as a form: %v (%q); mamori reads it as a form: %v", m, parsed, b, want)
 		}
 	}
+}
+
+// PHP and CGI.pm read a body whose Content-Type repeats one type as that
+// type: a repeated form type is a form to both, a repeated JSON type raw
+// input. mamori judges such a body as the one type (oneContentType).
+func TestDoubledContentTypeIsOneType(t *testing.T) {
+	perl, err := exec.LookPath("perl")
+	testharness.Require(t, err == nil && exec.Command(perl, "-MCGI", "-e1").Run() == nil,
+		"perl with CGI.pm (Debian libcgi-pm-perl) is missing: install it (tests/setup.sh)")
+	php, err := exec.LookPath("php")
+	testharness.Require(t, err == nil, "php (Debian php-cli) is missing: install it (tests/setup.sh)")
+	dir := t.TempDir()
+	script := filepath.Join(dir, "params.pl")
+	if err := os.WriteFile(script, []byte("use CGI; my $q = CGI->new; print \"Content-Type: text/plain\\r\\n\\r\\n\", join(',', $q->param);\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cgiSrv := httptest.NewServer(&cgi.Handler{Path: perl, Args: []string{script}, Root: "/"})
+	defer cgiSrv.Close()
+	if err := os.WriteFile(filepath.Join(dir, "index.php"), []byte(`<?php echo implode(",", array_keys($_POST));`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	phpURL := startPHP(t, php, dir)
+	for _, c := range []struct {
+		ct   string
+		form bool
+	}{
+		{"application/x-www-form-urlencoded, application/x-www-form-urlencoded", true},
+		{"application/x-www-form-urlencoded,application/x-www-form-urlencoded", true},
+		{"application/json, application/json", false},
+	} {
+		if got := oneContentType(c.ct); strings.Contains(got, ",") {
+			t.Errorf("%q: mamori reads %q", c.ct, got)
+		}
+		for name, u := range map[string]string{"CGI.pm": cgiSrv.URL + "/mt.cgi", "PHP": phpURL} {
+			req, err := http.NewRequest("POST", u, strings.NewReader("mamori_probe=1&b=2"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", c.ct)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if parsed := strings.Contains(string(b), "mamori_probe"); parsed != c.form {
+				t.Errorf("%s read %q as a form: %v (%q), want %v", name, c.ct, parsed, b, c.form)
+			}
+		}
+	}
+}
+
+// startPHP runs PHP's built-in web server on a free loopback port over
+// dir and returns its URL, once it answers.
+func startPHP(t *testing.T, php, dir string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	cmd := exec.Command(php, "-S", addr, "-t", dir)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	u := "http://" + addr + "/index.php"
+	for i := 0; i < 600; i++ { // up to a minute on a loaded machine
+		if resp, err := http.Get(u); err == nil {
+			resp.Body.Close()
+			return u
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("PHP's server on %s did not answer", addr)
+	return ""
 }

@@ -79,6 +79,9 @@ func (t *Transaction) ProcessRequest(r *http.Request, clientIP string, clientPor
 	tx.ProcessURI(uri, r.Method, r.Proto)
 	for name, values := range r.Header {
 		for _, v := range values {
+			if name == "Content-Type" {
+				v = oneContentType(v) // a type repeated is that type (body.go)
+			}
 			tx.AddRequestHeader(name, v)
 		}
 	}

@@ -52,12 +52,13 @@ const trafficSample = 256
 
 // Ratchets, per part: a margin around the figures reached (issue 11, second
 // round: 2.0 % refused and 95 to 98 % detected on the whole corpus; before
-// it 5 to 5.5 % and 82 to 90 %), wide enough for the sample's spread, so
+// it 5 to 5.5 % and 82 to 90 %; with the CRS rules mamori tightens 1.12 to
+// 1.21 %, 1.0 to 1.2 % on the sample), wide enough for the sample's spread, so
 // that a change that makes them clearly worse fails. The issue's
 // false-positive target (≤ 0.5 % refused) is not reached yet; the targets
 // are printed next to the figures.
 const (
-	trafficMaxFalsePositives = 4.0
+	trafficMaxFalsePositives = 3.0
 	trafficMinDetection      = 85.0
 )
 
