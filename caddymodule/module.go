@@ -124,6 +124,8 @@ type Handler struct {
 	caddyAccess  *zap.Logger // Caddy's access logger, for lines mamori masks (redact.go)
 	accessWriter io.Closer   // the shared access-log file's handle (logwriters.go)
 	metrics      *metrics.Metrics
+	server       *caddyhttp.Server // the server this handler runs in (nil outside Caddy's HTTP app)
+	inflight     *inflight         // requests in flight (upstreams.go)
 }
 
 // ProfileConfig selects a CMS profile and adapts it to the site's layout.
@@ -167,6 +169,8 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
 	h.events = ctx.Logger(eventsModule{})
 	serverTimeouts(ctx) // timeouts.go
+	h.server, _ = ctx.Value(caddyhttp.ServerCtxKey).(*caddyhttp.Server)
+	h.inflight = new(inflight)
 	if h.Profile != nil {
 		p, err := profile.Get(h.Profile.Name, h.Profile.Options)
 		if err != nil {
@@ -308,6 +312,7 @@ func (h *Handler) Cleanup() error {
 	}
 	h.cleanupLogs()
 	h.engine.release() // a replaced configuration Caddy still holds must not hold its rules (release.go)
+	closeIdleWhenDrained(h.inflight, serverTransports(h.server))
 	h.releasePacks()
 	if h.fingerprint == "" || watching {
 		return nil
@@ -321,6 +326,8 @@ func (h *Handler) Cleanup() error {
 // access log.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) (err error) {
 	start := time.Now()
+	h.inflight.enter()
+	defer h.inflight.leave()
 	id := events.NewRequestID()
 	caddyhttp.SetVar(r.Context(), "mamori.request_id", id)
 	w.Header().Set(RequestIDHeader, id)
