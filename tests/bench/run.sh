@@ -139,8 +139,9 @@ STAMP="$(cat "$REPO_ROOT/go.mod" "$REPO_ROOT/go.sum" "${BASH_SOURCE[0]}" | sha25
 # build_caddy NAME [EXTRA_IMPORT EXTRA_MODULE@VERSION]
 # Builds a throwaway main module under $SRC/NAME whose go.mod is the repo's
 # (same Caddy, Coraza, CRS and shared dependency versions), without the
-# replace of Coraza by mamori's patched copy (third_party/): coraza-caddy
-# runs Coraza v3.8.1 as released.
+# replaces by mamori's patched copies (third_party/: Coraza,
+# libinjection-go): coraza-caddy runs Coraza v3.8.1 and libinjection-go
+# v0.3.3 as released.
 build_caddy() {
 	local name=$1 import=${2:-} extra=${3:-}
 	local dir="$SRC/$name" out="$BIN/$name"
@@ -169,7 +170,9 @@ build_caddy() {
 	(
 		cd "$dir" &&
 			go mod edit -require="github.com/caddyserver/caddy/v2@$CADDY_VERSION" &&
-			go mod edit -dropreplace=github.com/corazawaf/coraza/v3 &&
+			for m in $(sed -n 's#^replace \([^ ]*\) => \./.*#\1#p' go.mod); do
+				go mod edit -dropreplace="$m" || exit 1
+			done &&
 			{ [[ -z $extra ]] || go get "$extra"; } &&
 			go build -mod=mod -o "$out.tmp" .
 	) && mv "$out.tmp" "$out" && echo "$STAMP" >"$dir/.stamp"
