@@ -32,11 +32,9 @@ func (s *LoginStage) Decide(_ context.Context, req *pipeline.Request) pipeline.D
 	if s.Profile == nil || !s.mayBeLogin(req.HTTP.Method, req.View.Script) {
 		return pipeline.Decision{}
 	}
-	if req.ReadBody != nil {
-		// Errors leave what was read: a body over the limit is refused
-		// by the WAF (413) before it reaches the CMS.
-		_ = req.ReadBody()
-	}
+	// Errors leave what was read: a body over the limit is refused by the
+	// WAF (413) before it reaches the CMS.
+	_ = req.Body()
 	s.Attempt = Match(s.Profile, req.HTTP.Method, req.View.Script, req.View.Values())
 	return pipeline.Decision{}
 }

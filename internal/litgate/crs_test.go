@@ -1,17 +1,13 @@
 package litgate
 
 import (
-	"io/fs"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 
-	coreruleset "github.com/corazawaf/coraza-coreruleset/v4"
-	crstests "github.com/corazawaf/coraza-coreruleset/v4/tests"
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
-	"github.com/coreruleset/go-ftw/test"
 
+	"github.com/mamori-waf/mamori/internal/crscorpus"
 	"github.com/mamori-waf/mamori/internal/rx"
 )
 
@@ -88,31 +84,10 @@ type noCapture struct{ plugintypes.TransactionState }
 
 func (noCapture) Capturing() bool { return false }
 
-var rxInRule = regexp.MustCompile(`"@rx ((?:[^"\\]|\\.)*)"`)
-
-// crsPatterns and crsInputs are internal/rx's (rx_test.go): CRS's @rx
-// expressions and inputs from its regression tests.
+// crsPatterns and crsInputs: CRS's @rx expressions and inputs from its
+// regression tests (URIs and bodies, raw and URL-decoded, and header values).
 func crsPatterns(t testing.TB) []string {
-	var out []string
-	err := fs.WalkDir(coreruleset.FS, "@owasp_crs", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || !strings.HasSuffix(path, ".conf") {
-			return err
-		}
-		b, err := fs.ReadFile(coreruleset.FS, path)
-		if err != nil {
-			return err
-		}
-		for _, m := range rxInRule.FindAllStringSubmatch(string(b), -1) {
-			p := strings.ReplaceAll(m[1], `\"`, `"`)
-			if strings.Contains(p, "%{") {
-				continue
-			}
-			if _, err := regexp.Compile("(?sm)" + p); err == nil {
-				out = append(out, p)
-			}
-		}
-		return nil
-	})
+	out, err := crscorpus.Patterns()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,42 +95,22 @@ func crsPatterns(t testing.TB) []string {
 }
 
 func crsInputs(t testing.TB, every int) []string {
-	var out []string
-	n := 0
-	err := fs.WalkDir(crstests.FS, ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".yaml") {
-			return err
-		}
-		b, _ := fs.ReadFile(crstests.FS, path)
-		ft, err := test.GetTestFromYaml(b, path)
-		if err != nil {
-			return nil
-		}
-		for _, tc := range ft.Tests {
-			for _, st := range tc.Stages {
-				n++
-				if n%every != 0 {
-					continue
-				}
-				in := (*test.Input)(&st.Input)
-				for _, v := range []string{in.GetURI(), string(in.GetData())} {
-					if v == "" {
-						continue
-					}
-					out = append(out, v)
-					if d, err := url.QueryUnescape(v); err == nil && d != v {
-						out = append(out, d)
-					}
-				}
-				for _, h := range in.GetHeaders() {
-					out = append(out, h)
-				}
-			}
-		}
-		return nil
-	})
+	stages, err := crscorpus.Stages(every)
 	if err != nil {
 		t.Fatal(err)
+	}
+	var out []string
+	for _, st := range stages {
+		for _, v := range []string{st.URI, st.Data} {
+			if v == "" {
+				continue
+			}
+			out = append(out, v)
+			if d, err := url.QueryUnescape(v); err == nil && d != v {
+				out = append(out, d)
+			}
+		}
+		out = append(out, st.Headers...)
 	}
 	return out
 }

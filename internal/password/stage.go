@@ -38,14 +38,12 @@ func (s *Stage) Decide(_ context.Context, req *pipeline.Request) pipeline.Decisi
 	if urlPath == "" || !IsForm(r.Header.Get("Content-Type")) {
 		return pipeline.Decision{}
 	}
-	if req.ReadBody != nil {
-		if err := req.ReadBody(); err != nil {
-			status, rule := http.StatusBadRequest, "password-form-malformed"
-			if errors.Is(err, request.ErrBodyTooLarge) {
-				status, rule = http.StatusRequestEntityTooLarge, "password-form-too-large"
-			}
-			return pipeline.Decision{Status: status, Rule: rule, Reason: err.Error()}
+	if err := req.Body(); err != nil {
+		status, rule := http.StatusBadRequest, "password-form-malformed"
+		if errors.Is(err, request.ErrBodyTooLarge) {
+			status, rule = http.StatusRequestEntityTooLarge, "password-form-too-large"
 		}
+		return pipeline.Decision{Status: status, Rule: rule, Reason: err.Error()}
 	}
 	sub, ok := Find(s.Forms, r.Method, urlPath, req.View.Values(), req.View.HTTPCookies())
 	if !ok {

@@ -29,6 +29,15 @@ type Request struct {
 	ReadBody func() error
 }
 
+// Body reads the form body into View once (ReadBody), if the WAF has read
+// it; nil when there is nothing to read yet.
+func (r *Request) Body() error {
+	if r.ReadBody == nil {
+		return nil
+	}
+	return r.ReadBody()
+}
+
 // Decision is a stage's answer. The zero Decision lets the request go on.
 type Decision struct {
 	// Status refuses the request with this HTTP status; 0 lets it go on.

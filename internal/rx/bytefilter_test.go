@@ -13,12 +13,7 @@ import (
 // needs, and never a value the expression matches (case folding beyond
 // ASCII, non-ASCII classes, invalid UTF-8 included).
 func TestByteFilter(t *testing.T) {
-	tests := []struct {
-		pattern string
-		filter  bool     // a filter exists
-		reject  []string // values the filter rejects (the expression must not match them)
-		match   []string // values the expression matches (the filter must let them through)
-	}{
+	tests := []filterCase{
 		{`[\n\r]`, true, []string{"november", "a b"}, []string{"a\nb"}},
 		{`~[\+\-](?:$|[0-9]+)`, true, []string{"alpha"}, []string{"~+", "x~-12"}},
 		{`(?i)k[a-z]*;`, true, []string{"alpha"}, []string{"KILL;", "\u212aill;"}},
@@ -39,26 +34,7 @@ func TestByteFilter(t *testing.T) {
 	for _, tc := range tests {
 		re := regexp.MustCompile("(?sm)" + tc.pattern)
 		f := byteFilterFunc("(?sm)" + tc.pattern).check
-		if (f != nil) != tc.filter {
-			t.Errorf("%q: filter %v, want %v", tc.pattern, f != nil, tc.filter)
-			continue
-		}
-		for _, v := range tc.match {
-			if !re.MatchString(v) {
-				t.Fatalf("%q does not match %q: the test is wrong", tc.pattern, v)
-			}
-			if f != nil && !f(v) {
-				t.Errorf("%q: filter rejects %q, which matches", tc.pattern, v)
-			}
-		}
-		for _, v := range tc.reject {
-			if re.MatchString(v) {
-				t.Fatalf("%q matches %q: the test is wrong", tc.pattern, v)
-			}
-			if f(v) {
-				t.Errorf("%q: filter lets %q through", tc.pattern, v)
-			}
-		}
+		tc.check(t, re, f)
 	}
 }
 
@@ -87,12 +63,7 @@ func TestContainsFoldASCII(t *testing.T) {
 // TestBinaryByteFilter: the byte filter of expressions binaryregexp runs
 // (each byte a character from U+0000 to U+00FF), against binaryregexp.
 func TestBinaryByteFilter(t *testing.T) {
-	tests := []struct {
-		pattern string
-		filter  bool
-		reject  []string
-		match   []string
-	}{
+	tests := []filterCase{
 		// CRS 941310: needs 0xbc or '<' (the UTF-8 rules added 0x80-0xff
 		// for \x{bc} and gave up).
 		{`\x{bc}[^>\x{be}]*[>\x{be}]|<[^\x{be}]*\x{be}`, true, []string{"The committee met.", "a > b", "\xc2\xbd"}, []string{"\xbc>", "<a\xbe", "x\xbc\xbe"}},
@@ -110,25 +81,41 @@ func TestBinaryByteFilter(t *testing.T) {
 		}
 		re := binaryregexp.MustCompile(tc.pattern)
 		f := binaryByteFilterFunc(tc.pattern)
-		if (f != nil) != tc.filter {
-			t.Errorf("%q: filter %v, want %v", tc.pattern, f != nil, tc.filter)
-			continue
+		tc.check(t, re, f)
+	}
+}
+
+// filterCase is one expression of the byte-filter tests: whether it gets a
+// filter, values the filter must reject (the expression does not match
+// them) and values it must let through (the expression matches them).
+type filterCase struct {
+	pattern string
+	filter  bool
+	reject  []string
+	match   []string
+}
+
+// check judges filter f (nil: none) of tc's expression, compiled as re.
+func (tc filterCase) check(t *testing.T, re interface{ MatchString(string) bool }, f func(string) bool) {
+	t.Helper()
+	if (f != nil) != tc.filter {
+		t.Errorf("%q: filter %v, want %v", tc.pattern, f != nil, tc.filter)
+		return
+	}
+	for _, v := range tc.match {
+		if !re.MatchString(v) {
+			t.Fatalf("%q does not match %q: the test is wrong", tc.pattern, v)
 		}
-		for _, v := range tc.match {
-			if !re.MatchString(v) {
-				t.Fatalf("%q does not match %q: the test is wrong", tc.pattern, v)
-			}
-			if f != nil && !f(v) {
-				t.Errorf("%q: filter rejects %q, which matches", tc.pattern, v)
-			}
+		if f != nil && !f(v) {
+			t.Errorf("%q: filter rejects %q, which matches", tc.pattern, v)
 		}
-		for _, v := range tc.reject {
-			if re.MatchString(v) {
-				t.Fatalf("%q matches %q: the test is wrong", tc.pattern, v)
-			}
-			if f(v) {
-				t.Errorf("%q: filter lets %q through", tc.pattern, v)
-			}
+	}
+	for _, v := range tc.reject {
+		if re.MatchString(v) {
+			t.Fatalf("%q matches %q: the test is wrong", tc.pattern, v)
+		}
+		if f(v) {
+			t.Errorf("%q: filter lets %q through", tc.pattern, v)
 		}
 	}
 }

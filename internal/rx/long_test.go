@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
-	"rsc.io/binaryregexp"
 )
 
 // prose is benign free text: the input the worst-case benchmark
@@ -61,23 +60,7 @@ func TestOperatorAgreesOnLongInputs(t *testing.T) {
 		n = 12
 	}
 	inputs := longInputs(t, n)
-	matches := 0
-	for _, p := range crsPatterns(t) {
-		var std interface{ MatchString(string) bool } = regexp.MustCompile("(?sm)" + p)
-		if matchesArbitraryBytes("(?sm)" + p) {
-			std = binaryregexp.MustCompile(p)
-		}
-		op := operator(t, p, true)
-		for _, in := range inputs {
-			want := std.MatchString(in)
-			if want {
-				matches++
-			}
-			if got := op.Evaluate(noCapture{}, in); got != want {
-				t.Errorf("pattern %.80q on %d bytes %.80q: operator %v, Go regexp %v", p, len(in), in, got, want)
-			}
-		}
-	}
+	matches := agreements(t, crsPatterns(t), inputs)
 	t.Logf("%d inputs, %d matches agreed", len(inputs), matches)
 	if matches < 50 {
 		t.Errorf("only %d matches: the inputs do not exercise the patterns", matches)

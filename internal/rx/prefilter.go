@@ -79,8 +79,9 @@ import (
 	"regexp/syntax"
 	"slices"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/mamori-waf/mamori/internal/ascii"
 )
 
 // minMatchLength computes the minimum number of bytes an input must have
@@ -318,7 +319,7 @@ func prefilterFunc(pattern string) func(string) bool {
 	if caseInsensitive {
 		inner := pf
 		return func(s string) bool {
-			if !isASCII(s) {
+			if !ascii.Only(s) {
 				return true
 			}
 			return inner(s)
@@ -1020,7 +1021,7 @@ func containsFoldASCII(s, needle string) bool {
 		return false
 	}
 	// Fast path: check if all needle bytes are ASCII for simpler comparison.
-	if isASCII(needle) {
+	if ascii.Only(needle) {
 		return containsFoldASCIIOnly(s, needle)
 	}
 	// For non-ASCII needles, strings.ToLower does not implement the same
@@ -1030,28 +1031,9 @@ func containsFoldASCII(s, needle string) bool {
 	return true
 }
 
-// isASCII reports whether s contains only ASCII bytes. mamori: eight bytes
-// at a time; every case-insensitive prefilter runs it over the whole value.
-func isASCII(s string) bool {
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		if w&0x8080808080808080 != 0 {
-			return false
-		}
-	}
-	for ; i < len(s); i++ {
-		if s[i] > unicode.MaxASCII {
-			return false
-		}
-	}
-	return true
-}
-
 func allASCIIStrings(ss []string) bool {
 	for _, s := range ss {
-		if !isASCII(s) {
+		if !ascii.Only(s) {
 			return false
 		}
 	}
@@ -1301,7 +1283,7 @@ func buildMultiNeedlePF(needles []string, ci, usePrefix, useSuffix bool) func(st
 // anyRequired constraints. Both are necessary conditions; combining them
 // produces a strictly more selective check.
 //
-// The outer prefilterFunc wrappers (MML guard, CI isASCII guard) are applied
+// The outer prefilterFunc wrappers (MML guard, CI ascii.Only guard) are applied
 // after this function returns — do NOT add them here.
 func buildCombinedPF(v combinedRequired, ci bool, re *syntax.Regexp) func(string) bool {
 	// Build allRequired part.

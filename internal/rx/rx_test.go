@@ -1,17 +1,15 @@
 package rx
 
 import (
-	"io/fs"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 
-	coreruleset "github.com/corazawaf/coraza-coreruleset/v4"
-	crstests "github.com/corazawaf/coraza-coreruleset/v4/tests"
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
-	"github.com/coreruleset/go-ftw/test"
 	"rsc.io/binaryregexp"
+
+	"github.com/mamori-waf/mamori/internal/crscorpus"
 )
 
 // noCapture is the transaction state the operator sees when a rule does not
@@ -50,30 +48,9 @@ func TestPrefilterRegressions(t *testing.T) {
 	}
 }
 
-var rxInRule = regexp.MustCompile(`"@rx ((?:[^"\\]|\\.)*)"`)
-
 // crsPatterns returns every @rx expression in CRS's rule files.
 func crsPatterns(t testing.TB) []string {
-	var out []string
-	err := fs.WalkDir(coreruleset.FS, "@owasp_crs", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || !strings.HasSuffix(path, ".conf") {
-			return err
-		}
-		b, err := fs.ReadFile(coreruleset.FS, path)
-		if err != nil {
-			return err
-		}
-		for _, m := range rxInRule.FindAllStringSubmatch(string(b), -1) {
-			p := strings.ReplaceAll(m[1], `\"`, `"`)
-			if strings.Contains(p, "%{") { // macros are expanded per request
-				continue
-			}
-			if _, err := regexp.Compile("(?sm)" + p); err == nil {
-				out = append(out, p)
-			}
-		}
-		return nil
-	})
+	out, err := crscorpus.Patterns()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,39 +60,21 @@ func crsPatterns(t testing.TB) []string {
 // crsInputs returns request parts from CRS's regression tests (URIs and
 // bodies, raw, URL-decoded and lower-cased): attacks and benign requests.
 func crsInputs(t testing.TB, every int) []string {
-	var out []string
-	n := 0
-	err := fs.WalkDir(crstests.FS, ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".yaml") {
-			return err
-		}
-		b, _ := fs.ReadFile(crstests.FS, path)
-		ft, err := test.GetTestFromYaml(b, path)
-		if err != nil {
-			return nil
-		}
-		for _, tc := range ft.Tests {
-			for _, st := range tc.Stages {
-				n++
-				if n%every != 0 {
-					continue
-				}
-				in := (*test.Input)(&st.Input)
-				for _, v := range []string{in.GetURI(), string(in.GetData())} {
-					if v == "" {
-						continue
-					}
-					out = append(out, v, strings.ToLower(v))
-					if d, err := url.QueryUnescape(v); err == nil && d != v {
-						out = append(out, d, strings.ToLower(d))
-					}
-				}
-			}
-		}
-		return nil
-	})
+	stages, err := crscorpus.Stages(every)
 	if err != nil {
 		t.Fatal(err)
+	}
+	var out []string
+	for _, st := range stages {
+		for _, v := range []string{st.URI, st.Data} {
+			if v == "" {
+				continue
+			}
+			out = append(out, v, strings.ToLower(v))
+			if d, err := url.QueryUnescape(v); err == nil && d != v {
+				out = append(out, d, strings.ToLower(d))
+			}
+		}
 	}
 	return out
 }
@@ -134,10 +93,22 @@ func TestOperatorAgreesWithGoRegexp(t *testing.T) {
 	if len(patterns) < 250 || len(inputs) < 100 {
 		t.Fatalf("only %d patterns and %d inputs: the extraction broke", len(patterns), len(inputs))
 	}
+	matches := agreements(t, patterns, inputs)
+	t.Logf("%d patterns × %d inputs, %d matches agreed", len(patterns), len(inputs), matches)
+	if matches < 100 {
+		t.Errorf("only %d matches: the inputs do not exercise the patterns", matches)
+	}
+}
+
+// agreements runs every pattern as mamori's operator (prefilters on) and
+// as Coraza's engine over every input, reports each disagreement and
+// returns how many matches agreed. Coraza's reference: byte patterns
+// (\xNN not forming UTF-8) run on binaryregexp, everything else on Go's
+// regexp with (?sm).
+func agreements(t *testing.T, patterns, inputs []string) int {
+	t.Helper()
 	matches := 0
 	for _, p := range patterns {
-		// Coraza's reference: byte patterns (\xNN not forming UTF-8) run on
-		// binaryregexp, everything else on Go's regexp with (?sm).
 		var std interface{ MatchString(string) bool } = regexp.MustCompile("(?sm)" + p)
 		if matchesArbitraryBytes("(?sm)" + p) {
 			std = binaryregexp.MustCompile(p)
@@ -149,12 +120,9 @@ func TestOperatorAgreesWithGoRegexp(t *testing.T) {
 				matches++
 			}
 			if got := op.Evaluate(noCapture{}, in); got != want {
-				t.Errorf("pattern %.80q on %.80q: operator %v, Go regexp %v", p, in, got, want)
+				t.Errorf("pattern %.80q on %d bytes %.80q: operator %v, Go regexp %v", p, len(in), in, got, want)
 			}
 		}
 	}
-	t.Logf("%d patterns × %d inputs, %d matches agreed", len(patterns), len(inputs), matches)
-	if matches < 100 {
-		t.Errorf("only %d matches: the inputs do not exercise the patterns", matches)
-	}
+	return matches
 }

@@ -117,11 +117,9 @@ func (s *LogoutStage) Decide(ctx context.Context, req *pipeline.Request) pipelin
 	if s.Profile == nil || !s.mayBeLogout(req.HTTP.Method, req.View.Script) {
 		return pipeline.Decision{}
 	}
-	if req.ReadBody != nil {
-		// Errors leave what was read: a body over the limit is refused
-		// by the WAF (413) before it reaches the CMS.
-		_ = req.ReadBody()
-	}
+	// Errors leave what was read: a body over the limit is refused by the
+	// WAF (413) before it reaches the CMS.
+	_ = req.Body()
 	if !s.Profile.IsLogout(req.HTTP, req.View.Script, req.View.Values()) {
 		return pipeline.Decision{}
 	}

@@ -17,30 +17,14 @@ import (
 	"unsafe"
 
 	"github.com/corazawaf/coraza/v3/experimental/plugins"
+
+	"github.com/mamori-waf/mamori/internal/ascii"
 )
 
 func init() {
 	plugins.RegisterTransformation("lowercase", lowerCase)
 	plugins.RegisterTransformation("removeWhitespace", removeWhitespace)
 	plugins.RegisterTransformation("compressWhitespace", compressWhitespace)
-}
-
-// isASCII reports whether s holds no byte from 0x80 up, eight at a time.
-func isASCII(s string) bool {
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		if w&0x8080808080808080 != 0 {
-			return false
-		}
-	}
-	for ; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
 }
 
 // asciiSpace: the bytes below 0x80 unicode.IsSpace and Coraza's
@@ -58,7 +42,7 @@ func str(b []byte) string {
 // lowerCase is Coraza's lowercase: strings.ToLower, changed when the
 // result differs.
 func lowerCase(data string) (string, bool, error) {
-	if !isASCII(data) {
+	if !ascii.Only(data) {
 		t := strings.ToLower(data)
 		return t, data != t, nil
 	}
@@ -81,10 +65,20 @@ func lowerCase(data string) (string, bool, error) {
 	return str(b), true, nil
 }
 
+// firstSpace is the index of data's first ASCII white-space byte, or -1.
+func firstSpace(data string) int {
+	for i := 0; i < len(data); i++ {
+		if asciiSpace[data[i]] {
+			return i
+		}
+	}
+	return -1
+}
+
 // removeWhitespace is Coraza's: every rune unicode.IsSpace accepts
 // dropped, changed when one was.
 func removeWhitespace(data string) (string, bool, error) {
-	if !isASCII(data) {
+	if !ascii.Only(data) {
 		changed := false
 		t := strings.Map(func(r rune) rune {
 			if unicode.IsSpace(r) {
@@ -95,13 +89,7 @@ func removeWhitespace(data string) (string, bool, error) {
 		}, data)
 		return t, changed, nil
 	}
-	first := -1
-	for i := 0; i < len(data); i++ {
-		if asciiSpace[data[i]] {
-			first = i
-			break
-		}
-	}
+	first := firstSpace(data)
 	if first < 0 {
 		return data, false, nil
 	}
@@ -119,16 +107,10 @@ func removeWhitespace(data string) (string, bool, error) {
 // U+00A0, or a bare 0xA0 byte at a rune boundary) becomes one space,
 // changed when a run was longer than one byte or was not a space.
 func compressWhitespace(data string) (string, bool, error) {
-	if !isASCII(data) {
+	if !ascii.Only(data) {
 		return compressWhitespaceRunes(data)
 	}
-	first := -1
-	for i := 0; i < len(data); i++ {
-		if asciiSpace[data[i]] {
-			first = i
-			break
-		}
-	}
+	first := firstSpace(data)
 	if first < 0 {
 		return data, false, nil
 	}

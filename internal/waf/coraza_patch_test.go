@@ -158,22 +158,9 @@ SecRule ARGS_NAMES "@streq a" "id:25,phase:1,pass,nolog,setvar:tx.r25=1"
 	}
 	for round := range 3 {
 		for _, tc := range tests {
-			tx := w.NewTransaction()
-			tx.ProcessURI("/?"+tc.query, "GET", "HTTP/1.1")
-			if it := tx.ProcessRequestHeaders(); it != nil {
-				t.Fatalf("%s: interrupted %+v", tc.query, it)
-			}
-			col := tx.(plugintypes.TransactionState).Variables().TX()
-			var got []string
-			for _, r := range strings.Fields("r21 r22 r23 r24 r25") {
-				if len(col.Get(r)) > 0 && col.Get(r)[0] == "1" {
-					got = append(got, r)
-				}
-			}
-			if strings.Join(got, " ") != tc.want {
+			if got := flagsSet(t, w, tc.query, "r21 r22 r23 r24 r25"); got != tc.want {
 				t.Errorf("round %d, %s: matched %v, want %s", round, tc.query, got, tc.want)
 			}
-			_ = tx.Close()
 		}
 	}
 }
@@ -204,22 +191,9 @@ SecRuleRemoveById 36
 		{"a=evil", "r32 r33 r34 r35"},
 	}
 	for _, tc := range tests {
-		tx := w.NewTransaction()
-		tx.ProcessURI("/?"+tc.query, "GET", "HTTP/1.1")
-		if it := tx.ProcessRequestHeaders(); it != nil {
-			t.Fatalf("%s: interrupted %+v", tc.query, it)
-		}
-		col := tx.(plugintypes.TransactionState).Variables().TX()
-		var got []string
-		for _, r := range strings.Fields("r32 r33 r34 r35 r36") {
-			if v := col.Get(r); len(v) > 0 && v[0] == "1" {
-				got = append(got, r)
-			}
-		}
-		if strings.Join(got, " ") != tc.want {
+		if got := flagsSet(t, w, tc.query, "r32 r33 r34 r35 r36"); got != tc.want {
 			t.Errorf("%s: matched %v, want %s", tc.query, got, tc.want)
 		}
-		_ = tx.Close()
 	}
 }
 
@@ -332,21 +306,28 @@ SecRule REQUEST_METHOD "@streq GET" "id:64,phase:1,pass,nolog,chain"
 		{"%C3%A4bc=evil", "r63 r64"},
 		{"other=evil", "r64"},
 	} {
-		tx := w.NewTransaction()
-		tx.ProcessURI("/?"+tc.query, "GET", "HTTP/1.1")
-		if it := tx.ProcessRequestHeaders(); it != nil {
-			t.Fatalf("%s: interrupted %+v", tc.query, it)
-		}
-		col := tx.(plugintypes.TransactionState).Variables().TX()
-		var got []string
-		for _, r := range strings.Fields("r61 r62 r63 r64") {
-			if v := col.Get(r); len(v) > 0 && v[0] == "1" {
-				got = append(got, r)
-			}
-		}
-		if strings.Join(got, " ") != tc.want {
+		if got := flagsSet(t, w, tc.query, "r61 r62 r63 r64"); got != tc.want {
 			t.Errorf("%s: matched %v, want %s", tc.query, got, tc.want)
 		}
-		_ = tx.Close()
 	}
+}
+
+// flagsSet runs query's request headers through w and returns which of
+// names (TX variables the test's rules set to 1) are set, space-separated.
+func flagsSet(t *testing.T, w coraza.WAF, query, names string) string {
+	t.Helper()
+	tx := w.NewTransaction()
+	defer tx.Close()
+	tx.ProcessURI("/?"+query, "GET", "HTTP/1.1")
+	if it := tx.ProcessRequestHeaders(); it != nil {
+		t.Fatalf("%s: interrupted %+v", query, it)
+	}
+	col := tx.(plugintypes.TransactionState).Variables().TX()
+	var got []string
+	for _, r := range strings.Fields(names) {
+		if v := col.Get(r); len(v) > 0 && v[0] == "1" {
+			got = append(got, r)
+		}
+	}
+	return strings.Join(got, " ")
 }
