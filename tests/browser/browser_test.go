@@ -68,6 +68,12 @@ func screenshotDir(t *testing.T) string {
 		if dir, err = os.MkdirTemp("", "mamori-browser-"); err != nil {
 			t.Fatal(err)
 		}
+		// Kept only for a failure to look at; set MAMORI_BROWSER_OUT to keep them always.
+		t.Cleanup(func() {
+			if !t.Failed() {
+				os.RemoveAll(dir)
+			}
+		})
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -119,6 +125,9 @@ func TestBlockPageInChromium(t *testing.T) {
 				chromedp.Flag("no-first-run", true),
 				chromedp.Flag("no-default-browser-check", true),
 				chromedp.UserDataDir(t.TempDir()),
+				// Chromium puts its singleton socket in $TMPDIR, outside the
+				// profile; a test's own directory keeps /tmp as it was.
+				chromedp.Env("TMPDIR="+t.TempDir()),
 			)
 			defer cancelAlloc()
 			ctx, cancel := chromedp.NewContext(alloc)

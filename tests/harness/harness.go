@@ -93,7 +93,13 @@ func StartEnv(t testing.TB, dir string, env []string, bin string, args ...string
 	p := &Process{Output: &bytes.Buffer{}}
 	p.Cmd = exec.Command(bin, args...)
 	p.Cmd.Dir = dir
-	p.Cmd.Env = append(append(os.Environ(), SandboxEnv(dir)...), env...)
+	p.Cmd.Env = append(os.Environ(), SandboxEnv(dir)...)
+	if dir != "" {
+		// A killed process's temporary files (Coraza's multipart parts,
+		// crzmp*) go with the test's directory instead of staying in /tmp.
+		p.Cmd.Env = append(p.Cmd.Env, "TMPDIR="+dir)
+	}
+	p.Cmd.Env = append(p.Cmd.Env, env...)
 	w := &lockedWriter{p: p}
 	p.Cmd.Stdout, p.Cmd.Stderr = w, w
 	if err := p.Cmd.Start(); err != nil {

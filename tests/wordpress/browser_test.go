@@ -32,6 +32,9 @@ func newBrowser(t *testing.T, chromium, name, shots string) *browser {
 		chromedp.NoSandbox, // CI runs as root, where Chromium's sandbox refuses to start
 		chromedp.WindowSize(1280, 1000),
 		chromedp.UserDataDir(t.TempDir()),
+		// Chromium puts its singleton socket in $TMPDIR, outside the
+		// profile; a test's own directory keeps /tmp as it was.
+		chromedp.Env("TMPDIR="+t.TempDir()),
 		chromedp.Flag("lang", "en-US"),
 		// The site's name to mamori; every other host (the post's embeds,
 		// Gravatar) fails at once instead of waiting on DNS where CI has
