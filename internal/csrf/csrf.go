@@ -1,8 +1,8 @@
 // Package csrf refuses cross-site state-changing requests (checklist V7).
 //
 // A request whose method is not safe (anything but GET, HEAD, OPTIONS and
-// TRACE) and that carries the site's credentials (any Cookie, an
-// Authorization header) or targets a protected path (the profile's admin
+// TRACE) and that carries the site's credentials (any Cookie, HTTP
+// authentication the browser adds by itself) or targets a protected path (the profile's admin
 // paths, the operator's protect prefixes) must come from the site itself:
 // forgery rides on ambient credentials, and a cross-site request without
 // any acts as no one (CORS calls between sibling hosts, sendBeacon
@@ -175,7 +175,7 @@ func (g *Guard) Check(r *http.Request, v *request.View) Decision {
 	// carries none of the site's cookies and no Authorization acts as no
 	// one, so it passes (CORS API calls between sibling hosts, beacons,
 	// public forms), unless it targets a protected path.
-	credentialed := r.Header.Get("Cookie") != "" || r.Header.Get("Authorization") != "" || g.matches(g.protect, p)
+	credentialed := r.Header.Get("Cookie") != "" || ambientAuthorization(r.Header.Get("Authorization")) || g.matches(g.protect, p)
 	deny := func(rule, reason string) Decision {
 		if !credentialed {
 			d.Reason = "without credentials: " + reason
@@ -382,4 +382,21 @@ func truncate(s string) string {
 		return s[:max] + "…"
 	}
 	return s
+}
+
+// ambientAuthorization reports whether an Authorization header is one a
+// browser adds by itself: HTTP authentication it remembers for the site
+// (Basic, Digest) or negotiates with the operating system (Negotiate,
+// NTLM), which a forged request from another site carries too. Any other
+// scheme (Bearer, an API's own) is set by the page's script from a token
+// it holds: another site cannot send the user's token, and a cross-origin
+// script may only send the header after the server's CORS preflight
+// allowed it, so such a request acts as whoever holds the token.
+func ambientAuthorization(value string) bool {
+	scheme, _, _ := strings.Cut(strings.TrimLeft(value, " \t"), " ")
+	switch strings.ToLower(scheme) {
+	case "basic", "digest", "negotiate", "ntlm":
+		return true
+	}
+	return false
 }

@@ -53,8 +53,9 @@ type guardEvent struct {
 // V7: cross-site state-changing requests with the site's cookies are
 // refused by each of the three headers; same-origin ones pass; a request
 // without any of them is refused on the admin script only; a cross-site
-// request without cookies or Authorization (a CORS call from a sibling
-// host, a beacon) passes unless it targets a protected path (issue 11).
+// request without cookies or browser-kept HTTP authentication (a CORS call
+// from a sibling host with its own token, a beacon) passes unless it
+// targets a protected path (issue 11).
 func TestCSRF(t *testing.T) {
 	upstream := harness.Upstream(t)
 	m := harness.StartMamori(t, strings.Replace(cmsCaddyfile, "EXTRA", "csrf {\n\t\t\ttrusted_origin http://trusted.example:8443\n\t\t\tprotect /echo/private/\n\t\t}", 1), upstream)
@@ -98,7 +99,8 @@ func TestCSRF(t *testing.T) {
 		{"anon_cors_from_sibling", "POST", "/echo", hdr{"Sec-Fetch-Site": "same-site", "Origin": "http://api.example"}, "", true},
 		{"anon_beacon_cross_site", "POST", "/echo", hdr{"Sec-Fetch-Site": "cross-site", "Origin": "http://evil.example"}, "", true},
 		{"anon_cross_site_by_referer", "POST", "/echo", hdr{"Referer": "http://evil.example/"}, "", true},
-		{"anon_with_authorization", "POST", "/echo", hdr{"Origin": "http://evil.example", "Authorization": "Bearer abc"}, "csrf-origin", true},
+		{"anon_with_basic_authorization", "POST", "/echo", hdr{"Origin": "http://evil.example", "Authorization": "Basic YWxpY2U6cHc="}, "csrf-origin", true},
+		{"anon_with_bearer_token", "POST", "/echo", hdr{"Sec-Fetch-Site": "cross-site", "Origin": "http://evil.example", "Authorization": "Bearer abc"}, "", true},
 		{"anon_cross_site_to_admin", "POST", "/cgi-bin/mt/mt.cgi", hdr{"Sec-Fetch-Site": "cross-site"}, "csrf-sec-fetch-site", true},
 		{"anon_cross_site_to_protected_prefix", "POST", "/echo/private/1", hdr{"Origin": "http://evil.example"}, "csrf-origin", true},
 	}
