@@ -37,9 +37,19 @@ func Decode(v string) []string {
 	if len(v) > maxDecodeLen {
 		return []string{v}
 	}
+	return decodeFrom(v, decodeOnce(v))
+}
+
+// decodeFrom is Decode of v (at most maxDecodeLen bytes) whose first
+// round, decodeOnce(v), is once: a caller that has it does not pay for it
+// twice.
+func decodeFrom(v, once string) []string {
 	d := v
-	for range maxRounds {
-		next := decodeOnce(d)
+	for round := range maxRounds {
+		next := once
+		if round > 0 {
+			next = decodeOnce(d)
+		}
 		if next == d {
 			break
 		}

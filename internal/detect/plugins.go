@@ -40,7 +40,8 @@ func init() {
 // decoded parts without its search phrases (codeParts), not as one string
 // whose "&plan=ps" reads as a command after a separator (issue 11).
 func decodedOnly(v string) (string, bool, error) {
-	if plain(v) {
+	once, isPlain := firstRound(v)
+	if isPlain {
 		return "", v != "", nil
 	}
 	if url, ok := codeParts(v); ok {
@@ -48,7 +49,7 @@ func decodedOnly(v string) (string, bool, error) {
 		// URLParts, then decoded.
 		return strings.Join(url, Sep), true, nil
 	}
-	parts := Decode(v)
+	parts := decodeFrom(v, once)
 	if len(parts) == 1 && parts[0] == v {
 		return "", v != "", nil
 	}
@@ -66,21 +67,28 @@ func decodedOnly(v string) (string, bool, error) {
 // decodedAll (t:mamoriDecodeAll) gives the decoded forms, or the value
 // itself when nothing decodes: for placements CRS does not inspect.
 func decodedAll(v string) (string, bool, error) {
-	if plain(v) {
+	once, isPlain := firstRound(v)
+	if isPlain {
 		return v, false, nil
 	}
-	parts := Decode(v)
+	parts := decodeFrom(v, once)
 	if len(parts) == 1 && parts[0] == v {
 		return v, false, nil
 	}
 	return strings.Join(parts, Sep), true, nil
 }
 
-// plain reports a value that Decode returns as it is (one decoding round
-// changes nothing and it is no GraphQL document with string literals),
-// found without building Decode's result: most values are plain.
-func plain(v string) bool {
-	return len(v) > maxDecodeLen || decodeOnce(v) == v && len(graphQLStrings(v)) == 0
+// firstRound gives v's first decoding round and whether v is plain: a
+// value that Decode returns as it is (one decoding round changes nothing
+// and it is no GraphQL document with string literals), found without
+// building Decode's result: most values are plain. A value that is not
+// plain goes on to decodeFrom with the round already done.
+func firstRound(v string) (once string, plain bool) {
+	if len(v) > maxDecodeLen {
+		return v, true
+	}
+	once = decodeOnce(v)
+	return once, once == v && len(graphQLStrings(v)) == 0
 }
 
 // headerParts (t:mamoriHeader) reads a header, XML attribute or file name:

@@ -214,14 +214,13 @@ func (o *binaryRX) Evaluate(tx plugintypes.TransactionState, value string) bool 
 }
 
 func evaluate(re matcher, tx plugintypes.TransactionState, value string) bool {
-	// Most evaluations do not match; a plain match (RE2's DFA) decides that
-	// far cheaper than a submatch search, which only a match pays for.
-	if !re.MatchString(value) {
-		return false
-	}
 	if !tx.Capturing() {
-		return true
+		return re.MatchString(value)
 	}
+	// A rule that captures gets the submatch search alone: RE2 runs the
+	// same DFA first and stops there when nothing matches, so a plain match
+	// before it only scanned the text up to the match twice (on a 540 KiB
+	// value, a tenth of the CPU of such a request).
 	m := re.FindStringSubmatchIndex(value)
 	if m == nil {
 		return false

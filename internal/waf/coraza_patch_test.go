@@ -331,3 +331,50 @@ func flagsSet(t *testing.T, w coraza.WAF, query, names string) string {
 	}
 	return strings.Join(got, " ")
 }
+
+// TestMultiMatchFromCache: a multiMatch rule takes its chain's steps from
+// the patched transformation cache and adds the ones it computes, so it
+// must still see the value and each form a step changed (and only those),
+// whichever rule computed a step first: a plain rule before it with the
+// same chain, a multiMatch rule before a plain one, a step that changes
+// nothing (evaluated once), and pooled transactions.
+func TestMultiMatchFromCache(t *testing.T) {
+	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives(`
+SecRuleEngine On
+SecRule ARGS "@streq abc" "id:61,phase:1,pass,nolog,t:urlDecode,t:lowercase,setvar:tx.r61=+1"
+SecRule ARGS "@streq Abc" "id:62,phase:1,pass,nolog,multiMatch,t:urlDecode,t:lowercase,setvar:tx.r62=+1"
+SecRule ARGS "@streq %41bc" "id:63,phase:1,pass,nolog,multiMatch,t:urlDecode,t:lowercase,setvar:tx.r63=+1"
+SecRule ARGS "@rx ^(?:abc|Abc|ABC)$" "id:64,phase:1,pass,nolog,multiMatch,t:lowercase,t:urlDecode,setvar:tx.r64=+1"
+SecRule ARGS "@streq Abc" "id:65,phase:1,pass,nolog,t:lowercase,t:urlDecode,setvar:tx.r65=+1"
+SecRule ARGS "@rx ^%41bc$" "id:66,phase:1,pass,nolog,multiMatch,t:lowercase,setvar:tx.r66=+1"
+SecRule ARGS "@streq Abc" "id:67,phase:1,pass,nolog,t:urlDecode,setvar:tx.r67=+1"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// q holds "%41bc" (urlDecode: "Abc", then lowercase: "abc"); r holds
+	// "ABC" (urlDecode changes nothing, lowercase: "abc").
+	want := map[string]string{
+		"r61": "2", // q's and r's full chain: "abc"
+		"r62": "1", // q after urlDecode
+		"r63": "1", // q as sent
+		"r64": "3", // q: "Abc" after both (lowercase changed nothing); r: "ABC", "abc"
+		"r65": "1", // q's full chain, taken from 64's steps
+		"r66": "1", // q once: lowercase changed nothing
+		"r67": "1", // q after urlDecode, a prefix 61 and 62 computed
+	}
+	for range 20 {
+		tx := w.NewTransaction()
+		tx.ProcessURI("/?q=%2541bc&r=ABC", "GET", "HTTP/1.1")
+		if it := tx.ProcessRequestHeaders(); it != nil {
+			t.Fatalf("interrupted %+v", it)
+		}
+		col := tx.(plugintypes.TransactionState).Variables().TX()
+		for rule, n := range want {
+			if got := col.Get(rule); len(got) != 1 || got[0] != n {
+				t.Errorf("%s matched %v times, want %s", rule, got, n)
+			}
+		}
+		_ = tx.Close()
+	}
+}

@@ -291,7 +291,7 @@ func (r *Rule) doEvaluate(logger debuglog.Logger, phase types.RulePhase, tx *Tra
 			var argsLen int
 			for _, arg := range values {
 				if r.MultiMatch {
-					args, errs = r.transformMultiMatchArg(arg)
+					args, errs = r.transformMultiMatchArg(arg, cache)
 					argsLen = len(args)
 				} else {
 					args[0], errs = r.transformArg(arg, cache)
@@ -450,11 +450,48 @@ func (r *Rule) doEvaluate(logger debuglog.Logger, phase types.RulePhase, tx *Tra
 	return matchedValues
 }
 
-func (r *Rule) transformMultiMatchArg(arg types.MatchData) ([]string, []error) {
-	// TODOs:
-	// - We don't need to run every transformation. We could try for each until found
-	// - Cache is not used for multimatch
-	return r.executeTransformationsMultimatch(arg.Value())
+// transformMultiMatchArg gives the value and each different form the
+// rule's transformations make of it, as executeTransformationsMultimatch
+// does, taking each chain prefix's result from the transformation cache
+// and adding the ones it computes: a multiMatch rule over a value shares
+// the work of every other rule with the same chain prefix, multiMatch or
+// not (each step records whether it changed the value).
+func (r *Rule) transformMultiMatchArg(arg types.MatchData, cache *transformationCache) ([]string, []error) {
+	if len(r.transformations) == 0 || arg.Variable() == variables.TX || cache == nil {
+		return r.executeTransformationsMultimatch(arg.Value())
+	}
+	orig := arg.Value()
+	md, _ := arg.(*corazarules.MatchData)
+	e := cache.entry(md, orig)
+	res := []string{orig}
+	value := orig
+	var errs []error
+	for i, t := range r.transformations {
+		id := r.transformationPrefixIDs[i]
+		found := -1
+		for j := range e.steps {
+			if e.steps[j].id == id {
+				found = j
+				break
+			}
+		}
+		if found < 0 {
+			v, changed, err := t.Function(value)
+			stepErrs := errs
+			if err != nil {
+				stepErrs = append(errs[:len(errs):len(errs)], err)
+				v, changed = value, false
+			}
+			e.steps = append(e.steps, cachedStep{id: id, arg: v, errs: stepErrs, changed: changed})
+			found = len(e.steps) - 1
+		}
+		st := &e.steps[found]
+		if st.changed {
+			res = append(res, st.arg)
+		}
+		value, errs = st.arg, st.errs
+	}
+	return res, errs
 }
 
 func (r *Rule) transformArg(arg types.MatchData, cache *transformationCache) (string, []error) {
@@ -492,13 +529,14 @@ func (r *Rule) transformArg(arg types.MatchData, cache *transformationCache) (st
 			}
 		}
 		for i := startIdx; i < len(r.transformations); i++ {
-			v, _, err := r.transformations[i].Function(value)
+			v, changed, err := r.transformations[i].Function(value)
 			if err != nil {
-				errs = append(errs, err)
+				errs = append(errs[:len(errs):len(errs)], err)
+				changed = false
 			} else {
 				value = v
 			}
-			e.steps = append(e.steps, cachedStep{id: r.transformationPrefixIDs[i], arg: value, errs: errs})
+			e.steps = append(e.steps, cachedStep{id: r.transformationPrefixIDs[i], arg: value, errs: errs, changed: changed})
 		}
 		return value, errs
 	}

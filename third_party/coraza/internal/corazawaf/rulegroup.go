@@ -367,11 +367,14 @@ type cachedValue struct {
 	steps []cachedStep
 }
 
-// cachedStep is the value after the transformation-chain prefix id.
+// cachedStep is the value after the transformation-chain prefix id, and
+// whether its last transformation changed it (what a multiMatch rule
+// evaluates).
 type cachedStep struct {
-	id   int
-	arg  string
-	errs []error
+	id      int
+	arg     string
+	errs    []error
+	changed bool
 }
 
 // reset empties the cache, dropping its references to values.
