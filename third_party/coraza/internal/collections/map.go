@@ -108,6 +108,18 @@ func (c *Map) FindString(key string) []types.MatchData {
 	if !ok || len(e) == 0 {
 		return nil
 	}
+	if len(e) == 1 {
+		// One value (every TX variable; most keyed look-ups): the match
+		// data and the slice in one allocation instead of two. CRS reads
+		// TX:<key> in most rules of every phase.
+		o := &oneMatch{md: corazarules.MatchData{
+			Variable_: c.variable,
+			Key_:      e[0].key,
+			Value_:    e[0].value,
+		}}
+		o.s[0] = &o.md
+		return o.s[:]
+	}
 	buf := make([]corazarules.MatchData, len(e))
 	result := make([]types.MatchData, len(e))
 	for i, aVar := range e {
@@ -119,6 +131,12 @@ func (c *Map) FindString(key string) []types.MatchData {
 		result[i] = &buf[i]
 	}
 	return result
+}
+
+// oneMatch is the result of a look-up that found one value.
+type oneMatch struct {
+	md corazarules.MatchData
+	s  [1]types.MatchData
 }
 
 // FindAll returns all map elements.
