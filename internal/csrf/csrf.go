@@ -2,13 +2,13 @@
 //
 // A request whose method is not safe (anything but GET, HEAD, OPTIONS and
 // TRACE) and that carries the site's credentials (any Cookie, HTTP
-// authentication the browser adds by itself) or targets a protected path (the profile's admin
-// paths, the operator's protect prefixes) must come from the site itself:
-// forgery rides on ambient credentials, and a cross-site request without
-// any acts as no one (CORS calls between sibling hosts, sendBeacon
-// telemetry, public forms), so it passes. The browser says where a request
-// comes from in three headers, read in this order, the first one present
-// deciding:
+// authentication the browser adds by itself) or targets a protected path
+// (the profile's admin paths, the operator's protect prefixes) must come
+// from the site itself: forgery rides on ambient credentials, and a
+// cross-site request without any acts as no one (CORS calls between
+// sibling hosts, sendBeacon telemetry, public forms), so it passes. The
+// browser says where a request comes from in three headers, read in this
+// order, the first one present deciding:
 //
 //  1. Sec-Fetch-Site (Fetch Metadata, every browser since 2023):
 //     "same-origin" and "none" (typed in the address bar, a bookmark)
@@ -172,9 +172,10 @@ func (g *Guard) Check(r *http.Request, v *request.View) Decision {
 	}
 	d := Decision{Checked: true, Allowed: true}
 	// Forgery needs ambient credentials: a request from another site that
-	// carries none of the site's cookies and no Authorization acts as no
-	// one, so it passes (CORS API calls between sibling hosts, beacons,
-	// public forms), unless it targets a protected path.
+	// carries none of the site's cookies and no HTTP authentication the
+	// browser added (ambientAuthorization) acts as no one, so it passes
+	// (CORS API calls between sibling hosts, beacons, public forms), unless
+	// it targets a protected path.
 	credentialed := r.Header.Get("Cookie") != "" || ambientAuthorization(r.Header.Get("Authorization")) || g.matches(g.protect, p)
 	deny := func(rule, reason string) Decision {
 		if !credentialed {

@@ -468,13 +468,7 @@ func (r *Rule) transformMultiMatchArg(arg types.MatchData, cache *transformation
 	var errs []error
 	for i, t := range r.transformations {
 		id := r.transformationPrefixIDs[i]
-		found := -1
-		for j := range e.steps {
-			if e.steps[j].id == id {
-				found = j
-				break
-			}
-		}
+		found := e.step(id)
 		if found < 0 {
 			v, changed, err := t.Function(value)
 			stepErrs := errs
@@ -514,18 +508,15 @@ func (r *Rule) transformArg(arg types.MatchData, cache *transformationCache) (st
 		startIdx := 0
 		value := orig
 		var errs []error
-	search:
 		for i := len(r.transformationPrefixIDs) - 1; i >= 0; i-- {
-			id := r.transformationPrefixIDs[i]
-			for j := range e.steps {
-				if st := &e.steps[j]; st.id == id {
-					if i == len(r.transformationPrefixIDs)-1 {
-						return st.arg, st.errs
-					}
-					value, errs = st.arg, st.errs
-					startIdx = i + 1
-					break search
+			if j := e.step(r.transformationPrefixIDs[i]); j >= 0 {
+				st := &e.steps[j]
+				if i == len(r.transformationPrefixIDs)-1 {
+					return st.arg, st.errs
 				}
+				value, errs = st.arg, st.errs
+				startIdx = i + 1
+				break
 			}
 		}
 		for i := startIdx; i < len(r.transformations); i++ {

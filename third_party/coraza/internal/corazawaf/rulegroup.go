@@ -377,6 +377,17 @@ type cachedStep struct {
 	changed bool
 }
 
+// step returns the index of the chain prefix id's step in v.steps, or -1:
+// a value holds a handful, searched linearly.
+func (v *cachedValue) step(id int) int {
+	for j := range v.steps {
+		if v.steps[j].id == id {
+			return j
+		}
+	}
+	return -1
+}
+
 // reset empties the cache, dropping its references to values.
 func (c *transformationCache) reset() {
 	clear(c.slots)
