@@ -371,3 +371,42 @@ SecRule ARGS "@streq Abc" "id:67,phase:1,pass,nolog,t:urlDecode,setvar:tx.r67=+1
 		"r67": "1", // q after urlDecode, a prefix 61 and 62 computed
 	})
 }
+
+// TestMarkers: the patched Coraza does not evaluate a SecMarker as a
+// SecAction (a match record on every phase, MATCHED_VAR set to nothing):
+// skipAfter still lands on the marker, and a rule after a marker still
+// reads the MATCHED_VAR of the last match before it, as in ModSecurity.
+func TestMarkers(t *testing.T) {
+	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives(`
+SecRuleEngine On
+SecRule ARGS:a "@streq x" "id:71,phase:1,pass,nolog,skipAfter:END-71"
+SecRule ARGS:a "@rx ." "id:72,phase:1,deny,status:401"
+SecMarker END-71
+SecRule ARGS:c "@streq z" "id:73,phase:1,pass,nolog"
+SecMarker AFTER-73
+SecRule MATCHED_VAR "@streq z" "id:74,phase:1,deny,status:402"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		query  string
+		status int // 0: no interruption
+	}{
+		{"a=x&c=z", 402}, // 72 skipped; 74 reads 73's match across the marker
+		{"a=q&c=z", 401}, // not skipped
+		{"a=x&c=y", 0},   // skipped, nothing matched since
+	} {
+		tx := w.NewTransaction()
+		tx.ProcessURI("/?"+tc.query, "GET", "HTTP/1.1")
+		it := tx.ProcessRequestHeaders()
+		got := 0
+		if it != nil {
+			got = it.Status
+		}
+		if got != tc.status {
+			t.Errorf("%s: status %d, want %d", tc.query, got, tc.status)
+		}
+		_ = tx.Close()
+	}
+}
