@@ -410,3 +410,44 @@ SecRule MATCHED_VAR "@streq z" "id:74,phase:1,deny,status:402"
 		_ = tx.Close()
 	}
 }
+
+// TestResponseBodyWhole: the patched Coraza copies the buffered response
+// body into RESPONSE_BODY in one write (no io.Copy buffer): every byte of
+// bodies around the copy sizes is there, in order.
+func TestResponseBodyWhole(t *testing.T) {
+	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives(`
+SecRuleEngine On
+SecResponseBodyAccess On
+SecResponseBodyMimeType text/html
+SecResponseBodyLimit 1048576
+SecRule RESPONSE_BODY "@rx ^<(a+)>END$" "id:81,phase:4,deny,status:403"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{0, 1, 8190, 32 << 10, 32<<10 + 1, 300 << 10} {
+		tx := w.NewTransaction()
+		tx.ProcessURI("/", "GET", "HTTP/1.1")
+		tx.ProcessRequestHeaders()
+		if _, err := tx.ProcessRequestBody(); err != nil {
+			t.Fatal(err)
+		}
+		tx.AddResponseHeader("Content-Type", "text/html")
+		tx.ProcessResponseHeaders(200, "HTTP/1.1")
+		body := "<" + strings.Repeat("a", n) + ">END"
+		if n == 0 {
+			body = "<>END" // no match: (a+) needs one
+		}
+		if _, _, err := tx.WriteResponseBody([]byte(body)); err != nil {
+			t.Fatal(err)
+		}
+		it, err := tx.ProcessResponseBody()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := it != nil; got != (n > 0) {
+			t.Errorf("%d bytes: interrupted %v, want %v", n, got, n > 0)
+		}
+		_ = tx.Close()
+	}
+}

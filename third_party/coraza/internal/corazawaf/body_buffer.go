@@ -99,6 +99,25 @@ type bodyBufferReader struct {
 	br  *BodyBuffer
 }
 
+// WriteTo writes the rest of an in-memory body in one call (io.Copy
+// otherwise allocates a 32 KiB buffer to read it through); a body in a
+// temporary file is copied through Read.
+func (b *bodyBufferReader) WriteTo(w io.Writer) (int64, error) {
+	if b.br == nil {
+		return 0, nil
+	}
+	if environment.HasAccessToFS && b.br.writer != nil {
+		return io.Copy(w, struct{ io.Reader }{b})
+	}
+	buf := b.br.buffer.Bytes()
+	if b.pos >= len(buf) {
+		return 0, nil
+	}
+	n, err := w.Write(buf[b.pos:])
+	b.pos += n
+	return int64(n), err
+}
+
 func (b *bodyBufferReader) Read(p []byte) (n int, err error) {
 	if b.br == nil {
 		// reader has been closed and hence we don't attempt to do anymore read

@@ -1574,7 +1574,11 @@ func (tx *Transaction) ProcessResponseBody() (*types.Interruption, error) {
 			tx.generateResponseBodyError(err)
 		}
 	} else {
+		// Sized once, and copied without io.Copy's 32 KiB buffer
+		// (bodyBufferReader.WriteTo): the builder grew by doubling and
+		// io.Copy allocated its buffer for every response.
 		buf := new(strings.Builder)
+		buf.Grow(int(tx.responseBodyBuffer.Size()))
 		length, err := io.Copy(buf, reader)
 		if err != nil {
 			return tx.interruption, err
