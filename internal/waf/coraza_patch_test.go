@@ -451,3 +451,38 @@ SecRule RESPONSE_BODY "@rx ^<(a+)>END$" "id:81,phase:4,deny,status:403"
 		_ = tx.Close()
 	}
 }
+
+// TestSingleValueLookups: the patched Coraza keeps a key's single-value
+// match data for the next look-up (Map.FindString). A rule's logged match
+// keeps the value it matched after setvar changes the variable, a later
+// rule sees the new value, and a look-up through ARGS does not rename the
+// ARGS_GET match data that ARGS_GET's own rules get.
+func TestSingleValueLookups(t *testing.T) {
+	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives(`
+SecRuleEngine On
+SecAction "id:90,phase:1,pass,nolog,setvar:tx.a=1"
+SecRule TX:a "@eq 1" "id:91,phase:1,pass,log,msg:'a is 1',setvar:tx.a=2"
+SecRule TX:a "@eq 2" "id:92,phase:1,pass,log,msg:'a is 2'"
+SecRule ARGS:q "@streq x" "id:93,phase:1,pass,log,msg:'args'"
+SecRule ARGS_GET:q "@streq x" "id:94,phase:1,pass,log,msg:'args_get'"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := w.NewTransaction()
+	defer tx.Close()
+	tx.ProcessURI("/?q=x", "GET", "HTTP/1.1")
+	tx.ProcessRequestHeaders()
+	got := map[int]string{}
+	for _, mr := range tx.MatchedRules() {
+		if mds := mr.MatchedDatas(); len(mds) > 0 {
+			got[mr.Rule().ID()] = mds[0].Variable().Name() + ":" + mds[0].Key() + "=" + mds[0].Value()
+		}
+	}
+	want := map[int]string{91: "TX:a=1", 92: "TX:a=2", 93: "ARGS:q=x", 94: "ARGS_GET:q=x"}
+	for id, w := range want {
+		if got[id] != w {
+			t.Errorf("rule %d matched %q, want %q", id, got[id], w)
+		}
+	}
+}

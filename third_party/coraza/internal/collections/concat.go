@@ -79,7 +79,13 @@ func (c *ConcatKeyed) FindRegex(key *regexp.Regexp) []types.MatchData {
 func (c *ConcatKeyed) FindString(key string) []types.MatchData {
 	var res []types.MatchData
 	for _, d := range c.data {
-		res = append(res, replaceVariable(c.variable, d.FindString(key))...)
+		// Copied: a single value's match data is kept by the Map for its
+		// next look-up (Map.FindString), and must keep its own variable.
+		for _, m := range d.FindString(key) {
+			md := *m.(*corazarules.MatchData)
+			md.Variable_ = c.variable
+			res = append(res, &md)
+		}
 	}
 	return res
 }

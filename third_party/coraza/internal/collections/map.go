@@ -110,15 +110,22 @@ func (c *Map) FindString(key string) []types.MatchData {
 	}
 	if len(e) == 1 {
 		// One value (every TX variable; most keyed look-ups): the match
-		// data and the slice in one allocation instead of two. CRS reads
-		// TX:<key> in most rules of every phase.
-		o := &oneMatch{md: corazarules.MatchData{
-			Variable_: c.variable,
-			Key_:      e[0].key,
-			Value_:    e[0].value,
-		}}
-		o.s[0] = &o.md
-		return o.s[:]
+		// data and the slice in one allocation, made once per value and
+		// kept in the entry for the next look-up. CRS reads TX:<key> in
+		// most rules of every phase, and a value changes far less often
+		// than it is read. Every change writes a new keyValue (Set,
+		// SetIndex, Add), dropping what was kept: the match data a rule
+		// logged keeps the value it matched.
+		if e[0].one == nil {
+			o := &oneMatch{md: corazarules.MatchData{
+				Variable_: c.variable,
+				Key_:      e[0].key,
+				Value_:    e[0].value,
+			}}
+			o.s[0] = &o.md
+			e[0].one = o
+		}
+		return e[0].one.s[:]
 	}
 	buf := make([]corazarules.MatchData, len(e))
 	result := make([]types.MatchData, len(e))
@@ -298,4 +305,6 @@ func (c *Map) TotalValues() int {
 type keyValue struct {
 	key   string
 	value string
+	// one is FindString's result for a key with this single value.
+	one *oneMatch
 }
