@@ -2,6 +2,7 @@ package waf
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -484,5 +485,37 @@ SecRule ARGS_GET:q "@streq x" "id:94,phase:1,pass,log,msg:'args_get'"
 		if got[id] != w {
 			t.Errorf("rule %d matched %q, want %q", id, got[id], w)
 		}
+	}
+}
+
+// TestUnloggedMatches: the patched Coraza records no match of a rule with
+// nolog (and no auditlog); its actions still run, and rules that log or
+// audit-log are listed as before. mamori's Verdict reads only the rules
+// that log.
+func TestUnloggedMatches(t *testing.T) {
+	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives(`
+SecRuleEngine On
+SecAction "id:100,phase:1,pass,nolog,setvar:tx.n=1"
+SecRule TX:n "@eq 1" "id:101,phase:1,pass,nolog,setvar:tx.n=2"
+SecRule TX:n "@eq 2" "id:102,phase:1,pass,log,msg:'logged'"
+SecRule TX:n "@eq 2" "id:103,phase:1,pass,nolog,auditlog"
+SecRule TX:n "@eq 2" "id:104,phase:1,deny,status:403,nolog"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := w.NewTransaction()
+	defer tx.Close()
+	tx.ProcessURI("/", "GET", "HTTP/1.1")
+	it := tx.ProcessRequestHeaders()
+	if it == nil || it.RuleID != 104 {
+		t.Fatalf("interruption %+v, want rule 104's (its nolog match still acts)", it)
+	}
+	var got []int
+	for _, mr := range tx.MatchedRules() {
+		got = append(got, mr.Rule().ID())
+	}
+	if want := []int{102, 103}; !slices.Equal(got, want) {
+		t.Errorf("matched rules %v, want %v", got, want)
 	}
 }

@@ -190,6 +190,7 @@ type Transaction interface {
 	Interruption() *Interruption
 
 	// MatchedRules returns the rules that have matched the requests with associated information.
+	// Rules with nolog (and no auditlog) are not listed: their actions ran, and nothing logs them.
 	MatchedRules() []MatchedRule
 
 	// DebugLogger returns the debug logger for this transaction.

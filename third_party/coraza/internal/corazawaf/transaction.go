@@ -664,6 +664,14 @@ func (tx *Transaction) MatchRule(r *Rule, mds []types.MatchData) {
 		}
 	}
 
+	// A rule that neither logs nor audit-logs (nolog) leaves no record:
+	// no log, audit log part or error callback reads one, and CRS's
+	// initialisation and flow rules (TX:DETECTION_PARANOIA_LEVEL "@lt N"
+	// skips match at PL1) made about 100 records, 20 KB, per request. Its
+	// actions have run. Multiphase evaluation reads the records of chains.
+	if !r.Log && !r.Audit && !multiphaseEvaluation {
+		return
+	}
 	mr := &corazarules.MatchedRule{
 		URI_:             tx.variables.requestURI.Get(),
 		TransactionID_:   tx.id,
@@ -1679,6 +1687,8 @@ func (tx *Transaction) DetectionOnlyInterruption() *types.Interruption {
 	return tx.detectionOnlyInterruption
 }
 
+// MatchedRules returns the matched rules that log or audit-log; a nolog
+// rule's match is not recorded (see MatchRule).
 func (tx *Transaction) MatchedRules() []types.MatchedRule {
 	return tx.matchedRules
 }
