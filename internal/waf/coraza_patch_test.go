@@ -8,6 +8,7 @@ import (
 
 	"github.com/corazawaf/coraza/v3"
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
+	"github.com/corazawaf/coraza/v3/types"
 )
 
 // TestTransformationCacheDuplicateKeys: every value of a parameter sent
@@ -16,14 +17,11 @@ import (
 // values in a different order each time (map iteration), so a cache entry
 // must never stand for another value of the same parameter.
 func TestTransformationCacheDuplicateKeys(t *testing.T) {
-	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives(`
+	w := patchedWAF(t, `
 SecRuleEngine On
 SecRule ARGS "@rx ^never$" "id:1,phase:1,pass,nolog,t:lowercase"
 SecRule ARGS "@contains evil" "id:2,phase:1,deny,status:403,t:lowercase"
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	q := url.Values{}
 	q.Add("a", "EVIL")
 	q.Add("a", "harmless")
@@ -48,15 +46,12 @@ SecRule ARGS "@contains evil" "id:2,phase:1,deny,status:403,t:lowercase"
 // while nothing reads it; a rule set that reads it (a macro %{rule.msg}, a
 // target RULE:id) still gets it as v3.8.1 filled it.
 func TestRuleCollection(t *testing.T) {
-	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives(`
+	w := patchedWAF(t, `
 SecRuleEngine On
 SecRule ARGS:q "@contains x" "id:10,phase:1,pass,msg:'seen %{ARGS.q}',setvar:'tx.m=%{rule.msg}'"
 SecRule TX:m "@streq seen axb" "id:11,phase:1,deny,status:403"
 SecRule RULE:id "@streq 12" "id:12,phase:1,deny,status:401"
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	for _, tc := range []struct {
 		query string
 		rule  int
@@ -77,16 +72,13 @@ SecRule RULE:id "@streq 12" "id:12,phase:1,deny,status:401"
 // value first, in any letter case, in a later transaction on a pooled
 // Coraza transaction, and a negated operator must still see its absence.
 func TestLiteralGate(t *testing.T) {
-	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives(`
+	w := patchedWAF(t, `
 SecRuleEngine On
 SecRule ARGS "@rx (?i)needle[0-9]+haystack" "id:1,phase:1,deny,status:406"
 SecRule ARGS|REQUEST_URI "@rx (?:select|union)\s+from" "id:2,phase:1,deny,status:403"
 SecRule ARGS "@pm dangerous-phrase other-phrase" "id:3,phase:1,deny,status:401"
 SecRule ARGS:b "!@pm required-marker" "id:4,phase:1,deny,status:402"
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	pad := strings.Repeat("plain words and more plain words ", 8) // > litgate.MinLen
 	tests := []struct {
 		name string
@@ -136,7 +128,7 @@ SecRule ARGS:b "!@pm required-marker" "id:4,phase:1,deny,status:402"
 // a keyed target and a count must see the same values, and the next
 // transaction on a pooled Coraza transaction its own.
 func TestFieldCache(t *testing.T) {
-	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives(`
+	w := patchedWAF(t, `
 SecRuleEngine On
 SecRule ARGS:x "@streq go" "id:20,phase:1,pass,nolog,ctl:ruleRemoveTargetById=21;ARGS:a"
 SecRule ARGS "@contains evil" "id:21,phase:1,pass,nolog,setvar:tx.r21=1"
@@ -144,10 +136,7 @@ SecRule ARGS "@contains evil" "id:22,phase:1,pass,nolog,setvar:tx.r22=1"
 SecRule ARGS:A "@contains evil" "id:23,phase:1,pass,nolog,setvar:tx.r23=1"
 SecRule &ARGS "@eq 2" "id:24,phase:1,pass,nolog,setvar:tx.r24=1"
 SecRule ARGS_NAMES "@streq a" "id:25,phase:1,pass,nolog,setvar:tx.r25=1"
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	tests := []struct {
 		query string
 		want  string // the rules that matched
@@ -171,7 +160,7 @@ SecRule ARGS_NAMES "@streq a" "id:25,phase:1,pass,nolog,setvar:tx.r25=1"
 // rule set is complete (SecRuleRemoveById and SecRuleUpdateTargetByTag
 // before it).
 func TestCtlByTag(t *testing.T) {
-	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives(`
+	w := patchedWAF(t, `
 SecRuleEngine On
 SecRule ARGS:mode "@streq t" "id:30,phase:1,pass,nolog,ctl:ruleRemoveTargetByTag=grp-a;ARGS:a"
 SecRule ARGS:mode "@streq r" "id:31,phase:1,pass,nolog,ctl:ruleRemoveByTag=grp-b"
@@ -181,10 +170,7 @@ SecRule ARGS "@contains evil" "id:34,phase:1,pass,nolog,tag:grp-b,setvar:tx.r34=
 SecRule ARGS "@contains evil" "id:35,phase:1,pass,nolog,tag:grp-c,setvar:tx.r35=1"
 SecRule ARGS "@contains evil" "id:36,phase:1,pass,nolog,tag:grp-b,setvar:tx.r36=1"
 SecRuleRemoveById 36
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	tests := []struct{ query, want string }{
 		{"a=evil&mode=t", "r34 r35"},
 		{"b=evil&mode=t", "r32 r33 r34 r35"},
@@ -206,7 +192,7 @@ SecRuleRemoveById 36
 // prefix of another (the same bytes, shorter), and the next phase (the
 // cache is emptied per phase), over pooled transactions.
 func TestTransformationChains(t *testing.T) {
-	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives(`
+	w := patchedWAF(t, `
 SecRuleEngine On
 SecRule ARGS "@streq a b" "id:41,phase:1,pass,nolog,t:lowercase,setvar:tx.r41=+1"
 SecRule ARGS "@streq ab" "id:42,phase:1,pass,nolog,t:lowercase,t:removeWhitespace,setvar:tx.r42=+1"
@@ -216,10 +202,7 @@ SecRule ARGS "@streq A B" "id:45,phase:1,pass,nolog,setvar:tx.r45=+1"
 SecRule ARGS "@streq a" "id:46,phase:1,pass,nolog,t:lowercase,setvar:tx.r46=+1"
 SecRule ARGS "@streq ab" "id:47,phase:2,pass,nolog,t:lowercase,t:removeWhitespace,setvar:tx.r47=+1"
 SecRule ARGS "@streq a b" "id:48,phase:2,pass,nolog,t:lowercase,setvar:tx.r48=+1"
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	// x and y hold "A B"; z holds "A" (the parser gives it its own string,
 	// but the rules must not care either way).
 	checkMatchCounts(t, w, "/?x=A+B&y=A+B&z=A", map[string]string{"r41": "2", "r42": "2", "r43": "2", "r44": "2", "r45": "2", "r46": "1", "r47": "2", "r48": "2"})
@@ -252,15 +235,12 @@ func checkMatchCounts(t *testing.T, w coraza.WAF, uri string, want map[string]st
 // the phase's shared values into its own copy (made at the first value it
 // removes, wherever that value is); rules after it still see every value.
 func TestExceptionsOnSharedValues(t *testing.T) {
-	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives(`
+	w := patchedWAF(t, `
 SecRuleEngine On
 SecRule ARGS|!ARGS:b "@contains evil" "id:51,phase:1,pass,nolog,setvar:tx.r51=+1"
 SecRule ARGS|!ARGS:zz "@contains evil" "id:52,phase:1,pass,nolog,setvar:tx.r52=+1"
 SecRule ARGS "@contains evil" "id:53,phase:1,pass,nolog,setvar:tx.r53=+1"
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	tests := []struct{ query, r51, r52, r53 string }{
 		{"a=evil&b=evil&c=evil", "2", "3", "3"},
 		{"b=evil", "", "1", "1"},
@@ -294,7 +274,7 @@ SecRule ARGS "@contains evil" "id:53,phase:1,pass,nolog,setvar:tx.r53=+1"
 // still finds a matched variable by its name in any case, and
 // MATCHED_VARS_NAMES keeps the name as sent.
 func TestMatchedVarsKeys(t *testing.T) {
-	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives(`
+	w := patchedWAF(t, `
 SecRuleEngine On
 SecRule ARGS "@contains evil" "id:61,phase:1,pass,nolog,chain"
 	SecRule MATCHED_VARS:args:fOo "@streq evil" "setvar:tx.r61=1"
@@ -304,10 +284,7 @@ SecRule ARGS "@contains evil" "id:63,phase:1,pass,nolog,chain"
 	SecRule MATCHED_VARS:ARGS:ÄBC "@streq evil" "setvar:tx.r63=1"
 SecRule REQUEST_METHOD "@streq GET" "id:64,phase:1,pass,nolog,chain"
 	SecRule MATCHED_VARS:request_method "@streq GET" "setvar:tx.r64=1"
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	for _, tc := range []struct{ query, want string }{
 		{"FoO=evil", "r61 r62 r64"},
 		{"foo=evil", "r61 r64"},
@@ -347,7 +324,7 @@ func flagsSet(t *testing.T, w coraza.WAF, query, names string) string {
 // same chain, a multiMatch rule before a plain one, a step that changes
 // nothing (evaluated once), and pooled transactions.
 func TestMultiMatchFromCache(t *testing.T) {
-	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives(`
+	w := patchedWAF(t, `
 SecRuleEngine On
 SecRule ARGS "@streq abc" "id:61,phase:1,pass,nolog,t:urlDecode,t:lowercase,setvar:tx.r61=+1"
 SecRule ARGS "@streq Abc" "id:62,phase:1,pass,nolog,multiMatch,t:urlDecode,t:lowercase,setvar:tx.r62=+1"
@@ -356,10 +333,7 @@ SecRule ARGS "@rx ^(?:abc|Abc|ABC)$" "id:64,phase:1,pass,nolog,multiMatch,t:lowe
 SecRule ARGS "@streq Abc" "id:65,phase:1,pass,nolog,t:lowercase,t:urlDecode,setvar:tx.r65=+1"
 SecRule ARGS "@rx ^%41bc$" "id:66,phase:1,pass,nolog,multiMatch,t:lowercase,setvar:tx.r66=+1"
 SecRule ARGS "@streq Abc" "id:67,phase:1,pass,nolog,t:urlDecode,setvar:tx.r67=+1"
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	// q holds "%41bc" (urlDecode: "Abc", then lowercase: "abc"); r holds
 	// "ABC" (urlDecode changes nothing, lowercase: "abc").
 	checkMatchCounts(t, w, "/?q=%2541bc&r=ABC", map[string]string{
@@ -378,7 +352,7 @@ SecRule ARGS "@streq Abc" "id:67,phase:1,pass,nolog,t:urlDecode,setvar:tx.r67=+1
 // skipAfter still lands on the marker, and a rule after a marker still
 // reads the MATCHED_VAR of the last match before it, as in ModSecurity.
 func TestMarkers(t *testing.T) {
-	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives(`
+	w := patchedWAF(t, `
 SecRuleEngine On
 SecRule ARGS:a "@streq x" "id:71,phase:1,pass,nolog,skipAfter:END-71"
 SecRule ARGS:a "@rx ." "id:72,phase:1,deny,status:401"
@@ -386,10 +360,7 @@ SecMarker END-71
 SecRule ARGS:c "@streq z" "id:73,phase:1,pass,nolog"
 SecMarker AFTER-73
 SecRule MATCHED_VAR "@streq z" "id:74,phase:1,deny,status:402"
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	for _, tc := range []struct {
 		query  string
 		status int // 0: no interruption
@@ -398,9 +369,7 @@ SecRule MATCHED_VAR "@streq z" "id:74,phase:1,deny,status:402"
 		{"a=q&c=z", 401}, // not skipped
 		{"a=x&c=y", 0},   // skipped, nothing matched since
 	} {
-		tx := w.NewTransaction()
-		tx.ProcessURI("/?"+tc.query, "GET", "HTTP/1.1")
-		it := tx.ProcessRequestHeaders()
+		_, it := requestHeaders(t, w, "/?"+tc.query)
 		got := 0
 		if it != nil {
 			got = it.Status
@@ -408,7 +377,6 @@ SecRule MATCHED_VAR "@streq z" "id:74,phase:1,deny,status:402"
 		if got != tc.status {
 			t.Errorf("%s: status %d, want %d", tc.query, got, tc.status)
 		}
-		_ = tx.Close()
 	}
 }
 
@@ -416,16 +384,13 @@ SecRule MATCHED_VAR "@streq z" "id:74,phase:1,deny,status:402"
 // body into RESPONSE_BODY in one write (no io.Copy buffer): every byte of
 // bodies around the copy sizes is there, in order.
 func TestResponseBodyWhole(t *testing.T) {
-	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives(`
+	w := patchedWAF(t, `
 SecRuleEngine On
 SecResponseBodyAccess On
 SecResponseBodyMimeType text/html
 SecResponseBodyLimit 1048576
 SecRule RESPONSE_BODY "@rx ^<(a+)>END$" "id:81,phase:4,deny,status:403"
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	for _, n := range []int{0, 1, 8190, 32 << 10, 32<<10 + 1, 300 << 10} {
 		tx := w.NewTransaction()
 		tx.ProcessURI("/", "GET", "HTTP/1.1")
@@ -459,21 +424,15 @@ SecRule RESPONSE_BODY "@rx ^<(a+)>END$" "id:81,phase:4,deny,status:403"
 // rule sees the new value, and a look-up through ARGS does not rename the
 // ARGS_GET match data that ARGS_GET's own rules get.
 func TestSingleValueLookups(t *testing.T) {
-	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives(`
+	w := patchedWAF(t, `
 SecRuleEngine On
 SecAction "id:90,phase:1,pass,nolog,setvar:tx.a=1"
 SecRule TX:a "@eq 1" "id:91,phase:1,pass,log,msg:'a is 1',setvar:tx.a=2"
 SecRule TX:a "@eq 2" "id:92,phase:1,pass,log,msg:'a is 2'"
 SecRule ARGS:q "@streq x" "id:93,phase:1,pass,log,msg:'args'"
 SecRule ARGS_GET:q "@streq x" "id:94,phase:1,pass,log,msg:'args_get'"
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx := w.NewTransaction()
-	defer tx.Close()
-	tx.ProcessURI("/?q=x", "GET", "HTTP/1.1")
-	tx.ProcessRequestHeaders()
+`)
+	tx, _ := requestHeaders(t, w, "/?q=x")
 	got := map[int]string{}
 	for _, mr := range tx.MatchedRules() {
 		if mds := mr.MatchedDatas(); len(mds) > 0 {
@@ -493,21 +452,15 @@ SecRule ARGS_GET:q "@streq x" "id:94,phase:1,pass,log,msg:'args_get'"
 // audit-log are listed as before. mamori's Verdict reads only the rules
 // that log.
 func TestUnloggedMatches(t *testing.T) {
-	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives(`
+	w := patchedWAF(t, `
 SecRuleEngine On
 SecAction "id:100,phase:1,pass,nolog,setvar:tx.n=1"
 SecRule TX:n "@eq 1" "id:101,phase:1,pass,nolog,setvar:tx.n=2"
 SecRule TX:n "@eq 2" "id:102,phase:1,pass,log,msg:'logged'"
 SecRule TX:n "@eq 2" "id:103,phase:1,pass,nolog,auditlog"
 SecRule TX:n "@eq 2" "id:104,phase:1,deny,status:403,nolog"
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx := w.NewTransaction()
-	defer tx.Close()
-	tx.ProcessURI("/", "GET", "HTTP/1.1")
-	it := tx.ProcessRequestHeaders()
+`)
+	tx, it := requestHeaders(t, w, "/")
 	if it == nil || it.RuleID != 104 {
 		t.Fatalf("interruption %+v, want rule 104's (its nolog match still acts)", it)
 	}
@@ -518,4 +471,24 @@ SecRule TX:n "@eq 2" "id:104,phase:1,deny,status:403,nolog"
 	if want := []int{102, 103}; !slices.Equal(got, want) {
 		t.Errorf("matched rules %v, want %v", got, want)
 	}
+}
+
+// patchedWAF compiles directives with the patched Coraza.
+func patchedWAF(t *testing.T, directives string) coraza.WAF {
+	t.Helper()
+	w, err := coraza.NewWAF(coraza.NewWAFConfig().WithDirectives(directives))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// requestHeaders runs a GET of uri through w's request-headers phase; the
+// transaction is closed when the test ends.
+func requestHeaders(t *testing.T, w coraza.WAF, uri string) (types.Transaction, *types.Interruption) {
+	t.Helper()
+	tx := w.NewTransaction()
+	t.Cleanup(func() { _ = tx.Close() })
+	tx.ProcessURI(uri, "GET", "HTTP/1.1")
+	return tx, tx.ProcessRequestHeaders()
 }

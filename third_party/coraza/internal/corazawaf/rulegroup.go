@@ -260,16 +260,17 @@ RulesLoop:
 			}
 			continue
 		}
-		// A marker has no operator and no actions: it is only a target
-		// for skipAfter, found above. Evaluating it as a SecAction built
-		// a match record and set MATCHED_VAR to nothing on every phase
-		// (ModSecurity leaves MATCHED_VAR alone at a marker).
-		if r.SecMark_ != "" {
-			continue
-		}
 		if tx.Skip > 0 {
 			tx.Skip--
 			// Skipping rule
+			continue
+		}
+		// A marker has no operator and no actions: it is only a target
+		// for skipAfter, found above, and counts for skip:N as in v3.8.1.
+		// Evaluating it as a SecAction built a match record and set
+		// MATCHED_VAR to nothing on every phase (ModSecurity leaves
+		// MATCHED_VAR alone at a marker).
+		if r.SecMark_ != "" {
 			continue
 		}
 		switch tx.AllowType {
