@@ -255,7 +255,9 @@ if [[ -n $HEY1 ]]; then
 fi
 touch "$WORK/hey1.txt" "$WORK/hey2.txt"
 ERRS=$(cat "$WORK/hey1.txt" "$WORK/hey2.txt" | awk '/^Error distribution:/ { e = 1; next } /^[^ \t]/ { e = 0 } e && /^[ \t]*\[[0-9]+\]/ { gsub(/[][]/, "", $1); n += $1 } END { print n + 0 }')
-CODES=$(cat "$WORK/hey1.txt" "$WORK/hey2.txt" | awk '/^Status code distribution:/ { c = 1; next } c && /^\s*\[[0-9]+\]/ { print } /^$/ { c = 0 }' | sort | uniq | tr -s ' ' | paste -sd ';' -)
+# Responses per status code over both sites ([ \t], not \s: Debian's
+# default awk, mawk, has no \s).
+CODES=$(cat "$WORK/hey1.txt" "$WORK/hey2.txt" | awk '/^Status code distribution:/ { c = 1; next } /^$/ { c = 0 } c && /^[ \t]*\[[0-9]+\]/ { gsub(/[][]/, "", $1); n[$1] += $2 } END { for (k in n) { printf "%s%s: %d", sep, k, n[k]; sep = ", " } }')
 
 PCT=$(awk -v a="$RSS_END" -v b="$RSS_FIRST" 'BEGIN { printf "%+.1f", (a - b) * 100 / b }')
 echo
