@@ -16,6 +16,7 @@ package acmatch
 // tests one sign per byte.
 type Automaton struct {
 	n      int // literals covered: IDs 0..n-1
+	maxLen int // the longest literal's length
 	class  [256]uint8
 	nclass int32
 	ndense int32
@@ -50,6 +51,7 @@ func Build(lits []string, maxDenseRows int) *Automaton {
 	a := &Automaton{n: len(lits)}
 	var seen [256]bool
 	for _, p := range lits {
+		a.maxLen = max(a.maxLen, len(p))
 		for i := 0; i < len(p); i++ {
 			seen[Fold(p[i])] = true
 		}
@@ -260,4 +262,118 @@ func (a *Automaton) step(st int32, c uint8) int32 {
 		}
 		s = a.spFail[i]
 	}
+}
+
+// ScanLanes is Scan over lanes parts of v at once (at most 4; values
+// shorter than 2 × lanes × the longest literal are scanned in one pass):
+// each part starts maxLen-1 bytes before its share, so every literal ends
+// in the share of a lane that saw all of it. The lanes' transitions do
+// not depend on each other: when the table is not in cache, their loads
+// overlap instead of each waiting for the last (four lanes are unrolled).
+func (a *Automaton) ScanLanes(v string, bits []uint64, lanes int) (nonASCII bool) {
+	lanes = min(lanes, 4)
+	if lanes <= 1 || len(v) < 2*lanes*a.maxLen {
+		return a.Scan(v, bits)
+	}
+	share := len(v) / lanes
+	var start, stop [4]int
+	for j := range lanes {
+		start[j] = max(0, j*share-(a.maxLen-1))
+		stop[j] = (j + 1) * share
+	}
+	stop[lanes-1] = len(v)
+	common := stop[0] - start[0] // the shortest lane
+	for j := 1; j < lanes; j++ {
+		common = min(common, stop[j]-start[j])
+	}
+	n, end, dense := a.nclass, a.ndense*a.nclass, a.dense
+	var st [4]int32
+	var hi byte
+	emit := func(x int32) int32 {
+		x = ^x
+		s := x / n
+		for _, id := range a.outIDs[a.outStart[s]:a.outStart[s+1]] {
+			bits[id>>6] |= 1 << (uint(id) & 63)
+		}
+		return x
+	}
+	if lanes == 4 {
+		v0, v1 := v[start[0]:start[0]+common], v[start[1]:start[1]+common]
+		v2, v3 := v[start[2]:start[2]+common], v[start[3]:start[3]+common]
+		s0, s1, s2, s3 := st[0], st[1], st[2], st[3]
+		for i := 0; i < common; i++ {
+			b0, b1, b2, b3 := v0[i], v1[i], v2[i], v3[i]
+			hi |= b0 | b1 | b2 | b3
+			c0, c1, c2, c3 := int32(a.class[b0]), int32(a.class[b1]), int32(a.class[b2]), int32(a.class[b3])
+			if s0 < end {
+				s0 = dense[s0+c0]
+			} else {
+				s0 = a.step(s0, uint8(c0))
+			}
+			if s1 < end {
+				s1 = dense[s1+c1]
+			} else {
+				s1 = a.step(s1, uint8(c1))
+			}
+			if s2 < end {
+				s2 = dense[s2+c2]
+			} else {
+				s2 = a.step(s2, uint8(c2))
+			}
+			if s3 < end {
+				s3 = dense[s3+c3]
+			} else {
+				s3 = a.step(s3, uint8(c3))
+			}
+			if s0 < 0 {
+				s0 = emit(s0)
+			}
+			if s1 < 0 {
+				s1 = emit(s1)
+			}
+			if s2 < 0 {
+				s2 = emit(s2)
+			}
+			if s3 < 0 {
+				s3 = emit(s3)
+			}
+		}
+		st[0], st[1], st[2], st[3] = s0, s1, s2, s3
+	} else {
+		for i := 0; i < common; i++ {
+			for j := range lanes {
+				b := v[start[j]+i]
+				hi |= b
+				c := int32(a.class[b])
+				x := st[j]
+				if x < end {
+					x = dense[x+c]
+				} else {
+					x = a.step(x, uint8(c))
+				}
+				if x < 0 {
+					x = emit(x)
+				}
+				st[j] = x
+			}
+		}
+	}
+	// Each lane's rest, from the state it reached.
+	for j := range lanes {
+		x := st[j]
+		for i := start[j] + common; i < stop[j]; i++ {
+			b := v[i]
+			hi |= b
+			c := int32(a.class[b])
+			if x < end {
+				x = dense[x+c]
+			} else {
+				x = a.step(x, uint8(c))
+			}
+			if x < 0 {
+				x = emit(x)
+			}
+		}
+	}
+	return hi >= 0x80
 }

@@ -2,6 +2,7 @@ package acmatch
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -31,9 +32,17 @@ func TestAutomatonFindsEveryLiteral(t *testing.T) {
 			a = Build(lits, 2)
 		}
 		for range 20 {
-			v := word(rng.IntN(200))
+			v := word(rng.IntN(400))
 			bits := make([]uint64, (len(lits)+63)/64)
 			nonASCII := a.Scan(v, bits)
+			// The lanes find the same literals (inputs of 48 bytes and
+			// more are split: 2 × the lanes × the longest literal).
+			for _, lanes := range []int{2, 3, 4, 5} {
+				got := make([]uint64, len(bits))
+				if a.ScanLanes(v, got, lanes) != nonASCII || !slices.Equal(got, bits) {
+					t.Fatalf("round %d: %d lanes over %q: %x, one pass %x", round, lanes, v, got, bits)
+				}
+			}
 			want := false
 			for i := 0; i < len(v); i++ {
 				want = want || v[i] >= 0x80

@@ -1,6 +1,7 @@
 package litgate
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -117,7 +118,9 @@ func crsInputs(t testing.TB, every int) []string {
 
 // BenchmarkScan: one scan of prose and of an HTML page by the automaton
 // of every CRS @rx expression's literals (make bench's values: its form's
-// text field and its page are of this kind).
+// text field and its page are of this kind), in one pass and in
+// scanLanes lanes, with the table in cache ("hot") and after 16 MiB of
+// other memory was touched ("cold", as after the rest of a request).
 func BenchmarkScan(b *testing.B) {
 	for _, p := range crsPatterns(b) {
 		if lits, exotic, ok := required("(?sm)" + p); ok {
@@ -128,13 +131,29 @@ func BenchmarkScan(b *testing.B) {
 	a := cur.Load()
 	prose := strings.Repeat("The community garden opens every Saturday morning from early spring until the first frost. Volunteers water the raised beds, turn the compost and share seedlings with new members. ", 11)
 	page := strings.Repeat(`<article id="news-1"><h2>Garden note 1</h2><p>`+prose[:180]+"</p></article>\n", 36)
+	other := make([]byte, 16<<20)
 	for _, v := range []struct{ name, v string }{{"prose", prose}, {"page", page}} {
-		b.Run(v.name, func(b *testing.B) {
-			bits := make([]uint64, (a.Len()+63)/64)
-			b.SetBytes(int64(len(v.v)))
-			for b.Loop() {
-				a.Scan(v.v, bits)
+		for _, lanes := range []int{1, scanLanes} {
+			for _, cold := range []bool{false, true} {
+				name := fmt.Sprintf("%s/lanes=%d/hot", v.name, lanes)
+				if cold {
+					name = strings.TrimSuffix(name, "hot") + "cold"
+				}
+				b.Run(name, func(b *testing.B) {
+					bits := make([]uint64, (a.Len()+63)/64)
+					b.SetBytes(int64(len(v.v)))
+					for b.Loop() {
+						if cold {
+							b.StopTimer()
+							for i := 0; i < len(other); i += 64 {
+								other[i]++
+							}
+							b.StartTimer()
+						}
+						a.ScanLanes(v.v, bits, lanes)
+					}
+				})
 			}
-		})
+		}
 	}
 }
