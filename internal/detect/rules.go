@@ -83,6 +83,20 @@ const (
 	signatureBase = 9800000
 )
 
+// decidedBase numbers the score gates (scoreGate): IDs of CRS's
+// configuration range (900000-900999, never copied) in the decoded
+// copies' range, beside the decode layer's own rules (decodedBase, +1).
+const decidedBase = decodedBase + 2
+
+// scoreGate skips mamori's rules up to marker when the request's score
+// at paranoia level 1 has reached the blocking threshold: the refusal is
+// decided (the blocking score adds the higher levels' scores to it), and
+// no rule of the layers lowers a score. A request under the threshold
+// meets every layer as before, so no detection is lost.
+func scoreGate(id int, marker string) string {
+	return fmt.Sprintf("SecRule TX:INBOUND_ANOMALY_SCORE_PL1 \"@ge %%{tx.inbound_anomaly_score_threshold}\" \"id:%d,phase:2,pass,nolog,t:none,skipAfter:%s\"\n", id, marker)
+}
+
 // CopyRanges maps a CRS rule ID range (lo to hi, within 900000-999999) to
 // the ranges of mamori's rules derived from it: its promoted, decoded,
 // header and path copies and the signatures of its family. An exclusion
@@ -229,15 +243,24 @@ func Rules(o Options, level int) (string, error) {
 		b.WriteString("SecRuleRemoveById " + strings.Join(replaced, " ") + "\n")
 		b.WriteString(names.String())
 	}
+	// The layers only add to the score: once CRS's rules (or a layer
+	// before) have scored a request to the blocking threshold, its
+	// refusal is decided and the rest would only add lines to its event
+	// (a Cookie header of 60 KB at random: the layers cost 2.5× CRS alone
+	// before, as much as CRS after, each request refused either way).
+	fmt.Fprint(&b, scoreGate(decidedBase, "END-MAMORI-PROMOTED"))
 	b.WriteString(own.String())
+	b.WriteString("SecMarker END-MAMORI-PROMOTED\n")
+	fmt.Fprint(&b, scoreGate(decidedBase+1, "END-MAMORI-DECODED"))
 	if on(o.Decode) {
 		// Most requests hold nothing encoded: one rule finds out, and the
 		// copies are skipped (their per-argument cost is the layer's cost).
 		fmt.Fprintf(&b, "SecRule ARGS|ARGS_NAMES|REQUEST_COOKIES|REQUEST_COOKIES_NAMES|XML:/* \"@rx .\" \"id:%d,phase:2,pass,nolog,t:none,t:mamoriDecode,setvar:tx.mamori_decoded=1\"\n", decodedBase)
 		fmt.Fprintf(&b, "SecRule &TX:mamori_decoded \"@eq 0\" \"id:%d,phase:2,pass,nolog,skipAfter:END-MAMORI-DECODED\"\n", decodedBase+1)
 		b.WriteString(decoded.String())
-		b.WriteString("SecMarker END-MAMORI-DECODED\n")
 	}
+	b.WriteString("SecMarker END-MAMORI-DECODED\n")
+	fmt.Fprint(&b, scoreGate(decidedBase+2, "END-MAMORI-LAYERS"))
 	if on(o.Placements) {
 		b.WriteString(placed.String())
 		// Most header values (Host, a short ID, "1") are tokens: one rule
@@ -257,6 +280,7 @@ func Rules(o Options, level int) (string, error) {
 	if on(o.Signatures) {
 		writeSignatures(&b)
 	}
+	b.WriteString("SecMarker END-MAMORI-LAYERS\n")
 	return b.String(), nil
 }
 
