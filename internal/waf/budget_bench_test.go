@@ -38,7 +38,8 @@ import (
 // counting SymbolWeight): prose in multipart fields and url-encoded
 // values; JSON documents escaped inside JSON strings (the shape of the
 // largest benign request of the corpora, a browser's telemetry beacon);
-// and text at random — letters, digits and JSON punctuation, then
+// and text at random — words of letters and digits, then with JSON
+// punctuation, then
 // printable ASCII, which no prefilter skips (docs/perimeter.md) — then
 // the random ASCII the budget refuses, and last 60 KB of random ASCII in
 // cookies (headers are bounded by the limits, not the budget). Random bodies are new at every
@@ -129,6 +130,9 @@ func worstShapes() []worstShape {
 	// punctuation; of printable ASCII (a fifth of it symbols, which count
 	// SymbolWeight) 2 × 185 KiB. 2 × 600 KiB is refused.
 	rJSON, rASCII, rOver := random(jsonish, 540<<10), random(string(printable), 185<<10), random(string(printable), 600<<10)
+	// Words at random (letters, digits, spaces): text CRS does not refuse,
+	// so every layer reads all of it.
+	rWords := random("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789      ", 540<<10)
 	// A Cookie header of random printable ASCII (no ; or space, which
 	// split it), the most the header limit admits (64 KiB of headers):
 	// the budget does not count headers, the limits bound them.
@@ -158,6 +162,7 @@ func worstShapes() []worstShape {
 		{"multipart-16x64KiB-prose", pw.FormDataContentType(), pb.Bytes(), nil, nil},
 		{"urlencoded-2x540KiB-prose", "application/x-www-form-urlencoded", []byte(one.Encode()), nil, nil},
 		{"json-escaped-json-1.1MB", "application/json", escapedJSON(1080 << 10), nil, nil},
+		{"urlencoded-2x540KiB-random-words", "application/x-www-form-urlencoded", rWords(0), rWords, nil},
 		{"urlencoded-2x540KiB-random-json-punct", "application/x-www-form-urlencoded", rJSON(0), rJSON, nil},
 		{"urlencoded-2x185KiB-random-ascii", "application/x-www-form-urlencoded", rASCII(0), rASCII, nil},
 		{"urlencoded-2x600KiB-random-ascii", "application/x-www-form-urlencoded", rOver(0), rOver, nil},
