@@ -45,6 +45,13 @@ const MinLen = 128
 // most text (internal/rx's byte filter handles them).
 const minLiteral = 2
 
+// maxLiteral is the longest literal the automaton holds: a longer one
+// (CRS's web-shell signatures hold page fragments of up to 2 KiB) is
+// registered by its first maxLiteral bytes, which occur wherever it does,
+// so the gate still never refuses a value the literal is in. It bounds
+// how far back each lane of a scan starts (scanLanes).
+const maxLiteral = 64
+
 // scanLanes is how many parts of a long value the automaton scans at once
 // (acmatch.ScanLanes). A scan's transitions form a chain of dependent
 // loads, and between requests the table's rows leave the cache: one chain
@@ -93,6 +100,10 @@ func newGate(literals []string, exotic bool) *Gate {
 	seen := map[int32]bool{}
 	for _, l := range literals {
 		f := foldString(l)
+		if len(f) > maxLiteral {
+			// Its first maxLiteral bytes occur wherever it does.
+			f = f[:maxLiteral]
+		}
 		id, ok := index[f]
 		if !ok {
 			id = int32(len(lits))

@@ -165,3 +165,28 @@ func TestGateScansByContent(t *testing.T) {
 		t.Errorf("%d values by address, %d scans; want 4 and 2 (copies share a scan)", len(scans.byAddr), len(scans.byContent))
 	}
 }
+
+// TestLongLiterals: a literal longer than maxLiteral is gated by its first
+// maxLiteral bytes (a value holding only that prefix passes too: the
+// operator decides), and a long value is scanned in lanes, so a literal
+// across the border of two lanes' shares is found wherever it lies.
+func TestLongLiterals(t *testing.T) {
+	long := "<link rel='shortcut icon' href='data:image/png;base64," + strings.Repeat("ivborw0kggo", 20) + "'>"
+	g := newGate([]string{long, "needle-four"}, false)
+	Prepare()
+	filler := strings.Repeat("plain text ", 600) // 6600 bytes: four lanes
+	if len(filler) < 2*scanLanes*maxLiteral {
+		t.Fatal("the filler is too short to be scanned in lanes")
+	}
+	for at := 0; at <= len(filler); at += 97 {
+		for _, lit := range []string{long, strings.ToUpper(long[:maxLiteral]), "needle-four"} {
+			v := filler[:at] + lit + filler[at:]
+			if !g.Pass(&fakeTx{}, v) {
+				t.Fatalf("%.20q… at %d of %d bytes: refused", lit, at, len(v))
+			}
+		}
+		if v := filler[:at] + long[:maxLiteral-1] + filler[at:]; g.Pass(&fakeTx{}, v) {
+			t.Fatalf("a value with less than the literal's first %d bytes passed", maxLiteral)
+		}
+	}
+}
