@@ -298,6 +298,8 @@ func (a *Automaton) ScanLanes(v string, bits []uint64, lanes int) (nonASCII bool
 		return x
 	}
 	if lanes == 4 {
+		// Written out lane by lane: the same loop over the lanes (below,
+		// for other counts) took 45 % longer on the 8 KiB page.
 		v0, v1 := v[start[0]:start[0]+common], v[start[1]:start[1]+common]
 		v2, v3 := v[start[2]:start[2]+common], v[start[3]:start[3]+common]
 		s0, s1, s2, s3 := st[0], st[1], st[2], st[3]
