@@ -63,6 +63,21 @@ func Binaries(t testing.TB) (mamori, upstream string) {
 	return filepath.Join(binDir, "mamori"), filepath.Join(binDir, "upstream")
 }
 
+// Run runs a package's tests, then removes the binaries Binaries built
+// for them (when $MAMORI_BIN and $UPSTREAM_BIN were not set): a package
+// whose tests start mamori calls it from TestMain (or RunAndScan), so that
+// no build of 120 MB stays in the temporary directory.
+func Run(m *testing.M) int {
+	defer removeBinaries()
+	return m.Run()
+}
+
+func removeBinaries() {
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+}
+
 // FreePort returns a loopback TCP port that was free a moment ago.
 func FreePort(t testing.TB) int {
 	t.Helper()

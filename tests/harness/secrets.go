@@ -88,6 +88,7 @@ func keepLogs(t testing.TB, dir string, p *Process) {
 // registered secret. It returns the exit code for os.Exit: the suite's,
 // or 1 on a hit, listing each hit with its file and line.
 func RunAndScan(m *testing.M) int {
+	defer removeBinaries()
 	cleanup, err := Sandbox()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
