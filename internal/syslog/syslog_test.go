@@ -131,11 +131,16 @@ func TestShipsQueuesWhileDownAndDropsOldest(t *testing.T) {
 	l2, got2 := collector(t, addr) // back
 	defer l2.Close()
 	var last string
-	for deadline := time.After(10 * time.Second); !strings.Contains(last, "queued 7"); {
+	// Up to ConfirmAfter/4 before an idle shipper checks a connection the
+	// collector closed, plus its dial backoff: 30 s leave room for a
+	// machine loaded by the other test packages (one CI run of four saw
+	// 10 s pass; the failure now says what the shipper last hit).
+	for deadline := time.After(30 * time.Second); !strings.Contains(last, "queued 7"); {
 		select {
 		case last = <-got2:
 		case <-deadline:
-			t.Fatalf("queued lines never arrived; last %q, queued %d", last, s.Queued())
+			t.Fatalf("queued lines never arrived; last %q, queued %d, in flight %d, sent %d, last error %v",
+				last, s.Queued(), s.unconfirmed(), s.Sent(), s.lastErr.Load())
 		}
 	}
 	if drops != int(s.Dropped()) {
