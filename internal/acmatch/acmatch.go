@@ -223,8 +223,15 @@ func (a *Automaton) Contains(v string) bool {
 // Scan sets in bits (at least (Len()+63)/64 words) the ID of every literal
 // that occurs in v (folded) and reports whether v has a byte outside ASCII.
 func (a *Automaton) Scan(v string, bits []uint64) (nonASCII bool) {
-	n, end, dense := a.nclass, a.ndense*a.nclass, a.dense
-	var st int32 // premultiplied: st/n is the state
+	_, hi := a.scanFrom(0, v, bits)
+	return hi >= 0x80
+}
+
+// scanFrom runs the automaton over v from st (encoded, premultiplied: 0
+// is the root), setting in bits the literals that end in v; it returns
+// the state reached and the OR of v's bytes.
+func (a *Automaton) scanFrom(st int32, v string, bits []uint64) (int32, byte) {
+	end, dense := a.ndense*a.nclass, a.dense
 	var hi byte
 	for i := 0; i < len(v); i++ {
 		b := v[i]
@@ -236,14 +243,21 @@ func (a *Automaton) Scan(v string, bits []uint64) (nonASCII bool) {
 			st = a.step(st, uint8(c))
 		}
 		if st < 0 {
-			st = ^st
-			s := st / n
-			for _, id := range a.outIDs[a.outStart[s]:a.outStart[s+1]] {
-				bits[id>>6] |= 1 << (uint(id) & 63)
-			}
+			st = a.emit(st, bits)
 		}
 	}
-	return hi >= 0x80
+	return st, hi
+}
+
+// emit sets in bits the literals that end at the state a transition
+// returned complemented (^st), and returns the state plain.
+func (a *Automaton) emit(st int32, bits []uint64) int32 {
+	st = ^st
+	s := st / a.nclass
+	for _, id := range a.outIDs[a.outStart[s]:a.outStart[s+1]] {
+		bits[id>>6] |= 1 << (uint(id) & 63)
+	}
+	return st
 }
 
 // step is the transition of a sparse state (premultiplied): its trie
@@ -286,17 +300,9 @@ func (a *Automaton) ScanLanes(v string, bits []uint64, lanes int) (nonASCII bool
 	for j := 1; j < lanes; j++ {
 		common = min(common, stop[j]-start[j])
 	}
-	n, end, dense := a.nclass, a.ndense*a.nclass, a.dense
+	end, dense := a.ndense*a.nclass, a.dense
 	var st [4]int32
 	var hi byte
-	emit := func(x int32) int32 {
-		x = ^x
-		s := x / n
-		for _, id := range a.outIDs[a.outStart[s]:a.outStart[s+1]] {
-			bits[id>>6] |= 1 << (uint(id) & 63)
-		}
-		return x
-	}
 	if lanes == 4 {
 		// Written out lane by lane: the same loop over the lanes (below,
 		// for other counts) took 45 % longer on the 8 KiB page.
@@ -328,16 +334,16 @@ func (a *Automaton) ScanLanes(v string, bits []uint64, lanes int) (nonASCII bool
 				s3 = a.step(s3, uint8(c3))
 			}
 			if s0 < 0 {
-				s0 = emit(s0)
+				s0 = a.emit(s0, bits)
 			}
 			if s1 < 0 {
-				s1 = emit(s1)
+				s1 = a.emit(s1, bits)
 			}
 			if s2 < 0 {
-				s2 = emit(s2)
+				s2 = a.emit(s2, bits)
 			}
 			if s3 < 0 {
-				s3 = emit(s3)
+				s3 = a.emit(s3, bits)
 			}
 		}
 		st[0], st[1], st[2], st[3] = s0, s1, s2, s3
@@ -354,7 +360,7 @@ func (a *Automaton) ScanLanes(v string, bits []uint64, lanes int) (nonASCII bool
 					x = a.step(x, uint8(c))
 				}
 				if x < 0 {
-					x = emit(x)
+					x = a.emit(x, bits)
 				}
 				st[j] = x
 			}
@@ -362,20 +368,8 @@ func (a *Automaton) ScanLanes(v string, bits []uint64, lanes int) (nonASCII bool
 	}
 	// Each lane's rest, from the state it reached.
 	for j := range lanes {
-		x := st[j]
-		for i := start[j] + common; i < stop[j]; i++ {
-			b := v[i]
-			hi |= b
-			c := int32(a.class[b])
-			if x < end {
-				x = dense[x+c]
-			} else {
-				x = a.step(x, uint8(c))
-			}
-			if x < 0 {
-				x = emit(x)
-			}
-		}
+		_, h := a.scanFrom(st[j], v[start[j]+common:stop[j]], bits)
+		hi |= h
 	}
 	return hi >= 0x80
 }

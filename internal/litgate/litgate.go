@@ -55,9 +55,9 @@ const maxLiteral = 64
 // scanLanes is how many parts of a long value the automaton scans at once
 // (acmatch.ScanLanes). A scan's transitions form a chain of dependent
 // loads, and between requests the table's rows leave the cache: one chain
-// waits for each miss in turn, four overlap them (BenchmarkScan, make
-// bench's 8 KiB page: 48 µs one pass, 28 µs in four lanes, after other
-// memory was touched; 21 and 12 µs in cache).
+// waits for each miss in turn, four overlap them (BenchmarkScan, an 8 KiB
+// page: 30 µs in one pass, 19 µs in four lanes after other memory was
+// touched; 21 and 12 µs in cache).
 const scanLanes = 4
 
 // maxDenseRows bounds the automaton's dense rows (8192 rows of at most 256
