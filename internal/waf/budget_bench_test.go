@@ -39,8 +39,8 @@ import (
 // values; JSON documents escaped inside JSON strings (the shape of the
 // largest benign request of the corpora, a browser's telemetry beacon);
 // and text at random — words of letters and digits, then with JSON
-// punctuation, then
-// printable ASCII, which no prefilter skips (docs/perimeter.md) — then
+// punctuation, then printable ASCII, which no prefilter skips
+// (docs/perimeter.md) — then
 // the random ASCII the budget refuses, and last 60 KB of random ASCII in
 // cookies (headers are bounded by the limits, not the budget). Random bodies are new at every
 // request: RE2 builds its DFA states lazily and keeps them, so the same
@@ -130,8 +130,9 @@ func worstShapes() []worstShape {
 	// punctuation; of printable ASCII (a fifth of it symbols, which count
 	// SymbolWeight) 2 × 185 KiB. 2 × 600 KiB is refused.
 	rJSON, rASCII, rOver := random(jsonish, 540<<10), random(string(printable), 185<<10), random(string(printable), 600<<10)
-	// Words at random (letters, digits, spaces): text CRS does not refuse,
-	// so every layer reads all of it.
+	// Words at random (letters, digits, spaces): no punctuation for the
+	// prefilters to find, yet CRS refuses it (random words read as
+	// commands), like the other random shapes.
 	rWords := random("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789      ", 540<<10)
 	// A Cookie header of random printable ASCII (no ; or space, which
 	// split it), the most the header limit admits (64 KiB of headers):
